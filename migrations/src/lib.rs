@@ -1,0 +1,14 @@
+//! Gatehouse schema migrations: one source for SQLite and PostgreSQL, forward-only.
+//! A merged migration is never edited; add a new file instead.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_foundation::Migration)]
+    }
+}

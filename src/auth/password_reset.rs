@@ -1,0 +1,96 @@
+use sea_orm::TransactionTrait;
+
+use super::{purpose, token_problem};
+use crate::audit::{self, AuditEvent, Outcome};
+use crate::domain::{Email, NewPassword, RequestMeta};
+use crate::error::AppError;
+use crate::keys::{hash_token, random_token};
+use crate::mail::templates;
+use crate::state::AppState;
+use crate::store::{browser_sessions, one_time_tokens, users};
+
+/// Sends a reset link when the account exists. Always answers the same (enumeration safety).
+#[tracing::instrument(skip_all, err(level = "warn"))]
+pub async fn request(state: &AppState, email: &Email, meta: &RequestMeta) -> Result<(), AppError> {
+    state.limits.check_request(meta.ip)?;
+    let Some(user) = users::find_by_email(&state.db, email.normalized()).await? else {
+        return Ok(());
+    };
+    if user.status != "active" || !state.limits.allow_mail_to(email.normalized()) {
+        return Ok(());
+    }
+    let ttl = state.settings.tokens.password_reset_ttl_minutes;
+    let token = random_token();
+    let expires_at = crate::store::now() + chrono::Duration::minutes(ttl);
+    let link = state.url(&format!("/reset-password?token={token}"));
+    let txn = state.db.begin().await?;
+    one_time_tokens::insert(
+        &txn,
+        purpose::PASSWORD_RESET,
+        hash_token(&token),
+        Some(user.id),
+        Some(user.email.clone()),
+        expires_at,
+    )
+    .await?;
+    state
+        .mailer
+        .enqueue(
+            &txn,
+            &user.email,
+            templates::password_reset(&link, ttl).map_err(anyhow::Error::new)?,
+        )
+        .await?;
+    audit::record(
+        &txn,
+        AuditEvent::new("user.password_reset_requested", Outcome::Success, meta).user(user.id),
+    )
+    .await?;
+    txn.commit().await?;
+    state.mailer.wake();
+    Ok(())
+}
+
+/// Tells whether a reset token can still be used, without consuming it.
+pub async fn check(state: &AppState, token: &str) -> Result<(), AppError> {
+    let row = one_time_tokens::find(&state.db, purpose::PASSWORD_RESET, &hash_token(token)).await?;
+    token_problem(row.as_ref(), "reset").map_or(Ok(()), Err)
+}
+
+/// Consumes the token, sets the new password and revokes every session of the user.
+#[tracing::instrument(skip_all, err(level = "warn"))]
+pub async fn reset(
+    state: &AppState,
+    token: &str,
+    password: NewPassword,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    check(state, token).await?;
+    let hash = state.passwords.hash(password.into_secret()).await?;
+    let txn = state.db.begin().await?;
+    let consumed = one_time_tokens::consume(
+        &txn,
+        purpose::PASSWORD_RESET,
+        &hash_token(token),
+        crate::store::now(),
+    )
+    .await?
+    .ok_or_else(|| AppError::invalid("Reset token has already been used"))?;
+    let user_id = consumed
+        .user_id
+        .ok_or_else(|| AppError::invalid("Invalid reset token"))?;
+    users::update_password_hash(&txn, user_id, hash).await?;
+    // The mailbox owner proved control of the address.
+    users::update_email_verified(&txn, user_id).await?;
+    one_time_tokens::invalidate_for_user(&txn, user_id, purpose::PASSWORD_RESET).await?;
+    let revoked = browser_sessions::revoke_all_for_user(&txn, user_id).await?;
+    audit::record(
+        &txn,
+        AuditEvent::new("user.password_reset", Outcome::Success, meta)
+            .user(user_id)
+            .details(serde_json::json!({ "sessions_revoked": revoked })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

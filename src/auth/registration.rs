@@ -1,0 +1,71 @@
+use sea_orm::{SqlErr, TransactionTrait};
+
+use crate::audit::{self, AuditEvent, Outcome};
+use crate::domain::{Email, NewPassword, RequestMeta};
+use crate::error::AppError;
+use crate::mail::templates;
+use crate::state::AppState;
+use crate::store::users::{self, NewUser};
+
+pub enum Registration {
+    Created,
+    /// The address already has an account; its owner was told by mail.
+    AlreadyExists,
+}
+
+/// Creates an unverified account and queues the verification mail in the same transaction.
+#[tracing::instrument(skip_all, err(level = "warn"))]
+pub async fn register(
+    state: &AppState,
+    email: &Email,
+    password: NewPassword,
+    meta: &RequestMeta,
+) -> Result<Registration, AppError> {
+    state.limits.check_request(meta.ip)?;
+    if let Some(existing) = users::find_by_email(&state.db, email.normalized()).await? {
+        notify_existing(state, &existing).await?;
+        return Ok(Registration::AlreadyExists);
+    }
+    let hash = state.passwords.hash(password.into_secret()).await?;
+    let txn = state.db.begin().await?;
+    let new = NewUser {
+        email: email.as_str(),
+        email_normalized: email.normalized(),
+        email_verified: false,
+        password_hash: Some(hash),
+    };
+    let user = match users::insert(&txn, new).await {
+        Ok(user) => user,
+        // A concurrent registration won the race for this address.
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            return Ok(Registration::AlreadyExists);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    super::email_verification::issue(state, &txn, &user).await?;
+    audit::record(
+        &txn,
+        AuditEvent::new("user.registered", Outcome::Success, meta).user(user.id),
+    )
+    .await?;
+    txn.commit().await?;
+    state.mailer.wake();
+    tracing::info!(user_id = %user.id, "account registered");
+    Ok(Registration::Created)
+}
+
+async fn notify_existing(state: &AppState, existing: &users::User) -> Result<(), AppError> {
+    if !state.limits.allow_mail_to(&existing.email_normalized) {
+        return Ok(());
+    }
+    let txn = state.db.begin().await?;
+    if existing.email_verified {
+        let email = templates::account_exists(&state.url("/login")).map_err(anyhow::Error::new)?;
+        state.mailer.enqueue(&txn, &existing.email, email).await?;
+    } else {
+        super::email_verification::issue(state, &txn, existing).await?;
+    }
+    txn.commit().await?;
+    state.mailer.wake();
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! Browser sessions: the cookie carries an opaque 256-bit token; the row holds its SHA-256.
+use sea_orm::TransactionTrait;
+
+use crate::audit::{self, AuditEvent, Outcome};
+use crate::domain::RequestMeta;
+use crate::error::AppError;
+use crate::keys::{hash_token, random_token};
+use crate::state::AppState;
+use crate::store::browser_sessions::{self, BrowserSession, NewSession};
+use crate::store::users::{self, User};
+
+/// Starts a session after successful authentication; returns the cookie value.
+pub async fn start(
+    state: &AppState,
+    user: &User,
+    amr: &[String],
+    meta: &RequestMeta,
+) -> Result<String, AppError> {
+    let token = random_token();
+    let expires_at =
+        crate::store::now() + chrono::Duration::hours(state.settings.session.ttl_hours);
+    let method = amr.first().map_or("pwd", String::as_str);
+    let txn = state.db.begin().await?;
+    let session = browser_sessions::insert(
+        &txn,
+        NewSession {
+            token_hash: hash_token(&token),
+            user_id: user.id,
+            amr,
+            ip: meta.ip_string(),
+            user_agent: meta
+                .user_agent
+                .as_ref()
+                .map(|ua| ua.chars().take(512).collect()),
+            expires_at,
+        },
+    )
+    .await?;
+    users::update_last_login(&txn, user.id, method).await?;
+    audit::record(
+        &txn,
+        AuditEvent::new("user.login", Outcome::Success, meta)
+            .user(user.id)
+            .details(serde_json::json!({ "method": method, "session_id": session.id })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(token)
+}
+
+/// The signed-in user behind a session cookie, if the session is live and the account active.
+pub async fn resolve(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<(BrowserSession, User)>, AppError> {
+    let Some(session) =
+        browser_sessions::find_active(&state.db, &hash_token(token), crate::store::now()).await?
+    else {
+        return Ok(None);
+    };
+    let user = users::find_by_id(&state.db, session.user_id).await?;
+    Ok(user.filter(|u| u.status == "active").map(|u| (session, u)))
+}
+
+pub async fn end(
+    state: &AppState,
+    session: &BrowserSession,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let txn = state.db.begin().await?;
+    browser_sessions::revoke(&txn, session.id).await?;
+    audit::record(
+        &txn,
+        AuditEvent::new("user.logout", Outcome::Success, meta)
+            .user(session.user_id)
+            .details(serde_json::json!({ "session_id": session.id })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

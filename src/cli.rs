@@ -1,0 +1,331 @@
+//! `gatehouse <command>`: the server and admin commands working on the configured database.
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+
+use crate::admin::{self, ServiceSpec};
+use crate::auth::password::PasswordHasher;
+use crate::config::Settings;
+use crate::startup::{Application, open_database};
+use crate::store::{from_json_list, organizations, services, users};
+
+#[derive(Parser)]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "An OpenID Connect identity provider with a hosted UI"
+)]
+pub struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "GATEHOUSE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the server (migrations run first).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Services (OIDC clients).
+    #[command(subcommand)]
+    Service(ServiceCommand),
+    /// Users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+pub enum OrgCommand {
+    Create {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+    },
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum ServiceCommand {
+    /// Prints the client_id and, once, the client_secret.
+    Create(ServiceCreate),
+    List {
+        #[arg(long)]
+        org: Option<String>,
+    },
+}
+
+#[derive(Args)]
+pub struct ServiceCreate {
+    #[arg(long)]
+    org: String,
+    #[arg(long)]
+    slug: String,
+    #[arg(long)]
+    name: String,
+    /// A public client (SPA, native app, CLI): no secret, PKCE required.
+    #[arg(long)]
+    public: bool,
+    #[arg(long = "grant-type")]
+    grant_types: Vec<String>,
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Vec<String>,
+    /// Skip the consent page.
+    #[arg(long)]
+    first_party: bool,
+    #[arg(long)]
+    device_activation_uri: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Mark the email address as verified.
+        #[arg(long)]
+        verified: bool,
+    },
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    List,
+}
+
+pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
+    let json = cli.json;
+    match cli.command {
+        Command::Serve => {
+            Application::build(settings)
+                .await?
+                .run_until_stopped()
+                .await?
+        }
+        Command::Migrate => {
+            settings.validate()?;
+            open_database(&settings).await?;
+            print(json, &serde_json::json!({"migrated": true}), || {
+                "database is up to date".into()
+            });
+        }
+        Command::Org(OrgCommand::Create { slug, name }) => {
+            let db = open(&settings).await?;
+            let org = admin::create_org(&db, &slug, &name)
+                .await
+                .map_err(user_error)?;
+            print(json, &OrgView::from(&org), || {
+                format!("created organization {} ({})", org.slug, org.id)
+            });
+        }
+        Command::Org(OrgCommand::List) => {
+            let db = open(&settings).await?;
+            let orgs: Vec<OrgView> = organizations::list(&db)
+                .await?
+                .iter()
+                .map(OrgView::from)
+                .collect();
+            print(json, &orgs, || {
+                orgs.iter()
+                    .map(|o| format!("{}\t{}\t{}", o.slug, o.status, o.name))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        Command::Service(ServiceCommand::Create(args)) => {
+            let db = open(&settings).await?;
+            let spec = ServiceSpec {
+                org: args.org,
+                slug: args.slug,
+                name: args.name,
+                public: args.public,
+                grant_types: args.grant_types,
+                redirect_uris: args.redirect_uris,
+                post_logout_redirect_uris: args.post_logout_redirect_uris,
+                first_party: args.first_party,
+                device_activation_uri: args.device_activation_uri,
+            };
+            let created = admin::create_service(&db, spec).await.map_err(user_error)?;
+            print(json, &created, || {
+                let mut out = format!("client_id: {}", created.client_id);
+                if let Some(secret) = &created.client_secret {
+                    out.push_str(&format!(
+                        "\nclient_secret: {secret}\n(the secret is shown only now; store it safely)"
+                    ));
+                }
+                out
+            });
+        }
+        Command::Service(ServiceCommand::List { org }) => {
+            let db = open(&settings).await?;
+            let org_id = match org {
+                Some(slug) => Some(
+                    organizations::find_by_slug(&db, &slug)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("no organization {slug:?}"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let list: Vec<ServiceView> = services::list(&db, org_id)
+                .await?
+                .into_iter()
+                .map(ServiceView::from)
+                .collect();
+            print(json, &list, || {
+                list.iter()
+                    .map(|s| format!("{}\t{}\t{}", s.slug, s.client_id, s.kind))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        Command::User(UserCommand::Create {
+            email,
+            password_stdin,
+            verified,
+        }) => {
+            let db = open(&settings).await?;
+            let password = if password_stdin {
+                Some(admin::read_password_stdin()?)
+            } else {
+                None
+            };
+            let hasher = PasswordHasher::new(&settings.password)?;
+            let user = admin::create_user(&db, &hasher, &email, password, verified)
+                .await
+                .map_err(user_error)?;
+            print(json, &UserView::from(&user), || {
+                format!("created user {} ({})", user.email, user.id)
+            });
+        }
+        Command::User(UserCommand::List) => {
+            let db = open(&settings).await?;
+            let list: Vec<UserView> = users::list(&db).await?.iter().map(UserView::from).collect();
+            print(json, &list, || {
+                list.iter()
+                    .map(|u| format!("{}\t{}\tverified={}", u.id, u.email, u.email_verified))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        Command::Keys(KeysCommand::List) => {
+            let state = crate::startup::prepare(settings).await?;
+            let keys = state.keys.list();
+            print(json, &keys, || {
+                keys.iter()
+                    .map(|k| format!("{}\t{}\t{}", k.kid, k.alg, k.status))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn open(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    settings.validate()?;
+    open_database(settings).await
+}
+
+fn user_error(e: crate::error::AppError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce() -> String) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).unwrap_or_default()
+        );
+    } else {
+        println!("{}", text());
+    }
+}
+
+#[derive(Serialize)]
+struct OrgView {
+    id: uuid::Uuid,
+    slug: String,
+    name: String,
+    status: String,
+}
+
+impl From<&organizations::Organization> for OrgView {
+    fn from(o: &organizations::Organization) -> Self {
+        Self {
+            id: o.id,
+            slug: o.slug.clone(),
+            name: o.name.clone(),
+            status: o.status.clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ServiceView {
+    id: uuid::Uuid,
+    slug: String,
+    name: String,
+    client_id: String,
+    kind: &'static str,
+    grant_types: Vec<String>,
+    redirect_uris: Vec<String>,
+    first_party: bool,
+}
+
+impl From<services::Service> for ServiceView {
+    fn from(s: services::Service) -> Self {
+        Self {
+            id: s.id,
+            kind: if s.confidential {
+                "confidential"
+            } else {
+                "public"
+            },
+            grant_types: from_json_list(&s.grant_types),
+            redirect_uris: from_json_list(&s.redirect_uris),
+            slug: s.slug,
+            name: s.name,
+            client_id: s.client_id,
+            first_party: s.first_party,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct UserView {
+    id: uuid::Uuid,
+    email: String,
+    email_verified: bool,
+    status: String,
+}
+
+impl From<&users::User> for UserView {
+    fn from(u: &users::User) -> Self {
+        Self {
+            id: u.id,
+            email: u.email.clone(),
+            email_verified: u.email_verified,
+            status: u.status.clone(),
+        }
+    }
+}

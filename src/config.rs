@@ -1,0 +1,418 @@
+//! Settings: built-in defaults < optional TOML file < `GATEHOUSE_<SECTION>__<KEY>` env < `DATABASE_URL`.
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use url::Url;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub server: ServerSettings,
+    /// Where the SQLite database, the generated master key and the dev outbox live.
+    pub data_dir: PathBuf,
+    /// 32 bytes, base64. Generated into `<data_dir>/master.key` when absent.
+    pub master_key: Option<SecretString>,
+    pub database: DatabaseSettings,
+    pub mail: MailSettings,
+    pub password: PasswordSettings,
+    pub session: SessionSettings,
+    pub tokens: TokenSettings,
+    pub keys: KeySettings,
+    pub rate_limit: RateLimitSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    /// The issuer: the URL browsers and relying apps use to reach Gatehouse.
+    pub public_url: String,
+    pub workers: Option<usize>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct DatabaseSettings {
+    /// `sqlite://…` or `postgres://…`; defaults to `<data_dir>/gatehouse.db`.
+    pub url: Option<SecretString>,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MailSettings {
+    /// `smtp://`, `smtps://` or `smtp://…?tls=required` (STARTTLS). Empty: dev outbox on disk.
+    pub smtp_url: Option<SecretString>,
+    pub from: String,
+    pub max_attempts: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct PasswordSettings {
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    /// Upper bound on hashes computed at once; 0 means the number of CPUs.
+    pub max_concurrent_hashes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SessionSettings {
+    pub cookie_name: String,
+    pub ttl_hours: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct TokenSettings {
+    pub email_verification_ttl_minutes: i64,
+    pub password_reset_ttl_minutes: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct KeySettings {
+    /// `Cache-Control: max-age` for discovery and JWKS.
+    pub jwks_max_age_secs: u32,
+    pub rsa_bits: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RateLimitSettings {
+    /// Sign-in attempts allowed per client IP per minute.
+    pub login_per_ip_per_minute: u32,
+    /// Sign-in attempts allowed per account per 15 minutes.
+    pub login_per_account_per_15_minutes: u32,
+    /// Emails (verification, reset) per address per hour.
+    pub mail_per_address_per_hour: u32,
+    /// Account registrations and mail requests per client IP per minute.
+    pub requests_per_ip_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LogSettings {
+    /// `text` or `json`.
+    pub format: String,
+    /// An `EnvFilter` directive; `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            server: ServerSettings::default(),
+            data_dir: PathBuf::from("./data"),
+            master_key: None,
+            database: DatabaseSettings::default(),
+            mail: MailSettings::default(),
+            password: PasswordSettings::default(),
+            session: SessionSettings::default(),
+            tokens: TokenSettings::default(),
+            keys: KeySettings::default(),
+            rate_limit: RateLimitSettings::default(),
+            log: LogSettings::default(),
+        }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 8080,
+            public_url: "http://localhost:8080".into(),
+            workers: None,
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 16,
+        }
+    }
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: "Gatehouse <no-reply@localhost>".into(),
+            max_attempts: 8,
+        }
+    }
+}
+
+impl Default for PasswordSettings {
+    fn default() -> Self {
+        Self {
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            max_concurrent_hashes: 0,
+        }
+    }
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            cookie_name: "gh_session".into(),
+            ttl_hours: 24 * 14,
+        }
+    }
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            email_verification_ttl_minutes: 24 * 60,
+            password_reset_ttl_minutes: 60,
+        }
+    }
+}
+
+impl Default for KeySettings {
+    fn default() -> Self {
+        Self {
+            jwks_max_age_secs: 300,
+            rsa_bits: 2048,
+        }
+    }
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            login_per_ip_per_minute: 20,
+            login_per_account_per_15_minutes: 10,
+            mail_per_address_per_hour: 5,
+            requests_per_ip_per_minute: 30,
+        }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: "text".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads every layer. `config_file` comes from `--config` or `GATEHOUSE_CONFIG`.
+    pub fn load(config_file: Option<&Path>) -> Result<Self, config::ConfigError> {
+        let mut builder = config::Config::builder();
+        if let Some(path) = config_file {
+            builder = builder.add_source(config::File::from(path).required(true));
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("GATEHOUSE")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true),
+        );
+        let mut settings: Settings = builder.build()?.try_deserialize()?;
+        if let Ok(url) = std::env::var("DATABASE_URL")
+            && !url.is_empty()
+        {
+            settings.database.url = Some(SecretString::from(url));
+        }
+        Ok(settings)
+    }
+
+    /// Fast, deterministic settings for the test suite (cheap Argon2, fixed master key).
+    pub fn for_tests(data_dir: PathBuf) -> Self {
+        let mut settings = Settings {
+            data_dir,
+            ..Settings::default()
+        };
+        settings.server.port = 0;
+        settings.password = PasswordSettings {
+            argon2_memory_kib: 1024,
+            argon2_iterations: 1,
+            argon2_parallelism: 1,
+            max_concurrent_hashes: 0,
+        };
+        settings.master_key = Some(SecretString::from(
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        ));
+        settings.server.workers = Some(2);
+        settings
+    }
+
+    /// Every problem at once, each naming the key to fix.
+    pub fn validate(&self) -> Result<(), ConfigErrors> {
+        let mut problems = Vec::new();
+        match Url::parse(&self.server.public_url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+                if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+                    problems.push(
+                        "server.public_url (GATEHOUSE_SERVER__PUBLIC_URL) must be an origin without path, query or fragment, e.g. https://id.example.com".to_string(),
+                    );
+                }
+            }
+            _ => problems.push(format!(
+                "server.public_url (GATEHOUSE_SERVER__PUBLIC_URL) must be an http(s) URL, got {:?}",
+                self.server.public_url
+            )),
+        }
+        if self.server.host.trim().is_empty() {
+            problems.push("server.host (GATEHOUSE_SERVER__HOST) must not be empty".into());
+        }
+        if let Some(key) = &self.master_key
+            && crate::keys::MasterKey::from_base64(key.expose_secret()).is_err()
+        {
+            problems.push(
+                "master_key (GATEHOUSE_MASTER_KEY) must be 32 bytes encoded as base64 (try: openssl rand -base64 32)".into(),
+            );
+        }
+        if let Some(url) = &self.database.url {
+            let url = url.expose_secret();
+            if !(url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"))
+            {
+                problems.push("database.url (DATABASE_URL) must start with sqlite:, postgres:// or postgresql://".into());
+            }
+        }
+        if self.database.max_connections == 0 {
+            problems.push(
+                "database.max_connections (GATEHOUSE_DATABASE__MAX_CONNECTIONS) must be at least 1"
+                    .into(),
+            );
+        }
+        if let Some(url) = &self.mail.smtp_url {
+            let url = url.expose_secret();
+            if !url.is_empty() && !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                problems.push(
+                    "mail.smtp_url (GATEHOUSE_MAIL__SMTP_URL) must start with smtp:// or smtps://"
+                        .into(),
+                );
+            }
+        }
+        if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            problems.push(format!(
+                "mail.from (GATEHOUSE_MAIL__FROM) must be a mailbox such as \"Gatehouse <no-reply@example.com>\", got {:?}",
+                self.mail.from
+            ));
+        }
+        if argon2::Params::new(
+            self.password.argon2_memory_kib,
+            self.password.argon2_iterations,
+            self.password.argon2_parallelism,
+            None,
+        )
+        .is_err()
+        {
+            problems.push("password.argon2_* (GATEHOUSE_PASSWORD__ARGON2_MEMORY_KIB, _ITERATIONS, _PARALLELISM) are not valid Argon2 parameters".into());
+        }
+        if self.session.ttl_hours <= 0 {
+            problems
+                .push("session.ttl_hours (GATEHOUSE_SESSION__TTL_HOURS) must be positive".into());
+        }
+        if self.tokens.email_verification_ttl_minutes <= 0
+            || self.tokens.password_reset_ttl_minutes <= 0
+        {
+            problems.push("tokens.*_ttl_minutes (GATEHOUSE_TOKENS__…) must be positive".into());
+        }
+        if self.keys.rsa_bits < 2048 || self.keys.rsa_bits > 4096 {
+            problems
+                .push("keys.rsa_bits (GATEHOUSE_KEYS__RSA_BITS) must be 2048, 3072 or 4096".into());
+        }
+        let limits = &self.rate_limit;
+        if [
+            limits.login_per_ip_per_minute,
+            limits.login_per_account_per_15_minutes,
+            limits.mail_per_address_per_hour,
+            limits.requests_per_ip_per_minute,
+        ]
+        .contains(&0)
+        {
+            problems.push("rate_limit.* (GATEHOUSE_RATE_LIMIT__…) must be at least 1".into());
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            problems.push("log.format (GATEHOUSE_LOG__FORMAT) must be text or json".into());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigErrors(problems))
+        }
+    }
+
+    pub fn public_url(&self) -> &str {
+        self.server.public_url.trim_end_matches('/')
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.server.public_url.starts_with("https://")
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(url) => url.expose_secret().to_owned(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("gatehouse.db").display()
+            ),
+        }
+    }
+}
+
+/// All configuration problems found at startup.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
+pub struct ConfigErrors(pub Vec<String>);
+
+/// Redacts the password of a database or SMTP URL for logs.
+pub fn redact_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        Ok(url) => url.to_string(),
+        Err(_) => "<unparseable url>".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        assert!(Settings::default().validate().is_ok());
+    }
+
+    #[test]
+    fn validation_reports_every_problem() {
+        let mut settings = Settings::default();
+        settings.server.public_url = "ftp://x".into();
+        settings.master_key = Some(SecretString::from("short"));
+        settings.log.format = "xml".into();
+        let errors = settings.validate().unwrap_err();
+        assert_eq!(errors.0.len(), 3, "{errors}");
+        assert!(errors.to_string().contains("GATEHOUSE_MASTER_KEY"));
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+    }
+}

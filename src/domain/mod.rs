@@ -1,0 +1,10 @@
+//! Shared vocabulary: validated values parsed once at the edge.
+mod email;
+mod password;
+mod request_meta;
+mod slug;
+
+pub use email::Email;
+pub use password::NewPassword;
+pub use request_meta::RequestMeta;
+pub use slug::Slug;

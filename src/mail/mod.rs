@@ -1,0 +1,169 @@
+//! Outgoing mail: queued in the `mail_outbox` table (in the caller's transaction) and delivered by
+//! a background worker with retries and backoff, so an SMTP outage loses nothing and never fails
+//! a request. Without SMTP configured, messages are written as `.eml` files to a dev outbox.
+pub mod templates;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use secrecy::ExposeSecret;
+use tokio::sync::Notify;
+
+use crate::config::Settings;
+use crate::store::mail_outbox::{self, OutboxMessage};
+
+/// A rendered message: plain-text and HTML twins.
+pub struct Email {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// The action link, logged only in dev-outbox mode so a newcomer can follow it.
+    pub link: Option<String>,
+}
+
+#[derive(Clone)]
+enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    DevOutbox(AsyncFileTransport<Tokio1Executor>, PathBuf),
+}
+
+#[derive(Clone)]
+pub struct Mailer {
+    transport: Transport,
+    from: Mailbox,
+    max_attempts: i32,
+    wake: Arc<Notify>,
+}
+
+impl Mailer {
+    pub fn new(settings: &Settings) -> anyhow::Result<Self> {
+        let from: Mailbox = settings
+            .mail
+            .from
+            .parse()
+            .context("mail.from is not a valid mailbox")?;
+        let transport = match settings
+            .mail
+            .smtp_url
+            .as_ref()
+            .map(|url| url.expose_secret())
+        {
+            Some(url) if !url.is_empty() => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .context("mail.smtp_url (GATEHOUSE_MAIL__SMTP_URL) is not a valid SMTP URL")?
+                    .timeout(Some(Duration::from_secs(15)))
+                    .build(),
+            ),
+            _ => {
+                let dir = settings.data_dir.join("outbox");
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                Transport::DevOutbox(AsyncFileTransport::<Tokio1Executor>::new(&dir), dir)
+            }
+        };
+        Ok(Self {
+            transport,
+            from,
+            max_attempts: settings.mail.max_attempts,
+            wake: Arc::new(Notify::new()),
+        })
+    }
+
+    pub fn describe(&self) -> String {
+        match &self.transport {
+            Transport::Smtp(_) => "SMTP".into(),
+            Transport::DevOutbox(_, dir) => format!("dev outbox: .eml files in {}", dir.display()),
+        }
+    }
+
+    /// Queues `email` inside the caller's transaction; call [`Mailer::wake`] after commit.
+    pub async fn enqueue<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        to: &str,
+        email: Email,
+    ) -> Result<(), DbErr> {
+        if let (Transport::DevOutbox(..), Some(link)) = (&self.transport, &email.link) {
+            tracing::info!(to, link = %link, subject = %email.subject, "dev outbox: mail queued (no SMTP configured)");
+        }
+        mail_outbox::insert(db, to, &email.subject, email.text, email.html).await?;
+        Ok(())
+    }
+
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Delivers queued mail until the process ends.
+    pub fn spawn_worker(self, db: DatabaseConnection) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                match self.deliver_due(&db).await {
+                    Ok(0) => {
+                        tokio::select! {
+                            _ = self.wake.notified() => {}
+                            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "mail worker could not read the outbox");
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                    }
+                }
+            }
+        })
+    }
+
+    async fn deliver_due(&self, db: &DatabaseConnection) -> Result<usize, DbErr> {
+        let now = crate::store::now();
+        let batch = mail_outbox::claim_due(db, now, chrono::Duration::seconds(60), 20).await?;
+        for message in &batch {
+            match self.send(message).await {
+                Ok(()) => {
+                    tracing::info!(message_id = %message.id, "mail delivered");
+                    mail_outbox::mark_sent(db, message.id).await?;
+                }
+                Err(e) => {
+                    let attempts = message.attempts + 1;
+                    let retry_at = (attempts < self.max_attempts).then(|| {
+                        // 5 s, 10 s, 20 s … capped at one hour.
+                        let backoff = 5i64.saturating_mul(1 << attempts.min(10)).min(3600);
+                        now + chrono::Duration::seconds(backoff)
+                    });
+                    tracing::warn!(message_id = %message.id, attempts, error = %e, gave_up = retry_at.is_none(), "mail delivery failed");
+                    mail_outbox::mark_failed(db, message, &format!("{e:#}"), retry_at).await?;
+                }
+            }
+        }
+        Ok(batch.len())
+    }
+
+    async fn send(&self, message: &OutboxMessage) -> anyhow::Result<()> {
+        let email = Message::builder()
+            .from(self.from.clone())
+            .to(message
+                .recipient
+                .parse()
+                .context("recipient is not a valid address")?)
+            .subject(&message.subject)
+            .multipart(MultiPart::alternative_plain_html(
+                message.body_text.clone(),
+                message.body_html.clone(),
+            ))?;
+        match &self.transport {
+            Transport::Smtp(smtp) => {
+                smtp.send(email).await?;
+            }
+            Transport::DevOutbox(file, _) => {
+                file.send(email).await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,104 @@
+//! Email twins (plain text + HTML) rendered by askama; every string is computed here.
+use askama::Template;
+
+use super::Email;
+
+#[derive(Template)]
+#[template(path = "email/action.txt")]
+struct ActionEmailText<'a> {
+    greeting: &'a str,
+    intro: &'a str,
+    link: &'a str,
+    expiry: &'a str,
+    outro: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/action.html")]
+struct ActionEmailHtml<'a> {
+    title: &'a str,
+    greeting: &'a str,
+    intro: &'a str,
+    button: &'a str,
+    link: &'a str,
+    expiry: &'a str,
+    outro: &'a str,
+}
+
+struct ActionEmail<'a> {
+    subject: &'a str,
+    intro: &'a str,
+    button: &'a str,
+    link: &'a str,
+    expiry: String,
+    outro: &'a str,
+}
+
+fn render(action: ActionEmail<'_>) -> Result<Email, askama::Error> {
+    let greeting = "Hello,";
+    let text = ActionEmailText {
+        greeting,
+        intro: action.intro,
+        link: action.link,
+        expiry: &action.expiry,
+        outro: action.outro,
+    }
+    .render()?;
+    let html = ActionEmailHtml {
+        title: action.subject,
+        greeting,
+        intro: action.intro,
+        button: action.button,
+        link: action.link,
+        expiry: &action.expiry,
+        outro: action.outro,
+    }
+    .render()?;
+    Ok(Email {
+        subject: action.subject.to_owned(),
+        text,
+        html,
+        link: Some(action.link.to_owned()),
+    })
+}
+
+fn expiry_text(minutes: i64) -> String {
+    match minutes {
+        m if m % 60 == 0 => format!("This link expires in {} hour(s) and works once.", m / 60),
+        m => format!("This link expires in {m} minutes and works once."),
+    }
+}
+
+pub fn verify_email(link: &str, ttl_minutes: i64) -> Result<Email, askama::Error> {
+    render(ActionEmail {
+        subject: "Verify your email address",
+        intro: "Please confirm that this is your email address to finish setting up your account.",
+        button: "Verify email address",
+        link,
+        expiry: expiry_text(ttl_minutes),
+        outro: "If you did not create an account, you can ignore this email.",
+    })
+}
+
+pub fn password_reset(link: &str, ttl_minutes: i64) -> Result<Email, askama::Error> {
+    render(ActionEmail {
+        subject: "Reset your password",
+        intro: "Someone asked to reset the password of your account. Choose a new password with the link below.",
+        button: "Choose a new password",
+        link,
+        expiry: expiry_text(ttl_minutes),
+        outro: "If this wasn't you, ignore this email: your password stays unchanged.",
+    })
+}
+
+/// Sent instead of a second account when someone registers with an address that has one.
+pub fn account_exists(login_link: &str) -> Result<Email, askama::Error> {
+    render(ActionEmail {
+        subject: "You already have an account",
+        intro: "Someone tried to create an account with this email address, but you already have one. You can sign in, or reset your password from the sign-in page.",
+        button: "Sign in",
+        link: login_link,
+        expiry: String::new(),
+        outro: "If this wasn't you, ignore this email: nothing has changed.",
+    })
+}

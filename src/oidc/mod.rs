@@ -1,0 +1,2 @@
+//! OpenID Connect protocol logic (no actix).
+pub mod discovery;

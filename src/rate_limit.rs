@@ -1,0 +1,120 @@
+//! Per-IP and per-identity rate limits (in-memory, per instance), answered with 429 +
+//! `Retry-After` + `RateLimit-*` headers by the web layer.
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::config::RateLimitSettings;
+use crate::error::AppError;
+
+struct Limit<K: Hash + Eq + Clone> {
+    limiter: DefaultKeyedRateLimiter<K>,
+    burst: u32,
+}
+
+impl<K: Hash + Eq + Clone> Limit<K> {
+    fn new(burst: u32, window: Duration) -> Self {
+        let burst_nz = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
+        let period = window / burst.max(1);
+        let quota = Quota::with_period(period)
+            .unwrap_or_else(|| Quota::per_second(burst_nz))
+            .allow_burst(burst_nz);
+        Self {
+            limiter: RateLimiter::keyed(quota),
+            burst: burst.max(1),
+        }
+    }
+
+    fn check(&self, key: &K) -> Result<(), AppError> {
+        self.limiter.check_key(key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            AppError::RateLimited {
+                retry_after: wait.max(Duration::from_secs(1)),
+                limit: self.burst,
+            }
+        })
+    }
+}
+
+pub struct RateLimits {
+    login_ip: Limit<IpAddr>,
+    login_account: Limit<String>,
+    mail_address: Limit<String>,
+    requests_ip: Limit<IpAddr>,
+}
+
+impl RateLimits {
+    pub fn new(settings: &RateLimitSettings) -> Self {
+        Self {
+            login_ip: Limit::new(settings.login_per_ip_per_minute, Duration::from_secs(60)),
+            login_account: Limit::new(
+                settings.login_per_account_per_15_minutes,
+                Duration::from_secs(15 * 60),
+            ),
+            mail_address: Limit::new(
+                settings.mail_per_address_per_hour,
+                Duration::from_secs(3600),
+            ),
+            requests_ip: Limit::new(settings.requests_per_ip_per_minute, Duration::from_secs(60)),
+        }
+    }
+
+    /// Every sign-in attempt counts against the client IP and the account it names.
+    pub fn check_login(&self, ip: Option<IpAddr>, account: &str) -> Result<(), AppError> {
+        if let Some(ip) = ip {
+            self.login_ip.check(&ip)?;
+        }
+        self.login_account.check(&account.to_owned())
+    }
+
+    /// Requests that send mail or create accounts, per client IP.
+    pub fn check_request(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
+        match ip {
+            Some(ip) => self.requests_ip.check(&ip),
+            None => Ok(()),
+        }
+    }
+
+    /// Mails sent to one address; callers stay silent when exceeded (enumeration safety).
+    pub fn allow_mail_to(&self, normalized_email: &str) -> bool {
+        self.mail_address
+            .check(&normalized_email.to_owned())
+            .is_ok()
+    }
+
+    /// Drops idle keys so memory stays bounded.
+    pub fn retain_recent(&self) {
+        self.login_ip.limiter.retain_recent();
+        self.login_account.limiter.retain_recent();
+        self.mail_address.limiter.retain_recent();
+        self.requests_ip.limiter.retain_recent();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_attempts_beyond_the_account_budget_are_throttled() {
+        let settings = RateLimitSettings {
+            login_per_account_per_15_minutes: 2,
+            ..RateLimitSettings::default()
+        };
+        let limits = RateLimits::new(&settings);
+        assert!(limits.check_login(None, "a@x.io").is_ok());
+        assert!(limits.check_login(None, "a@x.io").is_ok());
+        match limits.check_login(None, "a@x.io") {
+            Err(AppError::RateLimited { retry_after, limit }) => {
+                assert!(retry_after >= Duration::from_secs(1));
+                assert_eq!(limit, 2);
+            }
+            other => panic!("expected RateLimited, got {other:?}"),
+        }
+        assert!(limits.check_login(None, "b@x.io").is_ok());
+    }
+}

@@ -1,0 +1,182 @@
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use secrecy::ExposeSecret;
+
+use crate::auth::password::PasswordHasher;
+use crate::config::{Settings, redact_url};
+use crate::keys::{KeyStore, MasterKey};
+use crate::mail::Mailer;
+use crate::rate_limit::RateLimits;
+use crate::state::AppState;
+use crate::store::instance_meta;
+
+const MASTER_KEY_FINGERPRINT: &str = "master_key_fingerprint";
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Binds `server.host:server.port` (port 0 picks a free one) and wires everything.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let address = format!("{}:{}", settings.server.host, settings.server.port);
+        let listener =
+            TcpListener::bind(&address).with_context(|| format!("cannot listen on {address}"))?;
+        Self::build_with_listener(settings, listener).await
+    }
+
+    pub async fn build_with_listener(
+        settings: Settings,
+        listener: TcpListener,
+    ) -> anyhow::Result<Self> {
+        let state = prepare(settings).await?;
+        let port = listener.local_addr()?.port();
+        state.mailer.clone().spawn_worker(state.db.clone());
+        spawn_housekeeping(state.limits.clone());
+        let data = web::Data::new(state.clone());
+        let workers = state
+            .settings
+            .server
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .wrap(from_fn(crate::web::csrf::set_csrf_cookie))
+                .wrap(from_fn(crate::web::middleware::security_headers))
+                .wrap(Compress::default())
+                .configure(crate::web::routes)
+        })
+        .listen(listener)?
+        .workers(workers)
+        .shutdown_timeout(10)
+        .run();
+        tracing::info!(port, issuer = %state.settings.public_url(), mail = %state.mailer.describe(), "gatehouse is listening");
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Runs until SIGINT/SIGTERM, then drains in-flight requests (graceful shutdown).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Validates settings, opens and migrates the database, checks the master key and loads keys.
+pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
+    settings.validate()?;
+    let db = open_database(&settings).await?;
+    let master = load_master_key(&settings, &db).await?;
+    let keys = KeyStore::load_or_init(&db, master.clone(), settings.keys.rsa_bits).await?;
+    let passwords = PasswordHasher::new(&settings.password)?;
+    let mailer = Mailer::new(&settings)?;
+    let limits = RateLimits::new(&settings.rate_limit);
+    let discovery = crate::oidc::discovery::document(&settings);
+    Ok(AppState {
+        db,
+        master,
+        keys: Arc::new(keys),
+        mailer,
+        passwords: Arc::new(passwords),
+        limits: Arc::new(limits),
+        discovery,
+        settings: Arc::new(settings),
+    })
+}
+
+/// Connects (creating the data directory for the embedded SQLite) and runs migrations.
+pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let url = settings.database_url();
+    if settings.database.url.is_none() {
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!(
+                "cannot create data directory {}",
+                settings.data_dir.display()
+            )
+        })?;
+    }
+    let db = crate::store::connect(&url, settings.database.max_connections)
+        .await
+        .with_context(|| format!("cannot connect to the database at {}", redact_url(&url)))?;
+    crate::store::migrate(&db)
+        .await
+        .context("database migration failed")?;
+    Ok(db)
+}
+
+/// `GATEHOUSE_MASTER_KEY`, or `<data_dir>/master.key` (created once, mode 0600). The stored
+/// fingerprint makes a changed key fail loudly instead of silently breaking every sealed secret.
+pub async fn load_master_key(
+    settings: &Settings,
+    db: &DatabaseConnection,
+) -> anyhow::Result<MasterKey> {
+    let key = match &settings.master_key {
+        Some(encoded) => MasterKey::from_base64(encoded.expose_secret())?,
+        None => load_or_create_key_file(&settings.data_dir.join("master.key"))?,
+    };
+    match instance_meta::find(db, MASTER_KEY_FINGERPRINT).await? {
+        None => instance_meta::upsert(db, MASTER_KEY_FINGERPRINT, &key.fingerprint()).await?,
+        Some(stored) if stored == key.fingerprint() => {}
+        Some(_) => anyhow::bail!(
+            "the master key does not match the one this database was created with. \
+             Restore the original key (GATEHOUSE_MASTER_KEY or {}/master.key); \
+             signing keys and other sealed secrets cannot be opened without it",
+            settings.data_dir.display()
+        ),
+    }
+    Ok(key)
+}
+
+fn load_or_create_key_file(path: &Path) -> anyhow::Result<MasterKey> {
+    if path.exists() {
+        let encoded = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        return MasterKey::from_base64(&encoded)
+            .with_context(|| format!("{} does not hold a valid master key", path.display()));
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let key = MasterKey::generate();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    std::io::Write::write_all(&mut file, key.to_base64().as_bytes())?;
+    tracing::warn!(path = %path.display(), "generated a new master key: back it up, it seals every signing key");
+    Ok(key)
+}
+
+fn spawn_housekeeping(limits: Arc<RateLimits>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limits.retain_recent();
+        }
+    });
+}

@@ -1,0 +1,30 @@
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::password::PasswordHasher;
+use crate::config::Settings;
+use crate::keys::{KeyStore, MasterKey, PublishedDocument};
+use crate::mail::Mailer;
+use crate::rate_limit::RateLimits;
+
+/// Everything a request needs; passed explicitly (never global) so two apps can run in one process.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub master: MasterKey,
+    pub keys: Arc<KeyStore>,
+    pub mailer: Mailer,
+    pub passwords: Arc<PasswordHasher>,
+    pub limits: Arc<RateLimits>,
+    /// `/.well-known/openid-configuration`, prepared once.
+    pub discovery: PublishedDocument,
+}
+
+impl AppState {
+    /// An absolute URL under the issuer.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.settings.public_url(), path)
+    }
+}

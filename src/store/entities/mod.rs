@@ -1,0 +1,11 @@
+//! sea-orm entities, one per table of `migrations/`.
+pub mod audit_events;
+pub mod browser_sessions;
+pub mod instance_meta;
+pub mod mail_outbox;
+pub mod memberships;
+pub mod one_time_tokens;
+pub mod organizations;
+pub mod services;
+pub mod signing_keys;
+pub mod users;

@@ -1,0 +1,109 @@
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+};
+use uuid::Uuid;
+
+pub use super::entities::mail_outbox::Model as OutboxMessage;
+use super::entities::mail_outbox::{self, Column, Entity as Outbox};
+
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    recipient: &str,
+    subject: &str,
+    body_text: String,
+    body_html: String,
+) -> Result<OutboxMessage, DbErr> {
+    let now = super::now();
+    mail_outbox::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        recipient: Set(recipient.to_owned()),
+        subject: Set(subject.to_owned()),
+        body_text: Set(body_text),
+        body_html: Set(body_html),
+        status: Set("pending".into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        locked_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        sent_at: Set(None),
+    }
+    .insert(db)
+    .await
+}
+
+/// Leases up to `limit` due messages to this worker. The lease is taken with a conditional
+/// UPDATE per row, so several instances sharing one database never send a message twice at once.
+pub async fn claim_due<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: u64,
+) -> Result<Vec<OutboxMessage>, DbErr> {
+    let free = Condition::any()
+        .add(Column::LockedUntil.is_null())
+        .add(Column::LockedUntil.lt(now));
+    let candidates = Outbox::find()
+        .filter(Column::Status.eq("pending"))
+        .filter(Column::NextAttemptAt.lte(now))
+        .filter(free.clone())
+        .order_by_asc(Column::NextAttemptAt)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let mut claimed = Vec::with_capacity(candidates.len());
+    for message in candidates {
+        let result = Outbox::update_many()
+            .col_expr(Column::LockedUntil, Expr::value(now + lease))
+            .filter(Column::Id.eq(message.id))
+            .filter(Column::Status.eq("pending"))
+            .filter(free.clone())
+            .exec(db)
+            .await?;
+        if result.rows_affected == 1 {
+            claimed.push(message);
+        }
+    }
+    Ok(claimed)
+}
+
+pub async fn mark_sent<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), DbErr> {
+    mail_outbox::ActiveModel {
+        id: Set(id),
+        status: Set("sent".into()),
+        sent_at: Set(Some(super::now())),
+        locked_until: Set(None),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// Records a failed attempt; the message is retried at `retry_at`, or given up when `None`.
+pub async fn mark_failed<C: ConnectionTrait>(
+    db: &C,
+    message: &OutboxMessage,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+) -> Result<(), DbErr> {
+    let status = if retry_at.is_some() {
+        "pending"
+    } else {
+        "failed"
+    };
+    mail_outbox::ActiveModel {
+        id: Set(message.id),
+        status: Set(status.into()),
+        attempts: Set(message.attempts + 1),
+        next_attempt_at: Set(retry_at.unwrap_or(message.next_attempt_at)),
+        locked_until: Set(None),
+        last_error: Set(Some(error.chars().take(500).collect())),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}

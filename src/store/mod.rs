@@ -1,0 +1,60 @@
+//! Storage: sea-orm is used only here. Functions are generic over `ConnectionTrait` so callers can
+//! compose them inside one transaction.
+pub mod audit_events;
+pub mod browser_sessions;
+pub mod entities;
+pub mod instance_meta;
+pub mod mail_outbox;
+pub mod one_time_tokens;
+pub mod organizations;
+pub mod services;
+pub mod signing_keys;
+pub mod users;
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+
+pub use sea_orm::{DatabaseConnection as Db, TransactionTrait};
+
+/// Opens a pool. SQLite gets WAL, foreign keys and a busy timeout on every connection.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    Database::connect(options).await
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// `true` when the database answers a trivial query.
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    db.ping().await.is_ok()
+}
+
+/// Timestamps are kept to microseconds, the precision both backends store.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Lists are stored as JSON text so one column type serves both backends.
+pub fn to_json_list(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+}
+
+pub fn from_json_list(raw: &str) -> Vec<String> {
+    serde_json::from_str(raw).unwrap_or_default()
+}

@@ -1,0 +1,81 @@
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, sea_query::Expr,
+};
+use uuid::Uuid;
+
+pub use super::entities::one_time_tokens::Model as OneTimeToken;
+use super::entities::one_time_tokens::{self, Entity as Tokens};
+
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    purpose: &str,
+    token_hash: String,
+    user_id: Option<Uuid>,
+    email: Option<String>,
+    expires_at: DateTime<Utc>,
+) -> Result<OneTimeToken, DbErr> {
+    one_time_tokens::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        token_hash: Set(token_hash),
+        purpose: Set(purpose.to_owned()),
+        user_id: Set(user_id),
+        email: Set(email),
+        created_at: Set(super::now()),
+        expires_at: Set(expires_at),
+        used_at: Set(None),
+    }
+    .insert(db)
+    .await
+}
+
+pub async fn find<C: ConnectionTrait>(
+    db: &C,
+    purpose: &str,
+    token_hash: &str,
+) -> Result<Option<OneTimeToken>, DbErr> {
+    Tokens::find()
+        .filter(one_time_tokens::Column::TokenHash.eq(token_hash))
+        .filter(one_time_tokens::Column::Purpose.eq(purpose))
+        .one(db)
+        .await
+}
+
+/// The single-use primitive: marks the token used only if it is unused and unexpired, in one
+/// conditional UPDATE, so two concurrent redemptions cannot both succeed.
+pub async fn consume<C: ConnectionTrait>(
+    db: &C,
+    purpose: &str,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<OneTimeToken>, DbErr> {
+    let result = Tokens::update_many()
+        .col_expr(one_time_tokens::Column::UsedAt, Expr::value(now))
+        .filter(one_time_tokens::Column::TokenHash.eq(token_hash))
+        .filter(one_time_tokens::Column::Purpose.eq(purpose))
+        .filter(one_time_tokens::Column::UsedAt.is_null())
+        .filter(one_time_tokens::Column::ExpiresAt.gt(now))
+        .exec(db)
+        .await?;
+    if result.rows_affected != 1 {
+        return Ok(None);
+    }
+    find(db, purpose, token_hash).await
+}
+
+/// Marks every outstanding token of a purpose for a user as used (e.g. after a reset succeeds).
+pub async fn invalidate_for_user<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    purpose: &str,
+) -> Result<(), DbErr> {
+    Tokens::update_many()
+        .col_expr(one_time_tokens::Column::UsedAt, Expr::value(super::now()))
+        .filter(one_time_tokens::Column::UserId.eq(user_id))
+        .filter(one_time_tokens::Column::Purpose.eq(purpose))
+        .filter(one_time_tokens::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}

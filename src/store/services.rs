@@ -1,0 +1,72 @@
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, QueryOrder,
+};
+use uuid::Uuid;
+
+pub use super::entities::services::Model as Service;
+use super::entities::services::{self, Entity as Services};
+use super::to_json_list;
+
+pub struct NewService<'a> {
+    pub org_id: Uuid,
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub client_id: &'a str,
+    pub client_secret_hash: Option<String>,
+    pub confidential: bool,
+    pub redirect_uris: &'a [String],
+    pub post_logout_redirect_uris: &'a [String],
+    pub grant_types: &'a [String],
+    pub allowed_scopes: &'a [String],
+    pub first_party: bool,
+    pub device_activation_uri: Option<String>,
+}
+
+pub async fn insert<C: ConnectionTrait>(db: &C, new: NewService<'_>) -> Result<Service, DbErr> {
+    let now = super::now();
+    services::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        org_id: Set(new.org_id),
+        slug: Set(new.slug.to_owned()),
+        name: Set(new.name.to_owned()),
+        client_id: Set(new.client_id.to_owned()),
+        client_secret_hash: Set(new.client_secret_hash),
+        confidential: Set(new.confidential),
+        redirect_uris: Set(to_json_list(new.redirect_uris)),
+        post_logout_redirect_uris: Set(to_json_list(new.post_logout_redirect_uris)),
+        grant_types: Set(to_json_list(new.grant_types)),
+        allowed_scopes: Set(to_json_list(new.allowed_scopes)),
+        audience: Set(None),
+        access_token_ttl_secs: Set(15 * 60),
+        id_token_ttl_secs: Set(15 * 60),
+        refresh_token_ttl_secs: Set(30 * 24 * 3600),
+        first_party: Set(new.first_party),
+        // PKCE is always required for public clients; confidential ones opt in.
+        require_pkce: Set(!new.confidential),
+        signing_alg: Set("RS256".into()),
+        device_activation_uri: Set(new.device_activation_uri),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+}
+
+pub async fn find_by_client_id<C: ConnectionTrait>(
+    db: &C,
+    client_id: &str,
+) -> Result<Option<Service>, DbErr> {
+    Services::find()
+        .filter(services::Column::ClientId.eq(client_id))
+        .one(db)
+        .await
+}
+
+pub async fn list<C: ConnectionTrait>(db: &C, org_id: Option<Uuid>) -> Result<Vec<Service>, DbErr> {
+    let mut query = Services::find();
+    if let Some(org_id) = org_id {
+        query = query.filter(services::Column::OrgId.eq(org_id));
+    }
+    query.order_by_asc(services::Column::Slug).all(db).await
+}

@@ -1,0 +1,99 @@
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, QueryOrder,
+};
+use uuid::Uuid;
+
+pub use super::entities::users::Model as User;
+use super::entities::users::{self, Entity as Users};
+
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub email_normalized: &'a str,
+    pub email_verified: bool,
+    pub password_hash: Option<String>,
+}
+
+pub async fn insert<C: ConnectionTrait>(db: &C, new: NewUser<'_>) -> Result<User, DbErr> {
+    let now = super::now();
+    users::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        email: Set(new.email.to_owned()),
+        email_normalized: Set(new.email_normalized.to_owned()),
+        email_verified: Set(new.email_verified),
+        password_hash: Set(new.password_hash),
+        name: Set(None),
+        status: Set("active".into()),
+        last_login_method: Set(None),
+        last_login_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+}
+
+pub async fn find_by_email<C: ConnectionTrait>(
+    db: &C,
+    email_normalized: &str,
+) -> Result<Option<User>, DbErr> {
+    Users::find()
+        .filter(users::Column::EmailNormalized.eq(email_normalized))
+        .one(db)
+        .await
+}
+
+pub async fn find_by_id<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<User>, DbErr> {
+    Users::find_by_id(id).one(db).await
+}
+
+pub async fn list<C: ConnectionTrait>(db: &C) -> Result<Vec<User>, DbErr> {
+    Users::find()
+        .order_by_asc(users::Column::CreatedAt)
+        .all(db)
+        .await
+}
+
+pub async fn update_email_verified<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), DbErr> {
+    users::ActiveModel {
+        id: Set(id),
+        email_verified: Set(true),
+        updated_at: Set(super::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn update_password_hash<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    hash: String,
+) -> Result<(), DbErr> {
+    users::ActiveModel {
+        id: Set(id),
+        password_hash: Set(Some(hash)),
+        updated_at: Set(super::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn update_last_login<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    method: &str,
+) -> Result<(), DbErr> {
+    users::ActiveModel {
+        id: Set(id),
+        last_login_method: Set(Some(method.to_owned())),
+        last_login_at: Set(Some(super::now())),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}

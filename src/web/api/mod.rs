@@ -1,0 +1,2 @@
+//! JSON API for first-party apps (paths and shapes of seed 004).
+pub mod auth;

@@ -1,0 +1,150 @@
+//! The one place where errors become HTTP responses.
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+use serde::Serialize;
+
+use crate::error::{AppError, ErrorCode};
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: String,
+    error_code: ErrorCode,
+    timestamp: &'a str,
+}
+
+impl AppError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            AppError::Invalid { code, .. }
+            | AppError::Unauthorized { code, .. }
+            | AppError::Forbidden { code, .. } => *code,
+            AppError::NotFound => ErrorCode::NotFound,
+            AppError::RateLimited { .. } => ErrorCode::RateLimitExceeded,
+            AppError::Unexpected(_) => ErrorCode::InternalServerError,
+        }
+    }
+
+    fn log(&self) {
+        match self {
+            AppError::Unexpected(cause) => tracing::error!(error = ?cause, "request failed"),
+            other => tracing::debug!(error = %other, "request refused"),
+        }
+    }
+}
+
+/// JSON API envelope: `{"error","error_code","timestamp"}`.
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.log();
+        let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+        rate_limit_headers(self, &mut response);
+        response.json(ErrorBody {
+            error: self.to_string(),
+            error_code: self.code(),
+            timestamp: &timestamp,
+        })
+    }
+}
+
+/// `Retry-After` plus the `RateLimit-*` fields clients back off on.
+pub fn rate_limit_headers(error: &AppError, response: &mut actix_web::HttpResponseBuilder) {
+    if let AppError::RateLimited { retry_after, limit } = error {
+        let secs = retry_after.as_secs().max(1);
+        response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        response.insert_header(("RateLimit-Limit", limit.to_string()));
+        response.insert_header(("RateLimit-Remaining", "0"));
+        response.insert_header(("RateLimit-Reset", secs.to_string()));
+        response.insert_header((
+            "RateLimit",
+            format!("limit={limit}, remaining=0, reset={secs}"),
+        ));
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+    reference: Option<String>,
+}
+
+/// An error on a hosted page: a friendly HTML page, never internals.
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        Self(e)
+    }
+}
+
+impl From<sea_orm::DbErr> for PageError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self(e.into())
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (title, message, reference) = match &self.0 {
+            AppError::Unexpected(cause) => {
+                let reference = crate::keys::random_token()[..10].to_owned();
+                tracing::error!(error = ?cause, reference, "page failed");
+                (
+                    "Something went wrong",
+                    "We could not complete your request. Please try again in a moment.".to_owned(),
+                    Some(reference),
+                )
+            }
+            AppError::NotFound => (
+                "Page not found",
+                "There is nothing at this address.".to_owned(),
+                None,
+            ),
+            AppError::RateLimited { .. } => ("Too many attempts", self.0.to_string(), None),
+            other => {
+                other.log();
+                ("We could not do that", other.to_string(), None)
+            }
+        };
+        let html = ErrorPage {
+            title,
+            message: &message,
+            reference,
+        }
+        .render()
+        .unwrap_or_else(|_| message.clone());
+        let mut response = HttpResponse::build(self.status_code());
+        rate_limit_headers(&self.0, &mut response);
+        response
+            .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+            .content_type("text/html; charset=utf-8")
+            .body(html)
+    }
+}

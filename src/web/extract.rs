@@ -1,0 +1,67 @@
+//! Typed inputs pulled out of requests before any core call.
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+use crate::domain::RequestMeta;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::browser_sessions::BrowserSession;
+use crate::store::users::User;
+use crate::web::errors::PageError;
+
+/// The client IP is the TCP peer: forwarded headers are spoofable unless a trusted proxy is
+/// configured, which Gatehouse does not yet support.
+pub struct Meta(pub RequestMeta);
+
+impl FromRequest for Meta {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let user_agent = req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(512).collect());
+        ready(Ok(Meta(RequestMeta {
+            ip: req.peer_addr().map(|addr| addr.ip()),
+            user_agent,
+        })))
+    }
+}
+
+pub fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("AppState missing")))
+}
+
+/// The browser session, when the request carries a live one.
+pub struct MaybeUser(pub Option<SignedIn>);
+
+pub struct SignedIn {
+    pub session: BrowserSession,
+    pub user: User,
+}
+
+impl FromRequest for MaybeUser {
+    type Error = PageError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = app_state(&req)?;
+            let Some(cookie) = req.cookie(&state.settings.session.cookie_name) else {
+                return Ok(MaybeUser(None));
+            };
+            let found = crate::auth::sessions::resolve(&state, cookie.value()).await?;
+            Ok(MaybeUser(
+                found.map(|(session, user)| SignedIn { session, user }),
+            ))
+        })
+    }
+}

@@ -1,0 +1,126 @@
+//! The only module tree that knows actix-web. `routes` is the complete route table.
+pub mod api;
+pub mod csrf;
+pub mod errors;
+pub mod extract;
+pub mod health;
+pub mod middleware;
+pub mod oidc;
+pub mod pages;
+pub mod respond;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::error::AppError;
+use crate::web::errors::PageError;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(json_config())
+        .app_data(form_config())
+        .app_data(query_config())
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/static/gatehouse.css", web::get().to(stylesheet))
+        // OIDC / OAuth 2
+        .route(
+            "/.well-known/openid-configuration",
+            web::get().to(oidc::openid_configuration),
+        )
+        .route("/.well-known/jwks.json", web::get().to(oidc::jwks))
+        // JSON API (seed 004 paths)
+        .route("/api/auth/register", web::post().to(api::auth::register))
+        .route("/auth/verify-email", web::get().to(api::auth::verify_email))
+        .route(
+            "/api/auth/forgot-password",
+            web::post().to(api::auth::forgot_password),
+        )
+        .route(
+            "/api/auth/reset-password",
+            web::post().to(api::auth::reset_password),
+        )
+        // Hosted pages
+        .route("/", web::get().to(home))
+        .service(
+            web::resource("/login")
+                .route(web::get().to(pages::login::login_page))
+                .route(web::post().to(pages::login::login_submit)),
+        )
+        .service(
+            web::resource("/register")
+                .route(web::get().to(pages::register::register_page))
+                .route(web::post().to(pages::register::register_submit)),
+        )
+        .service(
+            web::resource("/verify-email")
+                .route(web::get().to(pages::verify_email::verify_email_page))
+                .route(web::post().to(pages::verify_email::verify_email_submit)),
+        )
+        .route(
+            "/verify-email/resend",
+            web::post().to(pages::verify_email::resend_submit),
+        )
+        .service(
+            web::resource("/forgot-password")
+                .route(web::get().to(pages::password_reset::forgot_password_page))
+                .route(web::post().to(pages::password_reset::forgot_password_submit)),
+        )
+        .service(
+            web::resource("/reset-password")
+                .route(web::get().to(pages::password_reset::reset_password_page))
+                .route(web::post().to(pages::password_reset::reset_password_submit)),
+        )
+        .service(
+            web::resource("/logout")
+                .route(web::get().to(pages::logout::logout_page))
+                .route(web::post().to(pages::logout::logout_submit)),
+        )
+        .route("/account", web::get().to(pages::account::account_page))
+        .default_service(web::to(not_found));
+}
+
+async fn home() -> HttpResponse {
+    respond::see_other("/account")
+}
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .content_type("text/css; charset=utf-8")
+        .body(include_str!("../../static/gatehouse.css"))
+}
+
+/// JSON for API paths, a page elsewhere.
+async fn not_found(req: HttpRequest) -> actix_web::Result<HttpResponse> {
+    if wants_json(&req) {
+        Err(AppError::NotFound.into())
+    } else {
+        Err(PageError(AppError::NotFound).into())
+    }
+}
+
+fn wants_json(req: &HttpRequest) -> bool {
+    let path = req.path();
+    path.starts_with("/api/") || path.starts_with("/auth/") || path.starts_with("/.well-known/")
+}
+
+fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(64 * 1024)
+        .error_handler(|err, _| AppError::invalid(format!("Invalid request body: {err}")).into())
+}
+
+fn form_config() -> web::FormConfig {
+    web::FormConfig::default().limit(64 * 1024)
+}
+
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, req| {
+        let error = AppError::invalid(format!("Invalid query string: {err}"));
+        if wants_json(req) {
+            error.into()
+        } else {
+            PageError(error).into()
+        }
+    })
+}

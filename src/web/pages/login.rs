@@ -1,0 +1,102 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::error::{AppError, ErrorCode};
+use crate::state::AppState;
+use crate::web::csrf::{CsrfForm, CsrfToken};
+use crate::web::errors::PageError;
+use crate::web::extract::{MaybeUser, Meta};
+use crate::web::respond;
+
+#[derive(Template)]
+#[template(path = "pages/login.html")]
+struct LoginPage<'a> {
+    csrf: &'a str,
+    email: &'a str,
+    next: &'a str,
+    error: Option<String>,
+    unverified: bool,
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+    login_hint: Option<String>,
+}
+
+pub async fn login_page(
+    query: web::Query<LoginQuery>,
+    csrf: CsrfToken,
+    user: MaybeUser,
+) -> Result<HttpResponse, PageError> {
+    let next = respond::safe_next(query.next.as_deref());
+    if user.0.is_some() {
+        return Ok(respond::see_other(next));
+    }
+    let email = query.login_hint.as_deref().unwrap_or("");
+    Ok(respond::ok_page(&LoginPage {
+        csrf: &csrf.0,
+        email,
+        next,
+        error: None,
+        unverified: false,
+    })?)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn login_submit(
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<LoginForm>,
+    csrf: CsrfToken,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    let next = respond::safe_next(form.next.as_deref());
+    let password = SecretString::from(form.password);
+    let rerender = |status, error: String, unverified| {
+        respond::html(
+            status,
+            &LoginPage {
+                csrf: &csrf.0,
+                email: form.email.trim(),
+                next,
+                error: Some(error),
+                unverified,
+            },
+        )
+    };
+    match crate::auth::login::authenticate_password(&state, &form.email, password, &meta).await {
+        Ok(user) => {
+            let token =
+                crate::auth::sessions::start(&state, &user, &["pwd".to_owned()], &meta).await?;
+            let mut response = respond::see_other(next);
+            response
+                .add_cookie(&respond::session_cookie(&state, token))
+                .map_err(|e| AppError::Unexpected(e.into()))?;
+            Ok(response)
+        }
+        Err(AppError::Unauthorized {
+            code: ErrorCode::EmailNotVerified,
+            message,
+        }) => Ok(rerender(StatusCode::FORBIDDEN, message.into_owned(), true)?),
+        Err(e @ (AppError::Unauthorized { .. } | AppError::Forbidden { .. })) => {
+            let status = if matches!(e, AppError::Forbidden { .. }) {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            Ok(rerender(status, e.to_string(), false)?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,19 @@
+//! Hosted pages: one file per flow, GET and POST together.
+pub mod account;
+pub mod login;
+pub mod logout;
+pub mod password_reset;
+pub mod register;
+pub mod verify_email;
+
+use askama::Template;
+
+/// A short notice page (confirmations, outcomes).
+#[derive(Template)]
+#[template(path = "pages/message.html")]
+pub struct MessagePage<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+    pub link_href: &'a str,
+    pub link_label: &'a str,
+}

@@ -1,0 +1,68 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::MessagePage;
+use crate::domain::{Email, NewPassword};
+use crate::state::AppState;
+use crate::web::csrf::{CsrfForm, CsrfToken};
+use crate::web::errors::PageError;
+use crate::web::extract::Meta;
+use crate::web::respond;
+
+#[derive(Template)]
+#[template(path = "pages/register.html")]
+struct RegisterPage<'a> {
+    csrf: &'a str,
+    email: &'a str,
+    email_error: Option<&'a str>,
+    password_error: Option<&'a str>,
+}
+
+pub async fn register_page(csrf: CsrfToken) -> Result<HttpResponse, PageError> {
+    Ok(respond::ok_page(&RegisterPage {
+        csrf: &csrf.0,
+        email: "",
+        email_error: None,
+        password_error: None,
+    })?)
+}
+
+#[derive(Deserialize)]
+pub struct RegisterForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn register_submit(
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<RegisterForm>,
+    csrf: CsrfToken,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    let email = Email::parse(&form.email);
+    let password = NewPassword::parse(form.password);
+    let (email, password) = match (email, password) {
+        (Ok(email), Ok(password)) => (email, password),
+        (email, password) => {
+            let page = RegisterPage {
+                csrf: &csrf.0,
+                email: form.email.trim(),
+                email_error: email.err(),
+                password_error: password.err(),
+            };
+            return Ok(respond::html(StatusCode::UNPROCESSABLE_ENTITY, &page)?);
+        }
+    };
+    // The same answer whether or not the address already has an account.
+    crate::auth::registration::register(&state, &email, password, &meta).await?;
+    Ok(respond::ok_page(&MessagePage {
+        title: "Check your email",
+        message: "We sent a verification link to your email address. Open it to activate your account, then sign in.",
+        link_href: "/login",
+        link_label: "Go to sign in",
+    })?)
+}

@@ -1,0 +1,97 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::MessagePage;
+use crate::domain::Email;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::csrf::{CsrfForm, CsrfToken};
+use crate::web::errors::PageError;
+use crate::web::extract::Meta;
+use crate::web::respond;
+
+/// GET shows a button; only the POST consumes the token, so mail scanners that open links
+/// cannot use it up.
+#[derive(Template)]
+#[template(path = "pages/verify_email.html")]
+struct VerifyEmailPage<'a> {
+    csrf: &'a str,
+    token: &'a str,
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+pub async fn verify_email_page(
+    query: web::Query<TokenQuery>,
+    csrf: CsrfToken,
+) -> Result<HttpResponse, PageError> {
+    if query.token.is_empty() {
+        return Err(AppError::invalid(
+            "This verification link is incomplete. Open the link from the email again.",
+        )
+        .into());
+    }
+    Ok(respond::ok_page(&VerifyEmailPage {
+        csrf: &csrf.0,
+        token: &query.token,
+    })?)
+}
+
+#[derive(Deserialize)]
+pub struct VerifyForm {
+    #[serde(default)]
+    token: String,
+}
+
+pub async fn verify_email_submit(
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<VerifyForm>,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    match crate::auth::email_verification::verify(&state, &form.token, &meta).await {
+        Ok(_) => Ok(respond::ok_page(&MessagePage {
+            title: "Email verified",
+            message: "Your email address is verified. You can sign in now.",
+            link_href: "/login",
+            link_label: "Sign in",
+        })?),
+        Err(AppError::Invalid { message, .. }) => Ok(respond::html(
+            StatusCode::BAD_REQUEST,
+            &MessagePage {
+                title: "This link cannot be used",
+                message: &format!("{message}. Sign in to get a new verification link."),
+                link_href: "/login",
+                link_label: "Go to sign in",
+            },
+        )?),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ResendForm {
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn resend_submit(
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<ResendForm>,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    if let Ok(email) = Email::parse(&form.email) {
+        crate::auth::email_verification::resend(&state, &email, &meta).await?;
+    }
+    Ok(respond::ok_page(&MessagePage {
+        title: "Check your email",
+        message: "If that account is waiting for verification, we sent it a new link.",
+        link_href: "/login",
+        link_label: "Back to sign in",
+    })?)
+}

@@ -1,0 +1,85 @@
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+
+use crate::error::AppError;
+use crate::keys::PublishedDocument;
+use crate::state::AppState;
+
+/// Renders a page with `no-store` (auth pages must not be cached).
+pub fn html(status: StatusCode, page: &impl Template) -> Result<HttpResponse, AppError> {
+    let body = page.render().map_err(|e| AppError::Unexpected(e.into()))?;
+    Ok(HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("text/html; charset=utf-8")
+        .body(body))
+}
+
+pub fn ok_page(page: &impl Template) -> Result<HttpResponse, AppError> {
+    html(StatusCode::OK, page)
+}
+
+/// 303 to a local path.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// A JSON document prepared in memory, with ETag / If-None-Match revalidation.
+pub fn published(req: &HttpRequest, doc: &PublishedDocument, max_age: u32) -> HttpResponse {
+    let cache = format!("public, max-age={max_age}");
+    let matches = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|tag| tag.trim() == doc.etag || tag.trim() == "*")
+        });
+    let mut response = if matches {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::CACHE_CONTROL, cache))
+        .insert_header((header::ETAG, doc.etag.clone()))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"));
+    if matches {
+        response.finish()
+    } else {
+        response
+            .content_type("application/json")
+            .body(doc.body.clone())
+    }
+}
+
+/// The session cookie: opaque id, HttpOnly, SameSite=Lax (so relying-app redirects keep it),
+/// Secure when the issuer is https.
+pub fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    Cookie::build(state.settings.session.cookie_name.clone(), value)
+        .path("/")
+        .http_only(true)
+        .secure(state.settings.is_https())
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::hours(state.settings.session.ttl_hours))
+        .finish()
+}
+
+pub fn clear_session_cookie(state: &AppState) -> Cookie<'static> {
+    let mut cookie = session_cookie(state, String::new());
+    cookie.make_removal();
+    cookie
+}
+
+/// Accepts only local paths as post-login targets (no open redirects).
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path
+        }
+        _ => "/account",
+    }
+}
