@@ -295,7 +295,7 @@ impl Settings {
         }
         if let Some(url) = &self.mail.smtp_url {
             let url = url.expose_secret();
-            if !url.is_empty() && !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+            if !(url.is_empty() || url.starts_with("smtp://") || url.starts_with("smtps://")) {
                 problems.push(
                     "mail.smtp_url (GATEHOUSE_MAIL__SMTP_URL) must start with smtp:// or smtps://"
                         .into(),

@@ -1,4 +1,4 @@
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 
 use super::{purpose, token_problem};
 use crate::audit::{self, AuditEvent, Outcome};
@@ -36,7 +36,7 @@ pub async fn issue<C: ConnectionTrait>(
 /// Consumes a verification token and marks the address verified.
 pub async fn verify(state: &AppState, token: &str, meta: &RequestMeta) -> Result<User, AppError> {
     let hash = hash_token(token);
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     let row = one_time_tokens::find(&txn, purpose::VERIFY_EMAIL, &hash).await?;
     if let Some(problem) = token_problem(row.as_ref(), "verification") {
         return Err(problem);
@@ -70,7 +70,7 @@ pub async fn resend(state: &AppState, email: &Email, meta: &RequestMeta) -> Resu
     if user.email_verified || !state.limits.allow_mail_to(email.normalized()) {
         return Ok(());
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     issue(state, &txn, &user).await?;
     txn.commit().await?;
     state.mailer.wake();

@@ -74,10 +74,11 @@ impl PasswordHasher {
             let valid = Argon2::default()
                 .verify_password(password.expose_secret().as_bytes(), &parsed)
                 .is_ok();
-            let needs_rehash = Params::try_from(&parsed)
-                .map(|p| p != params)
-                .unwrap_or(true)
-                || parsed.algorithm.as_str() != "argon2id";
+            let needs_rehash = parsed.algorithm.as_str() != "argon2id"
+                || Params::try_from(&parsed).map_or(true, |p| {
+                    (p.m_cost(), p.t_cost(), p.p_cost())
+                        != (params.m_cost(), params.t_cost(), params.p_cost())
+                });
             Ok(Verification {
                 valid: valid && exists,
                 needs_rehash,

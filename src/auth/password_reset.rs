@@ -1,5 +1,3 @@
-use sea_orm::TransactionTrait;
-
 use super::{purpose, token_problem};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::domain::{Email, NewPassword, RequestMeta};
@@ -23,7 +21,7 @@ pub async fn request(state: &AppState, email: &Email, meta: &RequestMeta) -> Res
     let token = random_token();
     let expires_at = crate::store::now() + chrono::Duration::minutes(ttl);
     let link = state.url(&format!("/reset-password?token={token}"));
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     one_time_tokens::insert(
         &txn,
         purpose::PASSWORD_RESET,
@@ -67,7 +65,7 @@ pub async fn reset(
 ) -> Result<(), AppError> {
     check(state, token).await?;
     let hash = state.passwords.hash(password.into_secret()).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     let consumed = one_time_tokens::consume(
         &txn,
         purpose::PASSWORD_RESET,

@@ -1,4 +1,4 @@
-use sea_orm::{SqlErr, TransactionTrait};
+use sea_orm::SqlErr;
 
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::domain::{Email, NewPassword, RequestMeta};
@@ -27,7 +27,7 @@ pub async fn register(
         return Ok(Registration::AlreadyExists);
     }
     let hash = state.passwords.hash(password.into_secret()).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     let new = NewUser {
         email: email.as_str(),
         email_normalized: email.normalized(),
@@ -58,7 +58,7 @@ async fn notify_existing(state: &AppState, existing: &users::User) -> Result<(),
     if !state.limits.allow_mail_to(&existing.email_normalized) {
         return Ok(());
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     if existing.email_verified {
         let email = templates::account_exists(&state.url("/login")).map_err(anyhow::Error::new)?;
         state.mailer.enqueue(&txn, &existing.email, email).await?;

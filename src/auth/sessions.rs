@@ -1,6 +1,4 @@
 //! Browser sessions: the cookie carries an opaque 256-bit token; the row holds its SHA-256.
-use sea_orm::TransactionTrait;
-
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::domain::RequestMeta;
 use crate::error::AppError;
@@ -20,7 +18,7 @@ pub async fn start(
     let expires_at =
         crate::store::now() + chrono::Duration::hours(state.settings.session.ttl_hours);
     let method = amr.first().map_or("pwd", String::as_str);
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     let session = browser_sessions::insert(
         &txn,
         NewSession {
@@ -67,7 +65,7 @@ pub async fn end(
     session: &BrowserSession,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     browser_sessions::revoke(&txn, session.id).await?;
     audit::record(
         &txn,

@@ -1,0 +1,197 @@
+pub mod db;
+pub mod smtp;
+
+use std::sync::LazyLock;
+
+use gatehouse::config::Settings;
+use gatehouse::startup::Application;
+use gatehouse::state::AppState;
+use reqwest::StatusCode;
+use sea_orm::DatabaseConnection;
+
+pub use db::TestDb;
+pub use smtp::{CapturedMail, SmtpSink};
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var("TEST_LOG").is_ok() {
+        gatehouse::telemetry::init("text", "info,gatehouse=debug");
+    }
+});
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Clone)]
+pub struct TestApp {
+    pub address: String,
+    pub db: DatabaseConnection,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    pub mail: SmtpSink,
+    pub settings: Settings,
+    _test_db: std::sync::Arc<TestDb>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Boots the real application (the same `Application::build` path as `main`) on a free port.
+pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
+    LazyLock::force(&TRACING);
+    let test_db = TestDb::fresh().await;
+    let mail = SmtpSink::start().await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let mut settings = Settings::for_tests(test_db.data_dir());
+    settings.server.public_url = format!("http://127.0.0.1:{port}");
+    settings.database.url = Some(test_db.url().to_owned().into());
+    settings.database.max_connections = 5;
+    settings.mail.smtp_url = Some(mail.url().into());
+    customize(&mut settings);
+    let app = Application::build_with_listener(settings.clone(), listener)
+        .await
+        .expect("application builds");
+    let state = app.state().clone();
+    tokio::spawn(app.run_until_stopped());
+    let address = settings.public_url().to_owned();
+    let client = new_client();
+    TestApp {
+        address,
+        db: state.db.clone(),
+        state,
+        client,
+        mail,
+        settings,
+        _test_db: std::sync::Arc::new(test_db),
+    }
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects.
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// The `csrf_token` hidden field of a page.
+pub fn csrf_of(html: &str) -> String {
+    let re = regex::Regex::new(r#"name="csrf_token" value="([^"]+)""#).expect("regex");
+    re.captures(html).expect("page has a csrf_token field")[1].to_owned()
+}
+
+impl TestApp {
+    /// The same app seen from another browser (own cookie jar).
+    pub fn new_device(&self) -> TestApp {
+        TestApp {
+            client: new_client(),
+            ..self.clone()
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_html(&self, path: &str) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.text().await.expect("body")
+    }
+
+    /// Loads `page` to obtain a CSRF token, then posts `fields` to `action` with it.
+    pub async fn submit(
+        &self,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let html = self.get(page).await.text().await.expect("body");
+        let csrf = csrf_of(&html);
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf_token", &csrf));
+        self.client
+            .post(self.url(action))
+            .form(&form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn register(&self, email: &str, password: &str) -> reqwest::Response {
+        self.submit(
+            "/register",
+            "/register",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.submit(
+            "/login",
+            "/login",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    /// Follows the emailed verification link through its confirmation form.
+    pub async fn verify_from_mail(&self, mail: &CapturedMail) -> reqwest::Response {
+        let link = mail.link();
+        let path = link
+            .strip_prefix(&self.address)
+            .expect("link points at the issuer");
+        let token = path
+            .split("token=")
+            .nth(1)
+            .expect("token in link")
+            .to_owned();
+        self.submit(path, "/verify-email", &[("token", &token)])
+            .await
+    }
+
+    /// Registers and verifies an account through the pages.
+    pub async fn verified_user(&self, email: &str) {
+        assert_eq!(
+            self.register(email, PASSWORD).await.status(),
+            StatusCode::OK
+        );
+        let mail = self.mail.wait_for(email).await;
+        assert_eq!(self.verify_from_mail(&mail).await.status(), StatusCode::OK);
+    }
+
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+pub fn assert_redirect_to(response: &reqwest::Response, location: &str) {
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "expected a redirect to {location}"
+    );
+    assert_eq!(response.headers()["location"], location);
+}
+
+pub fn unique_email() -> String {
+    format!(
+        "user-{}@example.com",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
+}

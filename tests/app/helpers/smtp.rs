@@ -1,0 +1,216 @@
+//! A real SMTP listener on 127.0.0.1:0 that captures messages, plus a small HTTP "mailbox" so
+//! browser scripts can fetch the link of the last message sent to an address.
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+#[derive(Clone, Debug)]
+pub struct CapturedMail {
+    pub to: Vec<String>,
+    pub raw: String,
+}
+
+impl CapturedMail {
+    /// The decoded text/plain part.
+    pub fn text(&self) -> String {
+        let start = self
+            .raw
+            .find("Content-Type: text/plain")
+            .expect("text part");
+        let rest = &self.raw[start..];
+        let body_start = rest.find("\r\n\r\n").expect("part body") + 4;
+        let body = &rest[body_start..];
+        let end = body.find("\r\n--").unwrap_or(body.len());
+        let encoded = &body[..end];
+        let decoded =
+            quoted_printable::decode(encoded.as_bytes(), quoted_printable::ParseMode::Robust)
+                .expect("qp");
+        String::from_utf8(decoded).expect("utf-8")
+    }
+
+    pub fn subject(&self) -> String {
+        self.raw
+            .lines()
+            .find_map(|l| l.strip_prefix("Subject: "))
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The first link in the text part that starts with `prefix` (e.g. the issuer URL).
+    pub fn link(&self) -> String {
+        let text = self.text();
+        let re = regex::Regex::new(r"https?://\S+").expect("regex");
+        re.find(&text)
+            .expect("a link in the mail")
+            .as_str()
+            .to_owned()
+    }
+}
+
+#[derive(Clone, Default)]
+pub struct SmtpSink {
+    pub port: u16,
+    messages: Arc<Mutex<Vec<CapturedMail>>>,
+    arrived: Arc<Notify>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind smtp sink");
+        let sink = Self {
+            port: listener.local_addr().expect("addr").port(),
+            ..Self::default()
+        };
+        let accept = sink.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let sink = accept.clone();
+                tokio::spawn(async move {
+                    let _ = sink.serve(stream).await;
+                });
+            }
+        });
+        sink
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    async fn serve(&self, stream: tokio::net::TcpStream) -> std::io::Result<()> {
+        let (read, mut write) = stream.into_split();
+        let mut lines = BufReader::new(read);
+        write.write_all(b"220 sink ESMTP test listener\r\n").await?;
+        let mut to = Vec::new();
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if lines.read_line(&mut line).await? == 0 {
+                return Ok(());
+            }
+            let command = line.trim_end().to_ascii_uppercase();
+            if command.starts_with("EHLO") {
+                write
+                    .write_all(b"250-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
+                    .await?;
+            } else if command.starts_with("HELO")
+                || command.starts_with("MAIL")
+                || command.starts_with("RSET")
+                || command.starts_with("NOOP")
+            {
+                if command.starts_with("RSET") || command.starts_with("MAIL") {
+                    to.clear();
+                }
+                write.write_all(b"250 OK\r\n").await?;
+            } else if command.starts_with("RCPT TO:") {
+                let address = line.trim_end()[8..]
+                    .trim()
+                    .trim_matches(['<', '>'])
+                    .to_owned();
+                to.push(address);
+                write.write_all(b"250 OK\r\n").await?;
+            } else if command == "DATA" {
+                write.write_all(b"354 go ahead\r\n").await?;
+                let mut raw = String::new();
+                loop {
+                    line.clear();
+                    if lines.read_line(&mut line).await? == 0 {
+                        return Ok(());
+                    }
+                    if line == ".\r\n" {
+                        break;
+                    }
+                    raw.push_str(
+                        line.strip_prefix('.')
+                            .filter(|_| line.starts_with(".."))
+                            .unwrap_or(&line),
+                    );
+                }
+                self.messages.lock().expect("lock").push(CapturedMail {
+                    to: std::mem::take(&mut to),
+                    raw,
+                });
+                self.arrived.notify_waiters();
+                write.write_all(b"250 queued\r\n").await?;
+            } else if command.starts_with("QUIT") {
+                write.write_all(b"221 bye\r\n").await?;
+                return Ok(());
+            } else {
+                write.write_all(b"502 not implemented\r\n").await?;
+            }
+        }
+    }
+
+    pub fn messages_to(&self, address: &str) -> Vec<CapturedMail> {
+        let address = address.to_lowercase();
+        self.messages
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|m| m.to.iter().any(|t| t.to_lowercase() == address))
+            .cloned()
+            .collect()
+    }
+
+    pub fn count(&self) -> usize {
+        self.messages.lock().expect("lock").len()
+    }
+
+    /// Waits (up to 10 s) until `address` has received `n` messages and returns the n-th.
+    pub async fn wait_for_nth(&self, address: &str, n: usize) -> CapturedMail {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let arrived = self.arrived.notified();
+            if let Some(mail) = self.messages_to(address).get(n - 1) {
+                return mail.clone();
+            }
+            if tokio::time::timeout_at(deadline, arrived).await.is_err() {
+                panic!(
+                    "no mail #{n} for {address} within 10 s (have {})",
+                    self.messages_to(address).len()
+                );
+            }
+        }
+    }
+
+    pub async fn wait_for(&self, address: &str) -> CapturedMail {
+        self.wait_for_nth(address, 1).await
+    }
+
+    /// Serves `GET /latest-link?to=ADDRESS` (waits up to 10 s) for browser scripts.
+    pub fn serve_mailbox_http(&self) -> String {
+        let sink = self.clone();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind mailbox");
+        let port = listener.local_addr().expect("addr").port();
+        let server = actix_web::HttpServer::new(move || {
+            let sink = sink.clone();
+            actix_web::App::new().route(
+                "/latest-link",
+                actix_web::web::get().to(
+                    move |query: actix_web::web::Query<
+                        std::collections::HashMap<String, String>,
+                    >| {
+                        let sink = sink.clone();
+                        async move {
+                            let to = query.get("to").cloned().unwrap_or_default();
+                            let n = sink.messages_to(&to).len().max(1);
+                            let mail = sink.wait_for_nth(&to, n).await;
+                            actix_web::HttpResponse::Ok().body(mail.link())
+                        }
+                    },
+                ),
+            )
+        })
+        .workers(1)
+        .listen(listener)
+        .expect("listen")
+        .run();
+        tokio::spawn(server);
+        format!("http://127.0.0.1:{port}")
+    }
+}

@@ -1,0 +1,10 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! One integration-test binary: faster to link, shared helpers.
+mod helpers;
+
+mod accounts;
+mod api_auth;
+mod browser;
+mod discovery;
+mod health;
+mod startup;
