@@ -99,6 +99,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         keys: Arc::new(keys),
         mailer,
         passwords: Arc::new(passwords),
+        clients: Arc::new(crate::oidc::clients::Clients::new(Duration::from_secs(30))),
         limits: Arc::new(limits),
         discovery,
         settings: Arc::new(settings),

@@ -6,6 +6,7 @@ use crate::auth::password::PasswordHasher;
 use crate::config::Settings;
 use crate::keys::{KeyStore, MasterKey, PublishedDocument};
 use crate::mail::Mailer;
+use crate::oidc::clients::Clients;
 use crate::rate_limit::RateLimits;
 
 /// Everything a request needs; passed explicitly (never global) so two apps can run in one process.
@@ -17,6 +18,7 @@ pub struct AppState {
     pub keys: Arc<KeyStore>,
     pub mailer: Mailer,
     pub passwords: Arc<PasswordHasher>,
+    pub clients: Arc<Clients>,
     pub limits: Arc<RateLimits>,
     /// `/.well-known/openid-configuration`, prepared once.
     pub discovery: PublishedDocument,

@@ -8,10 +8,11 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use bytes::Bytes;
 use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, TokenData, Validation};
 use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 use super::MasterKey;
 use crate::store::signing_keys::{self, SigningKey};
@@ -54,6 +55,7 @@ struct SigningKeyPair {
 
 struct KeySet {
     active: Option<SigningKeyPair>,
+    verifiers: HashMap<String, (Algorithm, DecodingKey)>,
     jwks: PublishedDocument,
     infos: Vec<KeyInfo>,
 }
@@ -78,6 +80,7 @@ impl KeyStore {
             rsa_bits,
             current: ArcSwap::from_pointee(KeySet {
                 active: None,
+                verifiers: HashMap::new(),
                 jwks: PublishedDocument::new(br#"{"keys":[]}"#.to_vec()),
                 infos: Vec::new(),
             }),
@@ -96,6 +99,7 @@ impl KeyStore {
         let now = crate::store::now();
         let rows = signing_keys::list(db).await?;
         let mut active = None;
+        let mut verifiers = HashMap::new();
         let mut jwks = Vec::new();
         let mut infos = Vec::new();
         for row in rows {
@@ -104,6 +108,10 @@ impl KeyStore {
             }
             let jwk: Jwk =
                 serde_json::from_str(&row.public_jwk).context("stored public JWK is malformed")?;
+            verifiers.insert(
+                row.kid.clone(),
+                (algorithm(&row.alg)?, DecodingKey::from_jwk(&jwk)?),
+            );
             jwks.push(jwk);
             if row.status == "active" {
                 active = Some(self.open(&row)?);
@@ -118,6 +126,7 @@ impl KeyStore {
         let body = serde_json::to_vec(&JwkSet { keys: jwks })?;
         self.current.store(Arc::new(KeySet {
             active,
+            verifiers,
             jwks: PublishedDocument::new(body),
             infos,
         }));
@@ -179,10 +188,7 @@ impl KeyStore {
                     row.kid
                 )
             })?;
-        let alg = match row.alg.as_str() {
-            "RS256" => Algorithm::RS256,
-            other => anyhow::bail!("unsupported signing algorithm {other}"),
-        };
+        let alg = algorithm(&row.alg)?;
         Ok(SigningKeyPair {
             kid: row.kid.clone(),
             alg,
@@ -202,6 +208,69 @@ impl KeyStore {
         Ok(jsonwebtoken::encode(&header, claims, &signer.key)?)
     }
 
+    /// Verifies a JWT signed by any published key. `validation.algorithms` is set from the key.
+    pub fn verify<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        mut validation: Validation,
+    ) -> Option<TokenData<T>> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        let set = self.current.load();
+        let (alg, key) = set.verifiers.get(header.kid.as_deref()?)?;
+        if header.alg != *alg {
+            return None;
+        }
+        validation.algorithms = vec![*alg];
+        jsonwebtoken::decode::<T>(token, key, &validation).ok()
+    }
+
+    /// Publishes a new key now and makes it the signing key once `delay` has passed, so relying
+    /// parties that cache the JWKS learn it before it signs anything.
+    pub async fn rotate<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        delay: chrono::Duration,
+    ) -> anyhow::Result<SigningKey> {
+        let mut row = self.generate(db, "next").await?;
+        row.activates_at = Some(crate::store::now() + delay);
+        signing_keys::update(db, &row).await?;
+        self.reload(db).await?;
+        Ok(row)
+    }
+
+    /// Promotes a due `next` key: the old active key retires but stays published for
+    /// `retired_for`, the longest lifetime of a token it may have signed. Safe to run on every
+    /// instance: each step is a conditional update.
+    pub async fn promote_due(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        retired_for: chrono::Duration,
+    ) -> anyhow::Result<bool> {
+        let now = crate::store::now();
+        let rows = signing_keys::list(db).await?;
+        let Some(next) = rows
+            .iter()
+            .find(|r| r.status == "next" && r.activates_at.is_some_and(|at| at <= now))
+        else {
+            return Ok(false);
+        };
+        let txn = crate::store::begin(db).await?;
+        if !signing_keys::set_status(&txn, &next.kid, "next", "active", None).await? {
+            return Ok(false);
+        }
+        for old in rows
+            .iter()
+            .filter(|r| r.status == "active" && r.alg == next.alg)
+        {
+            signing_keys::set_status(&txn, &old.kid, "active", "retired", Some(now + retired_for))
+                .await?;
+        }
+        txn.commit().await?;
+        tracing::info!(kid = %next.kid, "signing key promoted to active");
+        self.reload(db).await?;
+        Ok(true)
+    }
+
     pub fn jwks(&self) -> PublishedDocument {
         self.current.load().jwks.clone()
     }
@@ -216,6 +285,13 @@ impl KeyStore {
             .active
             .as_ref()
             .map(|signer| signer.kid.clone())
+    }
+}
+
+fn algorithm(name: &str) -> anyhow::Result<Algorithm> {
+    match name {
+        "RS256" => Ok(Algorithm::RS256),
+        other => anyhow::bail!("unsupported signing algorithm {other}"),
     }
 }
 

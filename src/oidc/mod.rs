@@ -1,2 +1,11 @@
-//! OpenID Connect protocol logic (no actix).
+//! OpenID Connect / OAuth 2 protocol logic (no actix).
+pub mod authorize;
+pub mod clients;
 pub mod discovery;
+pub mod end_session;
+pub mod error;
+pub mod grants;
+pub mod pkce;
+pub mod resource;
+pub mod scope;
+pub mod tokens;

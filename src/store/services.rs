@@ -63,6 +63,10 @@ pub async fn find_by_client_id<C: ConnectionTrait>(
         .await
 }
 
+pub async fn find_by_id<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<Service>, DbErr> {
+    Services::find_by_id(id).one(db).await
+}
+
 pub async fn list<C: ConnectionTrait>(db: &C, org_id: Option<Uuid>) -> Result<Vec<Service>, DbErr> {
     let mut query = Services::find();
     if let Some(org_id) = org_id {

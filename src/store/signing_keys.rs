@@ -1,5 +1,6 @@
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, sea_query::Expr,
 };
 
 pub use super::entities::signing_keys::Model as SigningKey;
@@ -26,4 +27,36 @@ pub async fn insert<C: ConnectionTrait>(db: &C, key: SigningKey) -> Result<Signi
     }
     .insert(db)
     .await
+}
+
+pub async fn update<C: ConnectionTrait>(db: &C, key: &SigningKey) -> Result<(), DbErr> {
+    signing_keys::ActiveModel::from(key.clone())
+        .reset_all()
+        .update(db)
+        .await?;
+    Ok(())
+}
+
+/// Moves a key from one status to another; `false` when another instance did it first.
+pub async fn set_status<C: ConnectionTrait>(
+    db: &C,
+    kid: &str,
+    from: &str,
+    to: &str,
+    publish_until: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<bool, DbErr> {
+    let now = super::now();
+    let mut update = SigningKeys::update_many()
+        .col_expr(signing_keys::Column::Status, Expr::value(to))
+        .filter(signing_keys::Column::Kid.eq(kid))
+        .filter(signing_keys::Column::Status.eq(from));
+    if to == "retired" {
+        update = update
+            .col_expr(signing_keys::Column::RetiredAt, Expr::value(now))
+            .col_expr(
+                signing_keys::Column::PublishUntil,
+                Expr::value(publish_until),
+            );
+    }
+    Ok(update.exec(db).await?.rows_affected == 1)
 }

@@ -97,3 +97,25 @@ pub async fn update_last_login<C: ConnectionTrait>(
     .await?;
     Ok(())
 }
+
+/// One round trip for the bearer hot path: the active user, only if the token's jti is not
+/// deny-listed.
+pub async fn find_active_unless_revoked<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    jti: &str,
+) -> Result<Option<User>, DbErr> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+
+    use super::entities::revoked_tokens;
+    let revoked = Query::select()
+        .expr(Expr::val(1))
+        .from(revoked_tokens::Entity)
+        .and_where(Expr::col((revoked_tokens::Entity, revoked_tokens::Column::Jti)).eq(jti))
+        .to_owned();
+    Users::find_by_id(id)
+        .filter(users::Column::Status.eq("active"))
+        .filter(Expr::exists(revoked).not())
+        .one(db)
+        .await
+}

@@ -1,0 +1,142 @@
+//! Registered services as OAuth clients: an in-memory cache (the token hot path needs no query)
+//! and client authentication with constant-time comparison of SHA-256 secret hashes.
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use sea_orm::{ConnectionTrait, DbErr};
+
+use super::error::OAuthError;
+use super::scope::ScopeSet;
+use crate::keys::{constant_time_eq, hash_token};
+use crate::store::from_json_list;
+use crate::store::organizations::{self, Organization};
+use crate::store::services::{self, Service};
+
+/// A service with its lists decoded and its organization, ready for protocol decisions.
+#[derive(Debug)]
+pub struct Client {
+    pub service: Service,
+    pub org: Organization,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub allowed_scopes: ScopeSet,
+}
+
+impl Client {
+    pub fn client_id(&self) -> &str {
+        &self.service.client_id
+    }
+
+    pub fn allows_grant(&self, grant: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant)
+    }
+
+    /// RFC 6749 §3.1.2.3 and RFC 9700 §4.1.3: exact string comparison, no normalisation.
+    pub fn has_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|r| r == uri)
+    }
+
+    pub fn audience(&self) -> &str {
+        self.service
+            .audience
+            .as_deref()
+            .unwrap_or(&self.service.client_id)
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.org.status == "active"
+    }
+}
+
+/// How the client presented itself at the token, revocation or introspection endpoint.
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub secret: Option<String>,
+    pub basic: bool,
+}
+
+pub struct Clients {
+    ttl: Duration,
+    cache: RwLock<HashMap<String, (Instant, Arc<Client>)>>,
+}
+
+impl Clients {
+    /// Entries live `ttl`; changes made by this process invalidate at once, changes made
+    /// elsewhere (CLI, other instances) are seen within `ttl`.
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            cache: RwLock::new(HashMap::new()),
+        }
+    }
+
+    pub async fn get<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        client_id: &str,
+    ) -> Result<Option<Arc<Client>>, DbErr> {
+        if let Ok(cache) = self.cache.read()
+            && let Some((loaded, client)) = cache.get(client_id)
+            && loaded.elapsed() < self.ttl
+        {
+            return Ok(Some(client.clone()));
+        }
+        let Some(service) = services::find_by_client_id(db, client_id).await? else {
+            return Ok(None);
+        };
+        let Some(org) = organizations::find_by_id(db, service.org_id).await? else {
+            return Ok(None);
+        };
+        let client = Arc::new(Client {
+            redirect_uris: from_json_list(&service.redirect_uris),
+            post_logout_redirect_uris: from_json_list(&service.post_logout_redirect_uris),
+            grant_types: from_json_list(&service.grant_types),
+            allowed_scopes: ScopeSet::from_list(&from_json_list(&service.allowed_scopes)),
+            service,
+            org,
+        });
+        if let Ok(mut cache) = self.cache.write() {
+            cache.insert(client_id.to_owned(), (Instant::now(), client.clone()));
+        }
+        Ok(Some(client))
+    }
+
+    pub fn invalidate(&self, client_id: &str) {
+        if let Ok(mut cache) = self.cache.write() {
+            cache.remove(client_id);
+        }
+    }
+
+    /// Authenticates a client: confidential ones by secret, public ones by id alone.
+    pub async fn authenticate<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        credentials: &ClientCredentials,
+    ) -> Result<Arc<Client>, OAuthError> {
+        let failed = || OAuthError {
+            basic_auth: credentials.basic,
+            ..OAuthError::invalid_client()
+        };
+        let client = self
+            .get(db, &credentials.client_id)
+            .await?
+            .ok_or_else(failed)?;
+        match (&client.service.client_secret_hash, &credentials.secret) {
+            (Some(stored), Some(secret)) if constant_time_eq(stored, &hash_token(secret)) => {}
+            (None, None) => {}
+            _ => return Err(failed()),
+        }
+        if !client.is_active() {
+            return Err(OAuthError {
+                basic_auth: credentials.basic,
+                ..OAuthError::new(
+                    super::error::OAuthErrorCode::UnauthorizedClient,
+                    "the organization of this client is suspended",
+                )
+            });
+        }
+        Ok(client)
+    }
+}

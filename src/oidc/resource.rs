@@ -1,0 +1,159 @@
+//! Endpoints that take tokens: userinfo (OIDC Core §5.3), revocation (RFC 7009), introspection
+//! (RFC 7662) and the RP-initiated logout checks.
+use std::sync::Arc;
+
+use jsonwebtoken::Validation;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::clients::{Client, ClientCredentials};
+use super::error::{OAuthError, OAuthErrorCode};
+use super::grants::revoke_families;
+use super::tokens::AccessClaims;
+use crate::keys::hash_token;
+use crate::state::AppState;
+use crate::store::refresh_tokens::{self, Families};
+use crate::store::{revoked_tokens, users};
+
+/// Checks signature, issuer, expiry and `typ` (an ID token is not an access token).
+pub fn verify_access_token(state: &AppState, token: &str) -> Option<AccessClaims> {
+    let header = jsonwebtoken::decode_header(token).ok()?;
+    if !header.typ.is_some_and(|t| t.eq_ignore_ascii_case("at+jwt")) {
+        return None;
+    }
+    let mut validation = Validation::default();
+    validation.validate_aud = false;
+    validation.set_issuer(&[state.settings.public_url()]);
+    validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+    validation.leeway = 0;
+    state
+        .keys
+        .verify::<AccessClaims>(token, validation)
+        .map(|data| data.claims)
+}
+
+/// A bearer token of a user: valid, not revoked, user active. One database round trip.
+pub async fn authenticate_user(
+    state: &AppState,
+    token: &str,
+) -> Result<(AccessClaims, users::User), OAuthError> {
+    let invalid = || OAuthError::invalid_token("the access token is invalid, expired or revoked");
+    let claims = verify_access_token(state, token).ok_or_else(invalid)?;
+    let user_id = Uuid::parse_str(&claims.sub).map_err(|_| invalid())?;
+    let user = users::find_active_unless_revoked(&state.db, user_id, &claims.jti)
+        .await?
+        .ok_or_else(invalid)?;
+    Ok((claims, user))
+}
+
+/// Userinfo claims by scope.
+pub async fn userinfo(state: &AppState, token: &str) -> Result<Value, OAuthError> {
+    let (claims, user) = authenticate_user(state, token).await?;
+    let scopes: Vec<&str> = claims.scope.split(' ').collect();
+    if !scopes.contains(&"openid") {
+        return Err(OAuthError::new(
+            OAuthErrorCode::InvalidToken,
+            "the access token was not issued for openid",
+        ));
+    }
+    let mut body = Map::new();
+    body.insert("sub".into(), json!(user.id));
+    if scopes.contains(&"email") {
+        body.insert("email".into(), json!(user.email));
+        body.insert("email_verified".into(), json!(user.email_verified));
+    }
+    if scopes.contains(&"profile") {
+        body.insert("name".into(), json!(user.name));
+    }
+    Ok(Value::Object(body))
+}
+
+/// RFC 7009: always succeeds for the caller, whatever the token was.
+pub async fn revoke(
+    state: &AppState,
+    credentials: &ClientCredentials,
+    token: &str,
+) -> Result<(), OAuthError> {
+    let client = state.clients.authenticate(&state.db, credentials).await?;
+    if let Some(row) = refresh_tokens::find(&state.db, &hash_token(token)).await? {
+        if row.service_id == client.service.id {
+            let txn = crate::store::begin(&state.db).await?;
+            revoke_families(&txn, Families::Family(row.family_id)).await?;
+            txn.commit().await?;
+        }
+        return Ok(());
+    }
+    if let Some(claims) = verify_access_token(state, token)
+        && claims.client_id == client.client_id()
+    {
+        let expires_at =
+            chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(chrono::Utc::now);
+        revoked_tokens::insert_many(&state.db, &[(claims.jti, expires_at)]).await?;
+    }
+    Ok(())
+}
+
+/// RFC 7662, for authenticated confidential clients; anything unknown is `active: false`.
+pub async fn introspect(
+    state: &AppState,
+    credentials: &ClientCredentials,
+    token: &str,
+) -> Result<Value, OAuthError> {
+    let client = state.clients.authenticate(&state.db, credentials).await?;
+    if !client.service.confidential {
+        return Err(OAuthError {
+            basic_auth: credentials.basic,
+            ..OAuthError::invalid_client()
+        });
+    }
+    let inactive = json!({ "active": false });
+    if let Some(claims) = verify_access_token(state, token) {
+        if revoked_tokens::is_revoked(&state.db, &claims.jti).await? {
+            return Ok(inactive);
+        }
+        return Ok(json!({
+            "active": true,
+            "token_type": "Bearer",
+            "scope": claims.scope,
+            "client_id": claims.client_id,
+            "sub": claims.sub,
+            "aud": claims.aud,
+            "iss": claims.iss,
+            "exp": claims.exp,
+            "iat": claims.iat,
+            "jti": claims.jti,
+        }));
+    }
+    let Some(row) = refresh_tokens::find(&state.db, &hash_token(token)).await? else {
+        return Ok(inactive);
+    };
+    let live =
+        row.used_at.is_none() && row.revoked_at.is_none() && row.expires_at > crate::store::now();
+    if !live {
+        return Ok(inactive);
+    }
+    Ok(json!({
+        "active": true,
+        "token_type": "refresh_token",
+        "scope": row.scope,
+        "sub": row.user_id,
+        "exp": row.expires_at.timestamp(),
+        "iat": row.created_at.timestamp(),
+        "iss": state.settings.public_url(),
+        "client_id": service_client_id(state, row.service_id, &client).await?,
+    }))
+}
+
+async fn service_client_id(
+    state: &AppState,
+    service_id: Uuid,
+    caller: &Arc<Client>,
+) -> Result<String, OAuthError> {
+    if service_id == caller.service.id {
+        return Ok(caller.client_id().to_owned());
+    }
+    Ok(crate::store::services::find_by_id(&state.db, service_id)
+        .await?
+        .map(|s| s.client_id)
+        .unwrap_or_default())
+}

@@ -1,0 +1,68 @@
+/// A set of scopes: space-delimited on the wire (RFC 6749 §3.3), sorted and unique here.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct ScopeSet(Vec<String>);
+
+impl ScopeSet {
+    /// `None` when a scope token has characters RFC 6749 §3.3 forbids.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let mut scopes = Vec::new();
+        for token in raw.split(' ').filter(|t| !t.is_empty()) {
+            let valid = token
+                .bytes()
+                .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
+            if !valid {
+                return None;
+            }
+            scopes.push(token.to_owned());
+        }
+        scopes.sort();
+        scopes.dedup();
+        Some(Self(scopes))
+    }
+
+    pub fn from_list(list: &[String]) -> Self {
+        let mut scopes = list.to_vec();
+        scopes.sort();
+        scopes.dedup();
+        Self(scopes)
+    }
+
+    pub fn contains(&self, scope: &str) -> bool {
+        self.0.iter().any(|s| s == scope)
+    }
+
+    pub fn is_subset_of(&self, other: &ScopeSet) -> bool {
+        self.0.iter().all(|s| other.contains(s))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+
+    pub fn as_list(&self) -> &[String] {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ScopeSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ScopeSet;
+
+    #[test]
+    fn scopes_parse_sorted_and_unique() {
+        let set = ScopeSet::parse("openid  email openid profile").unwrap();
+        assert_eq!(set.to_string(), "email openid profile");
+        assert!(ScopeSet::parse("openid email").unwrap().is_subset_of(&set));
+        assert!(ScopeSet::parse("bad\"scope").is_none());
+    }
+}

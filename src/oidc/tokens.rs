@@ -1,0 +1,178 @@
+//! Minting ID tokens (OIDC Core §2) and JWT access tokens (RFC 9068).
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::clients::Client;
+use super::scope::ScopeSet;
+use crate::keys::KeyStore;
+use crate::store::users::User;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    pub scope: String,
+    pub client_id: String,
+    pub org: String,
+    pub service: String,
+    /// The organization id ("project id" in the claims reference).
+    pub pid: String,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amr: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct IdClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub auth_time: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    pub amr: Vec<String>,
+    pub azp: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_hash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// Who the tokens are for and how they signed in.
+pub struct Grant<'a> {
+    pub client: &'a Client,
+    /// `None` for client_credentials: the client is the subject.
+    pub user: Option<&'a User>,
+    pub scope: &'a ScopeSet,
+    pub auth_time: Option<DateTime<Utc>>,
+    pub amr: &'a [String],
+    pub sid: Option<Uuid>,
+    pub nonce: Option<&'a str>,
+    pub roles: Vec<String>,
+}
+
+pub struct AccessToken {
+    pub token: String,
+    pub jti: String,
+    pub expires_at: DateTime<Utc>,
+    pub expires_in: i64,
+}
+
+pub fn mint_access_token(
+    keys: &KeyStore,
+    issuer: &str,
+    grant: &Grant<'_>,
+) -> anyhow::Result<AccessToken> {
+    let now = Utc::now();
+    let lifetime = i64::from(grant.client.service.access_token_ttl_secs);
+    let jti = Uuid::new_v4().to_string();
+    let client = grant.client;
+    let with_email = grant.scope.contains("email");
+    let claims = AccessClaims {
+        iss: issuer.to_owned(),
+        sub: grant
+            .user
+            .map_or_else(|| client.client_id().to_owned(), |u| u.id.to_string()),
+        aud: client.audience().to_owned(),
+        exp: now.timestamp() + lifetime,
+        iat: now.timestamp(),
+        jti: jti.clone(),
+        scope: grant.scope.to_string(),
+        client_id: client.client_id().to_owned(),
+        org: client.org.slug.clone(),
+        service: client.service.slug.clone(),
+        pid: client.org.id.to_string(),
+        roles: grant.roles.clone(),
+        permissions: Vec::new(),
+        email: grant.user.filter(|_| with_email).map(|u| u.email.clone()),
+        email_verified: grant.user.map(|u| u.email_verified),
+        amr: grant.user.map(|_| grant.amr.to_vec()),
+        auth_time: grant.auth_time.map(|t| t.timestamp()),
+        sid: grant.sid.map(|s| s.to_string()),
+    };
+    let token = keys.sign(&claims, Some("at+jwt"))?;
+    Ok(AccessToken {
+        token,
+        jti,
+        expires_at: now + chrono::Duration::seconds(lifetime),
+        expires_in: lifetime,
+    })
+}
+
+pub fn mint_id_token(
+    keys: &KeyStore,
+    issuer: &str,
+    grant: &Grant<'_>,
+    user: &User,
+    access_token: &str,
+) -> anyhow::Result<String> {
+    let now = Utc::now();
+    let client = grant.client;
+    let claims = IdClaims {
+        iss: issuer.to_owned(),
+        sub: user.id.to_string(),
+        aud: client.client_id().to_owned(),
+        exp: now.timestamp() + i64::from(client.service.id_token_ttl_secs),
+        iat: now.timestamp(),
+        auth_time: grant.auth_time.unwrap_or(now).timestamp(),
+        nonce: grant.nonce.map(str::to_owned),
+        amr: grant.amr.to_vec(),
+        azp: client.client_id().to_owned(),
+        sid: grant.sid.map(|s| s.to_string()),
+        at_hash: Some(at_hash(access_token)),
+        email: grant.scope.contains("email").then(|| user.email.clone()),
+        email_verified: grant.scope.contains("email").then_some(user.email_verified),
+        name: if grant.scope.contains("profile") {
+            user.name.clone()
+        } else {
+            None
+        },
+    };
+    keys.sign(&claims, Some("JWT"))
+}
+
+/// OIDC Core §3.1.3.6: base64url of the left half of SHA-256 of the access token.
+pub fn at_hash(access_token: &str) -> String {
+    let digest = Sha256::digest(access_token.as_bytes());
+    URL_SAFE_NO_PAD.encode(&digest[..16])
+}
+
+/// The token endpoint's success body (RFC 6749 §5.1).
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}

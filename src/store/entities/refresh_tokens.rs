@@ -1,0 +1,30 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "refresh_tokens")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    #[sea_orm(unique)]
+    pub token_hash: String,
+    pub family_id: Uuid,
+    pub service_id: Uuid,
+    pub user_id: Uuid,
+    pub session_id: Option<Uuid>,
+    /// The authorization code this family was issued from, if any.
+    pub grant_id: Option<Uuid>,
+    pub scope: String,
+    pub auth_time: DateTimeUtc,
+    pub amr: String,
+    pub access_token_jti: Option<String>,
+    pub access_token_expires_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub expires_at: DateTimeUtc,
+    pub used_at: Option<DateTimeUtc>,
+    pub revoked_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
