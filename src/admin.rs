@@ -50,6 +50,8 @@ pub struct ServiceSpec {
     pub post_logout_redirect_uris: Vec<String>,
     pub first_party: bool,
     pub device_activation_uri: Option<String>,
+    /// Extra scopes the service may be granted (e.g. API scopes for client_credentials).
+    pub scopes: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -103,6 +105,17 @@ pub async fn create_service(
     }
     if let Some(uri) = &spec.device_activation_uri {
         validate_redirect_uri(uri)?;
+    }
+    let mut allowed_scopes: Vec<String> = ["openid", "profile", "email", "offline_access"]
+        .map(String::from)
+        .to_vec();
+    for scope in &spec.scopes {
+        if crate::oidc::scope::ScopeSet::parse(scope).is_none_or(|s| s.as_list().len() != 1) {
+            return Err(AppError::invalid(format!(
+                "{scope:?} is not a valid scope name"
+            )));
+        }
+        allowed_scopes.push(scope.clone());
     }
     let client_id = format!("{}_{}", slug.as_str(), &random_token()[..16]);
     let secret = (!spec.public).then(random_token);

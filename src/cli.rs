@@ -90,6 +90,9 @@ pub struct ServiceCreate {
     first_party: bool,
     #[arg(long)]
     device_activation_uri: Option<String>,
+    /// An extra scope the service may be granted (repeatable).
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -110,6 +113,12 @@ pub enum UserCommand {
 #[derive(Subcommand)]
 pub enum KeysCommand {
     List,
+    /// Publish a new signing key now; it starts signing after the delay (default: one JWKS
+    /// cache period) and the old key stays published until its tokens have expired.
+    Rotate {
+        #[arg(long)]
+        delay_secs: Option<i64>,
+    },
 }
 
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
@@ -163,6 +172,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 post_logout_redirect_uris: args.post_logout_redirect_uris,
                 first_party: args.first_party,
                 device_activation_uri: args.device_activation_uri,
+                scopes: args.scopes,
             };
             let created = admin::create_service(&db, spec).await.map_err(user_error)?;
             print(json, &created, || {
@@ -226,6 +236,34 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     .collect::<Vec<_>>()
                     .join("\n")
             });
+        }
+        Command::Keys(KeysCommand::Rotate { delay_secs }) => {
+            let delay = delay_secs.unwrap_or_else(|| i64::from(settings.keys.jwks_max_age_secs));
+            let state = crate::startup::prepare(settings).await?;
+            let key = state
+                .keys
+                .rotate(&state.db, chrono::Duration::seconds(delay.max(0)))
+                .await?;
+            if delay <= 0 {
+                state
+                    .keys
+                    .promote_due(
+                        &state.db,
+                        crate::startup::retired_key_lifetime(&state).await?,
+                    )
+                    .await?;
+            }
+            print(
+                json,
+                &serde_json::json!({"kid": key.kid, "activates_at": key.activates_at}),
+                || {
+                    format!(
+                        "published {}; it signs from {}",
+                        key.kid,
+                        key.activates_at.map(|t| t.to_rfc3339()).unwrap_or_default()
+                    )
+                },
+            );
         }
         Command::Keys(KeysCommand::List) => {
             let state = crate::startup::prepare(settings).await?;

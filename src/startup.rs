@@ -42,7 +42,7 @@ impl Application {
         let state = prepare(settings).await?;
         let port = listener.local_addr()?.port();
         state.mailer.clone().spawn_worker(state.db.clone());
-        spawn_housekeeping(state.limits.clone());
+        spawn_housekeeping(state.clone());
         let data = web::Data::new(state.clone());
         let workers = state
             .settings
@@ -88,6 +88,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     settings.validate()?;
     let db = open_database(&settings).await?;
     let master = load_master_key(&settings, &db).await?;
+    crate::auth::first_party::ensure_builtin_service(&db).await?;
     let keys = KeyStore::load_or_init(&db, master.clone(), settings.keys.rsa_bits).await?;
     let passwords = PasswordHasher::new(&settings.password)?;
     let mailer = Mailer::new(&settings)?;
@@ -172,12 +173,51 @@ fn load_or_create_key_file(path: &Path) -> anyhow::Result<MasterKey> {
     Ok(key)
 }
 
-fn spawn_housekeeping(limits: Arc<RateLimits>) {
+/// Periodic upkeep on every instance: pick up keys rotated elsewhere, promote due keys, drop
+/// expired deny-list entries and idle rate-limit keys.
+fn spawn_housekeeping(state: AppState) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        let mut tick = tokio::time::interval(Duration::from_secs(10));
+        let mut rounds: u64 = 0;
         loop {
             tick.tick().await;
-            limits.retain_recent();
+            rounds += 1;
+            if let Err(e) = rotate_keys(&state).await {
+                tracing::warn!(error = %e, "signing key upkeep failed");
+            }
+            if rounds % 6 == 0 {
+                state.limits.retain_recent();
+            }
+            if rounds % 360 == 0
+                && let Err(e) = crate::store::revoked_tokens::delete_expired(&state.db).await
+            {
+                tracing::warn!(error = %e, "could not prune the token deny-list");
+            }
         }
     });
+}
+
+async fn rotate_keys(state: &AppState) -> anyhow::Result<()> {
+    if !state
+        .keys
+        .promote_due(&state.db, retired_key_lifetime(state).await?)
+        .await?
+    {
+        state.keys.reload(&state.db).await?;
+    }
+    Ok(())
+}
+
+/// A retired key stays published as long as a token it signed may live, plus one JWKS cache
+/// period.
+pub async fn retired_key_lifetime(state: &AppState) -> anyhow::Result<chrono::Duration> {
+    let longest = crate::store::services::list(&state.db, None)
+        .await?
+        .iter()
+        .map(|s| s.access_token_ttl_secs.max(s.id_token_ttl_secs))
+        .max()
+        .unwrap_or(900);
+    Ok(chrono::Duration::seconds(
+        i64::from(longest) + i64::from(state.settings.keys.jwks_max_age_secs),
+    ))
 }

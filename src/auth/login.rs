@@ -45,7 +45,7 @@ pub async fn authenticate_password(
         });
     }
     if !user.email_verified {
-        return Err(AppError::Unauthorized {
+        return Err(AppError::Forbidden {
             code: ErrorCode::EmailNotVerified,
             message: "Please verify your email address before logging in".into(),
         });

@@ -1,5 +1,6 @@
 //! How a person proves who they are. No actix here: the web layer extracts typed inputs first.
 pub mod email_verification;
+pub mod first_party;
 pub mod login;
 pub mod password;
 pub mod password_reset;

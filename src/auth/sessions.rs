@@ -5,6 +5,8 @@ use crate::error::AppError;
 use crate::keys::{hash_token, random_token};
 use crate::state::AppState;
 use crate::store::browser_sessions::{self, BrowserSession, NewSession};
+use crate::store::refresh_tokens::{self, Families};
+use crate::store::revoked_tokens;
 use crate::store::users::{self, User};
 
 /// Starts a session after successful authentication; returns the cookie value.
@@ -67,6 +69,9 @@ pub async fn end(
 ) -> Result<(), AppError> {
     let txn = crate::store::begin(&state.db).await?;
     browser_sessions::revoke(&txn, session.id).await?;
+    // Refresh tokens issued without offline_access live only as long as the session.
+    let issued = refresh_tokens::revoke(&txn, Families::Session(session.id)).await?;
+    revoked_tokens::insert_many(&txn, &issued).await?;
     audit::record(
         &txn,
         AuditEvent::new("user.logout", Outcome::Success, meta)

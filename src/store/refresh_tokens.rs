@@ -49,6 +49,7 @@ pub enum Families {
     /// Session-bound families (issued without `offline_access`) of a browser session.
     Session(Uuid),
     User(Uuid),
+    UserService(Uuid, Uuid),
 }
 
 /// Revokes whole families and returns the access tokens (jti, expiry) they issued that may still
@@ -63,6 +64,9 @@ pub async fn revoke<C: ConnectionTrait>(
         Families::Grant(id) => Condition::all().add(Column::GrantId.eq(id)),
         Families::Session(id) => Condition::all().add(Column::SessionId.eq(id)),
         Families::User(id) => Condition::all().add(Column::UserId.eq(id)),
+        Families::UserService(user, service) => Condition::all()
+            .add(Column::UserId.eq(user))
+            .add(Column::ServiceId.eq(service)),
     };
     let families: Vec<Uuid> = RefreshTokens::find()
         .select_only()
@@ -99,4 +103,18 @@ pub async fn revoke<C: ConnectionTrait>(
 /// Families issued without `offline_access` are bound to the browser session.
 pub fn session_bound(scope: &str) -> bool {
     !scope.split(' ').any(|s| s == "offline_access")
+}
+
+/// The family whose rotation issued the access token `jti`.
+pub async fn family_of_access_token<C: ConnectionTrait>(
+    db: &C,
+    jti: &str,
+) -> Result<Option<Uuid>, DbErr> {
+    RefreshTokens::find()
+        .select_only()
+        .column(Column::FamilyId)
+        .filter(Column::AccessTokenJti.eq(jti))
+        .into_tuple()
+        .one(db)
+        .await
 }

@@ -148,3 +148,58 @@ impl ResponseError for PageError {
             .body(html)
     }
 }
+
+/// RFC 6749 §5.2 error body with `no-store`; `invalid_client` after Basic auth is a 401 with
+/// `WWW-Authenticate`, `invalid_token` a 401 with a Bearer challenge (RFC 6750 §3).
+impl ResponseError for crate::oidc::error::OAuthError {
+    fn status_code(&self) -> StatusCode {
+        use crate::oidc::error::OAuthErrorCode as C;
+        match self.code {
+            C::InvalidClient | C::InvalidToken => StatusCode::UNAUTHORIZED,
+            C::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            C::TemporarilyUnavailable if self.retry_after.is_some() => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            C::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        use crate::oidc::error::OAuthErrorCode as C;
+        tracing::debug!(error = %self, "protocol request refused");
+        let mut response = HttpResponse::build(self.status_code());
+        response
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::PRAGMA, "no-cache"));
+        match self.code {
+            C::InvalidClient => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    "Basic realm=\"gatehouse\", charset=\"UTF-8\"",
+                ));
+            }
+            C::InvalidToken => {
+                let challenge = format!(
+                    "Bearer realm=\"gatehouse\", error=\"invalid_token\", error_description=\"{}\"",
+                    self.description.replace('"', "'")
+                );
+                response.insert_header((header::WWW_AUTHENTICATE, challenge));
+            }
+            _ => {}
+        }
+        if let Some(retry_after) = self.retry_after {
+            response.insert_header((
+                header::RETRY_AFTER,
+                retry_after.as_secs().max(1).to_string(),
+            ));
+        }
+        response.json(serde_json::json!({ "error": self.code.as_str(), "error_description": self.description }))
+    }
+}
+
+impl PageError {
+    pub fn error_response_html(&self) -> HttpResponse {
+        ResponseError::error_response(self)
+    }
+}

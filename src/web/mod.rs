@@ -22,14 +22,49 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/static/gatehouse.css", web::get().to(stylesheet))
+        .route("/static/form_post.js", web::get().to(form_post_script))
         // OIDC / OAuth 2
         .route(
             "/.well-known/openid-configuration",
             web::get().to(oidc::openid_configuration),
         )
         .route("/.well-known/jwks.json", web::get().to(oidc::jwks))
+        .service(
+            web::resource("/authorize")
+                .route(web::get().to(oidc::authorize::authorize))
+                .route(web::post().to(oidc::authorize::authorize)),
+        )
+        .route(
+            "/authorize/continue",
+            web::get().to(oidc::authorize::authorize_continue),
+        )
+        .route(
+            "/authorize/consent",
+            web::post().to(oidc::authorize::consent_submit),
+        )
+        .route("/token", web::post().to(oidc::token::token))
+        .service(
+            web::resource("/userinfo")
+                .route(web::get().to(oidc::token::userinfo))
+                .route(web::post().to(oidc::token::userinfo)),
+        )
+        .route("/revoke", web::post().to(oidc::token::revoke))
+        .route("/introspect", web::post().to(oidc::token::introspect))
+        .service(
+            web::resource("/end-session")
+                .route(web::get().to(oidc::end_session::end_session))
+                .route(web::post().to(oidc::end_session::end_session)),
+        )
+        .route(
+            "/end-session/confirm",
+            web::post().to(oidc::end_session::end_session_confirm),
+        )
         // JSON API (seed 004 paths)
         .route("/api/auth/register", web::post().to(api::auth::register))
+        .route("/api/auth/login", web::post().to(api::auth::login))
+        .route("/api/auth/refresh", web::post().to(api::auth::refresh))
+        .route("/api/auth/logout", web::post().to(api::auth::logout))
+        .route("/api/auth/me", web::get().to(api::auth::me))
         .route("/auth/verify-email", web::get().to(api::auth::verify_email))
         .route(
             "/api/auth/forgot-password",
@@ -76,6 +111,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(pages::logout::logout_submit)),
         )
         .route("/account", web::get().to(pages::account::account_page))
+        .route(
+            "/account/consents/revoke",
+            web::post().to(pages::account::revoke_consent_submit),
+        )
         .default_service(web::to(not_found));
 }
 
@@ -90,6 +129,13 @@ async fn stylesheet() -> HttpResponse {
         .body(include_str!("../../static/gatehouse.css"))
 }
 
+async fn form_post_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .content_type("text/javascript; charset=utf-8")
+        .body(include_str!("../../static/form_post.js"))
+}
+
 /// JSON for API paths, a page elsewhere.
 async fn not_found(req: HttpRequest) -> actix_web::Result<HttpResponse> {
     if wants_json(&req) {
@@ -101,7 +147,10 @@ async fn not_found(req: HttpRequest) -> actix_web::Result<HttpResponse> {
 
 fn wants_json(req: &HttpRequest) -> bool {
     let path = req.path();
-    path.starts_with("/api/") || path.starts_with("/auth/") || path.starts_with("/.well-known/")
+    path.starts_with("/api/")
+        || path.starts_with("/auth/")
+        || path.starts_with("/.well-known/")
+        || matches!(path, "/token" | "/userinfo" | "/revoke" | "/introspect")
 }
 
 fn json_config() -> web::JsonConfig {

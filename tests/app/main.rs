@@ -4,6 +4,7 @@ mod helpers;
 
 mod accounts;
 mod api_auth;
+mod authorization_code;
 mod browser;
 mod discovery;
 mod health;

@@ -100,3 +100,104 @@ pub async fn reset_password(
         "message": "Password has been reset successfully. Please log in with your new password."
     })))
 }
+
+#[derive(Deserialize)]
+pub struct LoginRequest {
+    email: String,
+    password: String,
+    /// A first-party service; the deployment's built-in one when absent.
+    client_id: Option<String>,
+}
+
+/// `POST /api/auth/login`
+pub async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, AppError> {
+    let body = body.into_inner();
+    let password = secrecy::SecretString::from(body.password);
+    let tokens = crate::auth::first_party::login(
+        &state,
+        &body.email,
+        password,
+        body.client_id.as_deref(),
+        &meta,
+    )
+    .await?;
+    Ok(no_store(HttpResponse::Ok()).json(tokens))
+}
+
+#[derive(Deserialize)]
+pub struct RefreshRequest {
+    refresh_token: String,
+}
+
+/// `POST /api/auth/refresh`
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, AppError> {
+    let tokens = crate::auth::first_party::refresh(&state, &body.refresh_token, &meta).await?;
+    Ok(no_store(HttpResponse::Ok()).json(tokens))
+}
+
+/// `POST /api/auth/logout`: 204
+pub async fn logout(
+    state: web::Data<AppState>,
+    BearerUser(claims, _): BearerUser,
+) -> Result<HttpResponse, AppError> {
+    crate::auth::first_party::logout(&state, &claims).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /api/auth/me`
+pub async fn me(BearerUser(_, user): BearerUser) -> HttpResponse {
+    no_store(HttpResponse::Ok()).json(json!({
+        "id": user.id,
+        "email": user.email,
+        "email_verified": user.email_verified,
+        "name": user.name,
+        "last_login_method": user.last_login_method,
+        "created_at": user.created_at,
+    }))
+}
+
+fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+    builder.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"));
+    builder
+}
+
+/// A user's access token from `Authorization: Bearer`; 401 with the JSON envelope otherwise.
+pub struct BearerUser(
+    pub crate::oidc::tokens::AccessClaims,
+    pub crate::store::users::User,
+);
+
+impl actix_web::FromRequest for BearerUser {
+    type Error = AppError;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = crate::web::extract::app_state(&req)?;
+            let missing = || AppError::Unauthorized {
+                code: crate::error::ErrorCode::Unauthorized,
+                message: "Missing or invalid Authorization header".into(),
+            };
+            let token = crate::web::oidc::bearer(&req).ok_or_else(missing)?;
+            match crate::oidc::resource::authenticate_user(&state, &token).await {
+                Ok((claims, user)) => Ok(BearerUser(claims, user)),
+                Err(e) if e.code == crate::oidc::error::OAuthErrorCode::ServerError => {
+                    Err(AppError::Unexpected(anyhow::anyhow!("{e}")))
+                }
+                Err(_) => Err(AppError::Unauthorized {
+                    code: crate::error::ErrorCode::JwtError,
+                    message: "Invalid or expired access token".into(),
+                }),
+            }
+        })
+    }
+}

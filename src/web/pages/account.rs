@@ -1,11 +1,21 @@
-use actix_web::HttpResponse;
+use actix_web::{HttpResponse, web};
 use askama::Template;
+use serde::Deserialize;
 
-use crate::store::from_json_list;
-use crate::web::csrf::CsrfToken;
+use crate::audit::{self, AuditEvent, Outcome};
+use crate::state::AppState;
+use crate::store::{consents, from_json_list, services};
+use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::errors::PageError;
-use crate::web::extract::MaybeUser;
+use crate::web::extract::{MaybeUser, Meta};
 use crate::web::respond;
+
+struct ConsentRow {
+    id: String,
+    service: String,
+    scopes: String,
+    granted: String,
+}
 
 #[derive(Template)]
 #[template(path = "pages/account.html")]
@@ -15,9 +25,14 @@ struct AccountPage<'a> {
     email_verified: bool,
     signed_in_at: String,
     methods: String,
+    consents: Vec<ConsentRow>,
 }
 
-pub async fn account_page(user: MaybeUser, csrf: CsrfToken) -> Result<HttpResponse, PageError> {
+pub async fn account_page(
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    csrf: CsrfToken,
+) -> Result<HttpResponse, PageError> {
     let Some(signed_in) = user.0 else {
         return Ok(respond::see_other("/login?next=/account"));
     };
@@ -29,6 +44,16 @@ pub async fn account_page(user: MaybeUser, csrf: CsrfToken) -> Result<HttpRespon
         })
         .collect::<Vec<_>>()
         .join(", ");
+    let mut rows = Vec::new();
+    for consent in consents::list_for_user(&state.db, signed_in.user.id).await? {
+        let service = services::find_by_id(&state.db, consent.service_id).await?;
+        rows.push(ConsentRow {
+            id: consent.id.to_string(),
+            service: service.map_or_else(|| "A removed application".to_owned(), |s| s.name),
+            scopes: from_json_list(&consent.scopes).join(", "),
+            granted: consent.updated_at.format("%Y-%m-%d").to_string(),
+        });
+    }
     Ok(respond::ok_page(&AccountPage {
         csrf: &csrf.0,
         email: &signed_in.user.email,
@@ -39,5 +64,53 @@ pub async fn account_page(user: MaybeUser, csrf: CsrfToken) -> Result<HttpRespon
             .format("%Y-%m-%d %H:%M UTC")
             .to_string(),
         methods,
+        consents: rows,
     })?)
+}
+
+#[derive(Deserialize)]
+pub struct RevokeConsentForm {
+    #[serde(default)]
+    consent_id: String,
+}
+
+/// Withdraws a consent; the application's refresh tokens for this user die with it.
+pub async fn revoke_consent_submit(
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<RevokeConsentForm>,
+    user: MaybeUser,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    let Some(signed_in) = user.0 else {
+        return Ok(respond::see_other("/login?next=/account"));
+    };
+    let Ok(consent_id) = uuid::Uuid::parse_str(&form.consent_id) else {
+        return Ok(respond::see_other("/account"));
+    };
+    let owned = consents::list_for_user(&state.db, signed_in.user.id)
+        .await?
+        .into_iter()
+        .find(|c| c.id == consent_id);
+    if let Some(consent) = owned {
+        let txn = crate::store::begin(&state.db).await?;
+        consents::delete(&txn, signed_in.user.id, consent.id).await?;
+        let issued = crate::store::refresh_tokens::revoke(
+            &txn,
+            crate::store::refresh_tokens::Families::UserService(
+                signed_in.user.id,
+                consent.service_id,
+            ),
+        )
+        .await?;
+        crate::store::revoked_tokens::insert_many(&txn, &issued).await?;
+        audit::record(
+            &txn,
+            AuditEvent::new("consent.revoked", Outcome::Success, &meta)
+                .user(signed_in.user.id)
+                .details(serde_json::json!({ "service_id": consent.service_id })),
+        )
+        .await?;
+        txn.commit().await?;
+    }
+    Ok(respond::see_other("/account"))
 }

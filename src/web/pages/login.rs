@@ -25,6 +25,8 @@ struct LoginPage<'a> {
 pub struct LoginQuery {
     next: Option<String>,
     login_hint: Option<String>,
+    /// Set when a relying app requires a fresh sign-in (`prompt=login`, `max_age`).
+    again: Option<String>,
 }
 
 pub async fn login_page(
@@ -33,7 +35,7 @@ pub async fn login_page(
     user: MaybeUser,
 ) -> Result<HttpResponse, PageError> {
     let next = respond::safe_next(query.next.as_deref());
-    if user.0.is_some() {
+    if user.0.is_some() && query.again.is_none() {
         return Ok(respond::see_other(next));
     }
     let email = query.login_hint.as_deref().unwrap_or("");
@@ -85,7 +87,7 @@ pub async fn login_submit(
                 .map_err(|e| AppError::Unexpected(e.into()))?;
             Ok(response)
         }
-        Err(AppError::Unauthorized {
+        Err(AppError::Forbidden {
             code: ErrorCode::EmailNotVerified,
             message,
         }) => Ok(rerender(StatusCode::FORBIDDEN, message.into_owned(), true)?),

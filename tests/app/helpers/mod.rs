@@ -195,3 +195,152 @@ pub fn unique_email() -> String {
         &uuid::Uuid::new_v4().simple().to_string()[..12]
     )
 }
+pub mod rp;
+
+pub const CALLBACK: &str = "http://127.0.0.1:9/callback";
+
+/// A registered service for tests.
+pub struct TestService {
+    pub client_id: String,
+    pub secret: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct ServiceOptions {
+    pub public: bool,
+    pub first_party: bool,
+    pub grant_types: Vec<&'static str>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub scopes: Vec<&'static str>,
+}
+
+impl Default for ServiceOptions {
+    fn default() -> Self {
+        Self {
+            public: false,
+            first_party: false,
+            grant_types: vec!["authorization_code", "refresh_token"],
+            redirect_uris: vec![CALLBACK.to_owned()],
+            post_logout_redirect_uris: vec!["http://127.0.0.1:9/signed-out".to_owned()],
+            scopes: vec![],
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn create_service(&self, options: ServiceOptions) -> TestService {
+        let org_slug = format!("org-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        if gatehouse::store::organizations::find_by_slug(&self.db, &org_slug)
+            .await
+            .unwrap()
+            .is_none()
+        {
+            gatehouse::admin::create_org(&self.db, &org_slug, "Acme Corp")
+                .await
+                .unwrap();
+        }
+        let created = gatehouse::admin::create_service(
+            &self.db,
+            gatehouse::admin::ServiceSpec {
+                org: org_slug,
+                slug: "web-app".into(),
+                name: "Acme Web".into(),
+                public: options.public,
+                grant_types: options
+                    .grant_types
+                    .iter()
+                    .map(|g| (*g).to_owned())
+                    .collect(),
+                redirect_uris: options.redirect_uris,
+                post_logout_redirect_uris: options.post_logout_redirect_uris,
+                first_party: options.first_party,
+                device_activation_uri: None,
+                scopes: options.scopes.iter().map(|s| (*s).to_owned()).collect(),
+            },
+        )
+        .await
+        .unwrap();
+        TestService {
+            client_id: created.client_id,
+            secret: created.client_secret,
+        }
+    }
+
+    pub async fn rp(&self, service: &TestService) -> rp::RelyingParty {
+        rp::RelyingParty::discover(
+            &self.address,
+            &service.client_id,
+            service.secret.as_deref(),
+            CALLBACK,
+        )
+        .await
+    }
+
+    /// Follows an authorization URL like a browser: signs in with the pages when asked, approves
+    /// consent when shown, and returns the final redirect to the client.
+    pub async fn authorize_in_browser(&self, url: &str, email: &str, consent: &str) -> String {
+        let mut location = url.to_owned();
+        for _ in 0..10 {
+            if location.starts_with("http://127.0.0.1:9/") {
+                return location;
+            }
+            let absolute = if location.starts_with('/') {
+                self.url(&location)
+            } else {
+                location.clone()
+            };
+            let response = self.client.get(&absolute).send().await.unwrap();
+            if response.status().is_redirection() {
+                location = response.headers()["location"].to_str().unwrap().to_owned();
+                if location.starts_with("/login") {
+                    let path = location.clone();
+                    let html = self.get_html(&path).await;
+                    let next = regex::Regex::new(r#"name="next" value="([^"]+)""#)
+                        .unwrap()
+                        .captures(&html)
+                        .unwrap()[1]
+                        .replace("&amp;", "&");
+                    let login = self
+                        .client
+                        .post(self.url("/login"))
+                        .form(&[
+                            ("email", email),
+                            ("password", PASSWORD),
+                            ("next", &next),
+                            ("csrf_token", &csrf_of(&html)),
+                        ])
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(login.status(), StatusCode::SEE_OTHER, "sign-in succeeds");
+                    location = login.headers()["location"].to_str().unwrap().to_owned();
+                }
+                continue;
+            }
+            let html = response.text().await.unwrap();
+            if html.contains("/authorize/consent") {
+                let request = regex::Regex::new(r#"name="request" value="([^"]+)""#)
+                    .unwrap()
+                    .captures(&html)
+                    .unwrap()[1]
+                    .to_owned();
+                let decision = self
+                    .client
+                    .post(self.url("/authorize/consent"))
+                    .form(&[
+                        ("request", request.as_str()),
+                        ("decision", consent),
+                        ("csrf_token", &csrf_of(&html)),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                location = decision.headers()["location"].to_str().unwrap().to_owned();
+                continue;
+            }
+            return html;
+        }
+        panic!("authorization did not finish");
+    }
+}

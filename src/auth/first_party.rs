@@ -1,0 +1,204 @@
+//! The JSON sign-in API for first-party apps (seed 004): tokens for email + password, refresh,
+//! logout. Third-party clients must use the authorization code flow (RFC 9700 §2.4).
+use sea_orm::{ConnectionTrait, DbErr};
+use secrecy::SecretString;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::domain::RequestMeta;
+use crate::error::{AppError, ErrorCode};
+use crate::oidc::error::OAuthErrorCode;
+use crate::oidc::grants::{self, UserTokens};
+use crate::oidc::scope::ScopeSet;
+use crate::oidc::tokens::AccessClaims;
+use crate::state::AppState;
+use crate::store::refresh_tokens::{self, Families};
+use crate::store::services::NewService;
+use crate::store::{organizations, revoked_tokens, services};
+
+/// The deployment's built-in first-party service, used when a request names no client.
+pub const BUILTIN_CLIENT_ID: &str = "gatehouse";
+const BUILTIN_ORG: &str = "gatehouse";
+
+/// Creates the built-in organization and first-party service on first start.
+pub async fn ensure_builtin_service<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    if services::find_by_client_id(db, BUILTIN_CLIENT_ID)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let org = match organizations::find_by_slug(db, BUILTIN_ORG).await? {
+        Some(org) => org,
+        None => organizations::insert(db, BUILTIN_ORG, "Gatehouse").await?,
+    };
+    let scopes = ["openid", "profile", "email", "offline_access"].map(String::from);
+    services::insert(
+        db,
+        NewService {
+            org_id: org.id,
+            slug: "first-party",
+            name: "Gatehouse",
+            client_id: BUILTIN_CLIENT_ID,
+            client_secret_hash: None,
+            confidential: false,
+            redirect_uris: &[],
+            post_logout_redirect_uris: &[],
+            grant_types: &["refresh_token".to_owned()],
+            allowed_scopes: &scopes,
+            first_party: true,
+            device_activation_uri: None,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+pub struct SignedInTokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_login_method: Option<String>,
+}
+
+/// `POST /api/auth/login`: 401 for bad credentials, 403 when good credentials are blocked.
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password: SecretString,
+    client_id: Option<&str>,
+    meta: &RequestMeta,
+) -> Result<SignedInTokens, AppError> {
+    let client = state
+        .clients
+        .get(&state.db, client_id.unwrap_or(BUILTIN_CLIENT_ID))
+        .await?
+        .ok_or_else(|| AppError::invalid("Unknown client_id"))?;
+    if !client.service.first_party {
+        return Err(AppError::Forbidden {
+            code: ErrorCode::Forbidden,
+            message: "This client must use the authorization code flow".into(),
+        });
+    }
+    if !client.is_active() {
+        return Err(AppError::Forbidden {
+            code: ErrorCode::OrganizationNotActive,
+            message: "The organization is suspended".into(),
+        });
+    }
+    let user = crate::auth::login::authenticate_password(state, email, password, meta).await?;
+    let amr = vec!["pwd".to_owned()];
+    let wanted = ScopeSet::parse("openid profile email offline_access").unwrap_or_default();
+    let scope = ScopeSet::from_list(
+        &wanted
+            .iter()
+            .filter(|s| client.allowed_scopes.contains(s))
+            .map(str::to_owned)
+            .collect::<Vec<_>>(),
+    );
+    let txn = crate::store::begin(&state.db).await?;
+    let issued = grants::issue_user_tokens(
+        state,
+        &txn,
+        UserTokens {
+            client: &client,
+            user: &user,
+            scope: &scope,
+            refresh_scope: &scope,
+            auth_time: crate::store::now(),
+            amr: &amr,
+            sid: None,
+            nonce: None,
+            grant_id: None,
+            family_id: None,
+        },
+    )
+    .await
+    .map_err(unexpected)?;
+    crate::store::users::update_last_login(&txn, user.id, "password").await?;
+    crate::audit::record(
+        &txn,
+        crate::audit::AuditEvent::new("user.login", crate::audit::Outcome::Success, meta)
+            .user(user.id)
+            .details(serde_json::json!({ "method": "pwd", "client_id": client.client_id() })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(SignedInTokens {
+        access_token: issued.response.access_token,
+        refresh_token: issued.response.refresh_token.unwrap_or_default(),
+        token_type: "Bearer",
+        expires_in: issued.response.expires_in,
+        id_token: None,
+        last_login_method: Some("password".to_owned()),
+    })
+}
+
+/// `POST /api/auth/refresh`: rotation with the same reuse rules as the token endpoint.
+pub async fn refresh(
+    state: &AppState,
+    raw: &str,
+    meta: &RequestMeta,
+) -> Result<SignedInTokens, AppError> {
+    let invalid = || AppError::Unauthorized {
+        code: ErrorCode::Unauthorized,
+        message: "Invalid refresh token".into(),
+    };
+    let row = refresh_tokens::find(&state.db, &crate::keys::hash_token(raw))
+        .await?
+        .ok_or_else(invalid)?;
+    let service = services::find_by_id(&state.db, row.service_id)
+        .await?
+        .ok_or_else(invalid)?;
+    let client = state
+        .clients
+        .get(&state.db, &service.client_id)
+        .await?
+        .ok_or_else(invalid)?;
+    match grants::refresh(state, &client, raw, None, meta).await {
+        Ok(response) => Ok(SignedInTokens {
+            access_token: response.access_token,
+            refresh_token: response.refresh_token.unwrap_or_default(),
+            token_type: "Bearer",
+            expires_in: response.expires_in,
+            id_token: None,
+            last_login_method: None,
+        }),
+        Err(e) if e.code == OAuthErrorCode::InvalidGrant && e.description.contains("expired") => {
+            Err(AppError::Unauthorized {
+                code: ErrorCode::TokenExpired,
+                message: "Refresh token expired".into(),
+            })
+        }
+        Err(e) if e.code == OAuthErrorCode::InvalidGrant => Err(invalid()),
+        Err(e) => Err(unexpected(e)),
+    }
+}
+
+/// `POST /api/auth/logout`: revokes the access token and the refresh family it came with.
+pub async fn logout(state: &AppState, claims: &AccessClaims) -> Result<(), AppError> {
+    let txn = crate::store::begin(&state.db).await?;
+    let expires_at =
+        chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(chrono::Utc::now);
+    let mut denied = vec![(claims.jti.clone(), expires_at)];
+    if let Some(family) = refresh_tokens::family_of_access_token(&txn, &claims.jti).await? {
+        denied.extend(refresh_tokens::revoke(&txn, Families::Family(family)).await?);
+    }
+    revoked_tokens::insert_many(&txn, &denied).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+fn unexpected(e: crate::oidc::error::OAuthError) -> AppError {
+    AppError::Unexpected(anyhow::anyhow!("{e}"))
+}
+
+/// The signed-in user id of a bearer token.
+pub fn subject(claims: &AccessClaims) -> Option<Uuid> {
+    Uuid::parse_str(&claims.sub).ok()
+}

@@ -1,0 +1,271 @@
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::audit::{self, AuditEvent, Outcome};
+use crate::error::AppError;
+use crate::oidc::authorize::{
+    self as core, AuthorizationResponse, Pending, Rejection, ResponseMode, Step,
+};
+use crate::oidc::error::{OAuthError, OAuthErrorCode};
+use crate::oidc::scope::ScopeSet;
+use crate::state::AppState;
+use crate::store::{consents, from_json_list};
+use crate::web::csrf::{CsrfForm, CsrfToken};
+use crate::web::errors::PageError;
+use crate::web::extract::{MaybeUser, Meta, SignedIn};
+use crate::web::respond;
+
+/// `GET|POST /authorize`
+pub async fn authorize(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    csrf: CsrfToken,
+) -> Result<HttpResponse, PageError> {
+    let raw = if req.method() == actix_web::http::Method::POST {
+        &body[..]
+    } else {
+        req.query_string().as_bytes()
+    };
+    let raw = super::parse_params(raw).map_err(|e| AppError::invalid(e.description.to_string()))?;
+    match core::parse(&state, &raw).await {
+        Err(Rejection::Page(message)) => Err(AppError::invalid(message).into()),
+        Err(Rejection::Redirect(target, error)) => Ok(respond_to_client(
+            &AuthorizationResponse::error(&target, &error, state.settings.public_url()),
+        )),
+        Ok((client, request)) => {
+            let pending = core::store_pending(&state, client, request)
+                .await
+                .map_err(page_error)?;
+            proceed(&state, pending, user.0, &csrf).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ContinueQuery {
+    #[serde(default)]
+    request: String,
+}
+
+/// `GET /authorize/continue?request=…`: back from sign-in.
+pub async fn authorize_continue(
+    query: web::Query<ContinueQuery>,
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    csrf: CsrfToken,
+) -> Result<HttpResponse, PageError> {
+    let pending = load(&state, &query.request).await?;
+    proceed(&state, pending, user.0, &csrf).await
+}
+
+async fn load(state: &AppState, handle: &str) -> Result<Pending, PageError> {
+    core::load_pending(state, handle).await.map_err(page_error)?.ok_or_else(|| {
+        AppError::invalid("This sign-in request has expired or was already completed. Go back to the application and start again.").into()
+    })
+}
+
+fn page_error(e: OAuthError) -> PageError {
+    match e.code {
+        OAuthErrorCode::ServerError => AppError::Unexpected(anyhow::anyhow!("{e}")).into(),
+        _ => AppError::invalid(e.description.to_string()).into(),
+    }
+}
+
+async fn proceed(
+    state: &AppState,
+    pending: Pending,
+    user: Option<SignedIn>,
+    csrf: &CsrfToken,
+) -> Result<HttpResponse, PageError> {
+    let consent = match &user {
+        Some(signed_in) => {
+            consents::find(&state.db, signed_in.user.id, pending.client.service.id).await?
+        }
+        None => None,
+    };
+    let granted = consent.map(|c| ScopeSet::from_list(&from_json_list(&c.scopes)));
+    let session = user.as_ref().map(|s| (&s.session, &s.user));
+    let step = core::next_step(
+        &pending.client,
+        &pending.request,
+        pending.created_at,
+        session,
+        granted.as_ref(),
+        crate::store::now(),
+    );
+    match (step, user) {
+        (Err(error), _) => finish_with_error(state, &pending, &error).await,
+        (Ok(Step::Login { again }), _) => {
+            let next = format!("/authorize/continue?request={}", pending.handle);
+            let mut login = url::form_urlencoded::Serializer::new(String::new());
+            login.append_pair("next", &next);
+            if let Some(hint) = &pending.request.login_hint {
+                login.append_pair("login_hint", hint);
+            }
+            if again {
+                login.append_pair("again", "1");
+            }
+            Ok(respond::see_other(&format!("/login?{}", login.finish())))
+        }
+        (Ok(Step::Consent), Some(signed_in)) => consent_page(&pending, &signed_in, csrf),
+        (Ok(Step::Issue), Some(signed_in)) => issue(state, &pending, &signed_in).await,
+        (Ok(_), None) => Err(AppError::Unexpected(anyhow::anyhow!(
+            "authorization step without a session"
+        ))
+        .into()),
+    }
+}
+
+async fn issue(
+    state: &AppState,
+    pending: &Pending,
+    signed_in: &SignedIn,
+) -> Result<HttpResponse, PageError> {
+    match core::issue_code(state, pending, &signed_in.session, &signed_in.user)
+        .await
+        .map_err(page_error)?
+    {
+        Some(response) => Ok(respond_to_client(&response)),
+        None => Err(AppError::invalid(
+            "This sign-in request was already completed. Go back to the application.",
+        )
+        .into()),
+    }
+}
+
+async fn finish_with_error(
+    state: &AppState,
+    pending: &Pending,
+    error: &OAuthError,
+) -> Result<HttpResponse, PageError> {
+    Ok(respond_to_client(
+        &core::fail_pending(state, pending, error)
+            .await
+            .map_err(page_error)?,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "pages/consent.html")]
+struct ConsentPage<'a> {
+    csrf: &'a str,
+    request: &'a str,
+    service: &'a str,
+    org: &'a str,
+    email: &'a str,
+    scopes: Vec<&'static str>,
+}
+
+fn describe_scope(scope: &str) -> Option<&'static str> {
+    match scope {
+        "openid" => Some("Confirm who you are (your account id)"),
+        "email" => Some("See your email address"),
+        "profile" => Some("See your name"),
+        "offline_access" => Some("Stay connected when you are not using it"),
+        _ => None,
+    }
+}
+
+fn consent_page(
+    pending: &Pending,
+    signed_in: &SignedIn,
+    csrf: &CsrfToken,
+) -> Result<HttpResponse, PageError> {
+    let mut scopes: Vec<&'static str> = pending
+        .request
+        .scope
+        .iter()
+        .filter_map(describe_scope)
+        .collect();
+    let others = pending
+        .request
+        .scope
+        .iter()
+        .filter(|s| describe_scope(s).is_none())
+        .count();
+    if others > 0 {
+        scopes.push("Use other permissions of this service");
+    }
+    Ok(respond::ok_page(&ConsentPage {
+        csrf: &csrf.0,
+        request: &pending.handle,
+        service: &pending.client.service.name,
+        org: &pending.client.org.name,
+        email: &signed_in.user.email,
+        scopes,
+    })?)
+}
+
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    #[serde(default)]
+    request: String,
+    #[serde(default)]
+    decision: String,
+}
+
+/// `POST /authorize/consent`
+pub async fn consent_submit(
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<ConsentForm>,
+    user: MaybeUser,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    let pending = load(&state, &form.request).await?;
+    let Some(signed_in) = user.0 else {
+        return Ok(respond::see_other(&format!(
+            "/login?next=/authorize/continue%3Frequest%3D{}",
+            pending.handle
+        )));
+    };
+    let event = AuditEvent::new(if form.decision == "approve" { "consent.granted" } else { "consent.denied" }, Outcome::Success, &meta)
+        .user(signed_in.user.id)
+        .details(serde_json::json!({ "client_id": pending.client.client_id(), "scope": pending.request.scope.to_string() }));
+    if form.decision != "approve" {
+        audit::record(&state.db, event).await?;
+        let denied = OAuthError::new(OAuthErrorCode::AccessDenied, "the user denied the request");
+        return finish_with_error(&state, &pending, &denied).await;
+    }
+    let txn = crate::store::begin(&state.db).await?;
+    consents::upsert(
+        &txn,
+        signed_in.user.id,
+        pending.client.service.id,
+        pending.request.scope.as_list(),
+    )
+    .await?;
+    audit::record(&txn, event).await?;
+    txn.commit().await?;
+    issue(&state, &pending, &signed_in).await
+}
+
+#[derive(Template)]
+#[template(path = "pages/form_post.html")]
+struct FormPostPage<'a> {
+    action: &'a str,
+    fields: &'a [(&'static str, String)],
+}
+
+/// Sends the browser back to the registered redirect URI: a 302 with query parameters, or an
+/// auto-submitting form for `response_mode=form_post`.
+fn respond_to_client(response: &AuthorizationResponse) -> HttpResponse {
+    match response.mode {
+        ResponseMode::Query => HttpResponse::Found()
+            .insert_header((header::LOCATION, response.location()))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish(),
+        ResponseMode::FormPost => {
+            let page = FormPostPage {
+                action: &response.redirect_uri,
+                fields: &response.params,
+            };
+            respond::html(StatusCode::OK, &page)
+                .unwrap_or_else(|e| PageError(e).error_response_html())
+        }
+    }
+}
