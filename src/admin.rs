@@ -77,6 +77,7 @@ pub async fn create_service(
     } else {
         spec.grant_types
     };
+    grant_types.sort();
     grant_types.dedup();
     for grant in &grant_types {
         if !GRANT_TYPES.contains(&grant.as_str()) {
@@ -131,12 +132,7 @@ pub async fn create_service(
             redirect_uris: &spec.redirect_uris,
             post_logout_redirect_uris: &spec.post_logout_redirect_uris,
             grant_types: &grant_types,
-            allowed_scopes: &[
-                "openid".into(),
-                "profile".into(),
-                "email".into(),
-                "offline_access".into(),
-            ],
+            allowed_scopes: &allowed_scopes,
             first_party: spec.first_party,
             device_activation_uri: spec.device_activation_uri,
         },

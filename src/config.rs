@@ -215,7 +215,7 @@ impl Settings {
     pub fn load(config_file: Option<&Path>) -> Result<Self, config::ConfigError> {
         let mut builder = config::Config::builder();
         if let Some(path) = config_file {
-            builder = builder.add_source(config::File::from(path).required(true));
+            builder = builder.add_source(config::File::new(&path.to_string_lossy(), config::FileFormat::Toml).required(true));
         }
         builder = builder.add_source(
             config::Environment::with_prefix("GATEHOUSE")
@@ -302,6 +302,9 @@ impl Settings {
                 );
             }
         }
+        if self.mail.max_attempts < 1 {
+            problems.push("mail.max_attempts (GATEHOUSE_MAIL__MAX_ATTEMPTS) must be at least 1".into());
+        }
         if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
             problems.push(format!(
                 "mail.from (GATEHOUSE_MAIL__FROM) must be a mailbox such as \"Gatehouse <no-reply@example.com>\", got {:?}",
@@ -327,7 +330,7 @@ impl Settings {
         {
             problems.push("tokens.*_ttl_minutes (GATEHOUSE_TOKENS__…) must be positive".into());
         }
-        if self.keys.rsa_bits < 2048 || self.keys.rsa_bits > 4096 {
+        if ![2048, 3072, 4096].contains(&self.keys.rsa_bits) {
             problems
                 .push("keys.rsa_bits (GATEHOUSE_KEYS__RSA_BITS) must be 2048, 3072 or 4096".into());
         }
@@ -357,7 +360,7 @@ impl Settings {
     }
 
     pub fn is_https(&self) -> bool {
-        self.server.public_url.starts_with("https://")
+        self.server.public_url.get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
     }
 
     pub fn database_url(&self) -> String {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
@@ -54,7 +54,6 @@ impl Application {
                 .app_data(data.clone())
                 .wrap(from_fn(crate::web::csrf::set_csrf_cookie))
                 .wrap(from_fn(crate::web::middleware::security_headers))
-                .wrap(Compress::default())
                 .configure(crate::web::routes)
         })
         .listen(listener)?
@@ -137,15 +136,15 @@ pub async fn load_master_key(
         Some(encoded) => MasterKey::from_base64(encoded.expose_secret())?,
         None => load_or_create_key_file(&settings.data_dir.join("master.key"))?,
     };
-    match instance_meta::find(db, MASTER_KEY_FINGERPRINT).await? {
-        None => instance_meta::upsert(db, MASTER_KEY_FINGERPRINT, &key.fingerprint()).await?,
-        Some(stored) if stored == key.fingerprint() => {}
-        Some(_) => anyhow::bail!(
+    // Insert-if-absent then re-read: two instances starting at once cannot both win.
+    instance_meta::insert_if_absent(db, MASTER_KEY_FINGERPRINT, &key.fingerprint()).await?;
+    if instance_meta::find(db, MASTER_KEY_FINGERPRINT).await?.as_deref() != Some(key.fingerprint().as_str()) {
+        anyhow::bail!(
             "the master key does not match the one this database was created with. \
              Restore the original key (GATEHOUSE_MASTER_KEY or {}/master.key); \
              signing keys and other sealed secrets cannot be opened without it",
             settings.data_dir.display()
-        ),
+        );
     }
     Ok(key)
 }

@@ -20,19 +20,22 @@ pub async fn authenticate_password(
         || email_raw.trim().to_lowercase(),
         |e| e.normalized().to_owned(),
     );
-    state.limits.check_login(meta.ip, &account_key)?;
+    if let Err(throttled) = state.limits.check_login(meta.ip, &account_key) {
+        let event = AuditEvent::new("user.login", Outcome::Failure, meta)
+            .details(serde_json::json!({ "method": "pwd", "reason": "throttled" }));
+        audit::record(&state.db, event).await?;
+        return Err(throttled);
+    }
     let user = match &email {
         Some(email) => users::find_by_email(&state.db, email.normalized()).await?,
         None => None,
     };
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let verification = state.passwords.verify(password.clone(), stored).await?;
-    let Some(user) = user.filter(|_| verification.valid) else {
+    let Some(user) = user.as_ref().filter(|_| verification.valid).cloned() else {
         let mut event = AuditEvent::new("user.login", Outcome::Failure, meta)
             .details(serde_json::json!({ "method": "pwd", "reason": "invalid_credentials" }));
-        if let Some(email) = &email
-            && let Some(known) = users::find_by_email(&state.db, email.normalized()).await?
-        {
+        if let Some(known) = &user {
             event = event.user(known.id);
         }
         audit::record(&state.db, event).await?;

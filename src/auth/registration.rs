@@ -22,11 +22,12 @@ pub async fn register(
     meta: &RequestMeta,
 ) -> Result<Registration, AppError> {
     state.limits.check_request(meta.ip)?;
+    // Hash first, also for known addresses, so timing does not tell them apart.
+    let hash = state.passwords.hash(password.into_secret()).await?;
     if let Some(existing) = users::find_by_email(&state.db, email.normalized()).await? {
         notify_existing(state, &existing).await?;
         return Ok(Registration::AlreadyExists);
     }
-    let hash = state.passwords.hash(password.into_secret()).await?;
     let txn = crate::store::begin(&state.db).await?;
     let new = NewUser {
         email: email.as_str(),

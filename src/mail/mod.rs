@@ -122,7 +122,9 @@ impl Mailer {
 
     async fn deliver_due(&self, db: &DatabaseConnection) -> Result<usize, DbErr> {
         let now = crate::store::now();
-        let batch = mail_outbox::claim_due(db, now, chrono::Duration::seconds(60), 20).await?;
+        // The lease outlasts the worst case of a batch (10 x 15 s SMTP timeout), so another
+        // instance never picks up a message that is still being sent.
+        let batch = mail_outbox::claim_due(db, now, chrono::Duration::minutes(10), 10).await?;
         for message in &batch {
             match self.send(message).await {
                 Ok(()) => {
@@ -132,7 +134,7 @@ impl Mailer {
                 Err(e) => {
                     let attempts = message.attempts + 1;
                     let retry_at = (attempts < self.max_attempts).then(|| {
-                        // 5 s, 10 s, 20 s … capped at one hour.
+                        // 10 s, 20 s, 40 s … capped at one hour.
                         let backoff = 5i64.saturating_mul(1 << attempts.min(10)).min(3600);
                         now + chrono::Duration::seconds(backoff)
                     });

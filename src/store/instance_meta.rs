@@ -1,4 +1,4 @@
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, sea_query::OnConflict};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
 
 use super::entities::instance_meta::{self, Entity as Meta};
 
@@ -9,16 +9,13 @@ pub async fn find<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<String
         .map(|row| row.value))
 }
 
-pub async fn upsert<C: ConnectionTrait>(db: &C, key: &str, value: &str) -> Result<(), DbErr> {
+/// Writes `value` unless the key already has one (first writer wins across instances).
+pub async fn insert_if_absent<C: ConnectionTrait>(db: &C, key: &str, value: &str) -> Result<(), DbErr> {
     Meta::insert(instance_meta::ActiveModel {
         key: Set(key.to_owned()),
         value: Set(value.to_owned()),
     })
-    .on_conflict(
-        OnConflict::column(instance_meta::Column::Key)
-            .update_column(instance_meta::Column::Value)
-            .to_owned(),
-    )
+    .on_conflict_do_nothing_on([instance_meta::Column::Key])
     .exec(db)
     .await?;
     Ok(())

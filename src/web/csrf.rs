@@ -80,7 +80,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             })?;
             match cookie {
                 Some(cookie)
-                    if !cross_site && constant_time_eq(cookie.value(), &form.csrf_token) =>
+                    if !cross_site
+                        && cookie.value().len() == 43
+                        && constant_time_eq(cookie.value(), &form.csrf_token) =>
                 {
                     Ok(CsrfForm(form.into_inner().inner))
                 }

@@ -74,12 +74,32 @@ pub fn clear_session_cookie(state: &AppState) -> Cookie<'static> {
     cookie
 }
 
-/// Accepts only local paths as post-login targets (no open redirects).
+/// Accepts only local paths as post-login targets (no open redirects): `/path`, never
+/// `//host`, `/\host` or anything with whitespace or control characters, which browsers strip
+/// (`/\t/evil.example` becomes `//evil.example`).
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+        {
             path
         }
         _ => "/account",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_accepted_as_next() {
+        assert_eq!(safe_next(Some("/authorize/continue?request=x")), "/authorize/continue?request=x");
+        for bad in ["//evil.example", "/\\evil.example", "/\t/evil.example", "https://evil.example", "/ /x", "/\n/x", ""] {
+            assert_eq!(safe_next(Some(bad)), "/account", "{bad:?}");
+        }
     }
 }

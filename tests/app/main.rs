@@ -9,3 +9,5 @@ mod browser;
 mod discovery;
 mod health;
 mod startup;
+mod authorize_errors;
+mod tokens;

@@ -12,7 +12,6 @@ use crate::web::errors::PageError;
 use crate::web::extract::Meta;
 use crate::web::respond;
 
-const FORGOT_CONFIRMATION: &str = "If an account with that email exists, we sent it a link to reset the password. The link works once and expires in an hour.";
 
 #[derive(Template)]
 #[template(path = "pages/forgot_password.html")]
@@ -56,7 +55,10 @@ pub async fn forgot_password_submit(
     crate::auth::password_reset::request(&state, &email, &meta).await?;
     Ok(respond::ok_page(&MessagePage {
         title: "Check your email",
-        message: FORGOT_CONFIRMATION,
+        message: &format!(
+            "If an account with that email exists, we sent it a link to reset the password. The link works once and expires in {} minutes.",
+            state.settings.tokens.password_reset_ttl_minutes
+        ),
         link_href: "/login",
         link_label: "Back to sign in",
     })?)
