@@ -215,7 +215,9 @@ impl Settings {
     pub fn load(config_file: Option<&Path>) -> Result<Self, config::ConfigError> {
         let mut builder = config::Config::builder();
         if let Some(path) = config_file {
-            builder = builder.add_source(config::File::new(&path.to_string_lossy(), config::FileFormat::Toml).required(true));
+            builder = builder.add_source(
+                config::File::new(&path.to_string_lossy(), config::FileFormat::Toml).required(true),
+            );
         }
         builder = builder.add_source(
             config::Environment::with_prefix("GATEHOUSE")
@@ -303,7 +305,8 @@ impl Settings {
             }
         }
         if self.mail.max_attempts < 1 {
-            problems.push("mail.max_attempts (GATEHOUSE_MAIL__MAX_ATTEMPTS) must be at least 1".into());
+            problems
+                .push("mail.max_attempts (GATEHOUSE_MAIL__MAX_ATTEMPTS) must be at least 1".into());
         }
         if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
             problems.push(format!(
@@ -360,7 +363,10 @@ impl Settings {
     }
 
     pub fn is_https(&self) -> bool {
-        self.server.public_url.get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+        self.server
+            .public_url
+            .get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
     }
 
     pub fn database_url(&self) -> String {

@@ -138,7 +138,11 @@ pub async fn load_master_key(
     };
     // Insert-if-absent then re-read: two instances starting at once cannot both win.
     instance_meta::insert_if_absent(db, MASTER_KEY_FINGERPRINT, &key.fingerprint()).await?;
-    if instance_meta::find(db, MASTER_KEY_FINGERPRINT).await?.as_deref() != Some(key.fingerprint().as_str()) {
+    if instance_meta::find(db, MASTER_KEY_FINGERPRINT)
+        .await?
+        .as_deref()
+        != Some(key.fingerprint().as_str())
+    {
         anyhow::bail!(
             "the master key does not match the one this database was created with. \
              Restore the original key (GATEHOUSE_MASTER_KEY or {}/master.key); \
@@ -184,10 +188,10 @@ fn spawn_housekeeping(state: AppState) {
             if let Err(e) = rotate_keys(&state).await {
                 tracing::warn!(error = %e, "signing key upkeep failed");
             }
-            if rounds % 6 == 0 {
+            if rounds.is_multiple_of(6) {
                 state.limits.retain_recent();
             }
-            if rounds % 360 == 0
+            if rounds.is_multiple_of(360)
                 && let Err(e) = crate::store::revoked_tokens::delete_expired(&state.db).await
             {
                 tracing::warn!(error = %e, "could not prune the token deny-list");

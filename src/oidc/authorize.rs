@@ -268,7 +268,7 @@ pub async fn parse(
             "PKCE is required: send code_challenge with code_challenge_method=S256",
         ));
     }
-    let prompt = parse_prompt(get("prompt")).map_err(|m| invalid(m))?;
+    let prompt = parse_prompt(get("prompt")).map_err(&invalid)?;
     let max_age = match get("max_age") {
         None => None,
         Some(v) => Some(
@@ -318,8 +318,10 @@ fn parse_prompt(raw: Option<&str>) -> Result<Prompt, &'static str> {
 
 /// The `sub` of an ID token we issued to this client; expiry is not checked (OIDC Core §3.1.2.1).
 pub fn hinted_subject(state: &AppState, id_token: &str, client: &Client) -> Option<String> {
-    let mut validation = jsonwebtoken::Validation::default();
-    validation.validate_exp = false;
+    let mut validation = jsonwebtoken::Validation {
+        validate_exp: false,
+        ..Default::default()
+    };
     validation.set_issuer(&[state.settings.public_url()]);
     validation.set_audience(&[client.client_id()]);
     state

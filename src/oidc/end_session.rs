@@ -65,7 +65,7 @@ pub async fn plan(
             ));
         }
         (Some(uri), Some(client)) => {
-            if !client.post_logout_redirect_uris.iter().any(|r| *r == uri) {
+            if !client.post_logout_redirect_uris.contains(&uri) {
                 return Err(Cow::Borrowed(
                     "The post_logout_redirect_uri is not registered for this application.",
                 ));

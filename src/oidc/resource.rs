@@ -21,8 +21,10 @@ pub fn verify_access_token(state: &AppState, token: &str) -> Option<AccessClaims
     if !header.typ.is_some_and(|t| t.eq_ignore_ascii_case("at+jwt")) {
         return None;
     }
-    let mut validation = Validation::default();
-    validation.validate_aud = false;
+    let mut validation = Validation {
+        validate_aud: false,
+        ..Default::default()
+    };
     validation.set_issuer(&[state.settings.public_url()]);
     validation.set_required_spec_claims(&["exp", "iss", "sub"]);
     validation.leeway = 0;

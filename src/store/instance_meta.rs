@@ -10,7 +10,11 @@ pub async fn find<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<String
 }
 
 /// Writes `value` unless the key already has one (first writer wins across instances).
-pub async fn insert_if_absent<C: ConnectionTrait>(db: &C, key: &str, value: &str) -> Result<(), DbErr> {
+pub async fn insert_if_absent<C: ConnectionTrait>(
+    db: &C,
+    key: &str,
+    value: &str,
+) -> Result<(), DbErr> {
     Meta::insert(instance_meta::ActiveModel {
         key: Set(key.to_owned()),
         value: Set(value.to_owned()),

@@ -97,8 +97,19 @@ mod tests {
 
     #[test]
     fn only_local_paths_are_accepted_as_next() {
-        assert_eq!(safe_next(Some("/authorize/continue?request=x")), "/authorize/continue?request=x");
-        for bad in ["//evil.example", "/\\evil.example", "/\t/evil.example", "https://evil.example", "/ /x", "/\n/x", ""] {
+        assert_eq!(
+            safe_next(Some("/authorize/continue?request=x")),
+            "/authorize/continue?request=x"
+        );
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "https://evil.example",
+            "/ /x",
+            "/\n/x",
+            "",
+        ] {
             assert_eq!(safe_next(Some(bad)), "/account", "{bad:?}");
         }
     }

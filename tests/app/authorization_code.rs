@@ -1,7 +1,7 @@
-use openidconnect::{OAuth2TokenResponse, TokenResponse};
+use openidconnect::OAuth2TokenResponse;
 use reqwest::StatusCode;
 
-use crate::helpers::rp::{access_of, callback_params, refresh_of};
+use crate::helpers::rp::{access_of, callback_params};
 use crate::helpers::{CALLBACK, PASSWORD, ServiceOptions, spawn_app, unique_email};
 
 #[tokio::test]

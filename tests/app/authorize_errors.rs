@@ -16,7 +16,11 @@ fn query(pairs: &[(&str, &str)]) -> String {
 }
 
 async fn authorize(app: &TestApp, pairs: &[(&str, &str)]) -> reqwest::Response {
-    app.client.get(app.url(&format!("/authorize?{}", query(pairs)))).send().await.unwrap()
+    app.client
+        .get(app.url(&format!("/authorize?{}", query(pairs))))
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -24,26 +28,89 @@ async fn untrusted_client_or_redirect_uri_shows_an_error_page_and_never_redirect
     let app = spawn_app().await;
     let service = app.create_service(ServiceOptions::default()).await;
     let id = service.client_id.as_str();
-    let base = [("response_type", "code"), ("scope", "openid"), ("state", "s"), ("code_challenge", CHALLENGE), ("code_challenge_method", "S256")];
+    let base = [
+        ("response_type", "code"),
+        ("scope", "openid"),
+        ("state", "s"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
 
     let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
         ("missing client_id", vec![("redirect_uri", CALLBACK)]),
-        ("unknown client_id", vec![("client_id", "nope"), ("redirect_uri", CALLBACK)]),
-        ("duplicated client_id", vec![("client_id", id), ("client_id", id), ("redirect_uri", CALLBACK)]),
+        (
+            "unknown client_id",
+            vec![("client_id", "nope"), ("redirect_uri", CALLBACK)],
+        ),
+        (
+            "duplicated client_id",
+            vec![
+                ("client_id", id),
+                ("client_id", id),
+                ("redirect_uri", CALLBACK),
+            ],
+        ),
         ("missing redirect_uri", vec![("client_id", id)]),
-        ("unregistered redirect_uri", vec![("client_id", id), ("redirect_uri", "http://127.0.0.1:9/other")]),
-        ("redirect_uri with a fragment", vec![("client_id", id), ("redirect_uri", "http://127.0.0.1:9/callback#x")]),
-        ("redirect_uri with extra query", vec![("client_id", id), ("redirect_uri", "http://127.0.0.1:9/callback?extra=1")]),
-        ("redirect_uri with other case", vec![("client_id", id), ("redirect_uri", "http://127.0.0.1:9/Callback")]),
-        ("redirect_uri with trailing slash", vec![("client_id", id), ("redirect_uri", "http://127.0.0.1:9/callback/")]),
-        ("duplicated redirect_uri", vec![("client_id", id), ("redirect_uri", CALLBACK), ("redirect_uri", CALLBACK)]),
+        (
+            "unregistered redirect_uri",
+            vec![
+                ("client_id", id),
+                ("redirect_uri", "http://127.0.0.1:9/other"),
+            ],
+        ),
+        (
+            "redirect_uri with a fragment",
+            vec![
+                ("client_id", id),
+                ("redirect_uri", "http://127.0.0.1:9/callback#x"),
+            ],
+        ),
+        (
+            "redirect_uri with extra query",
+            vec![
+                ("client_id", id),
+                ("redirect_uri", "http://127.0.0.1:9/callback?extra=1"),
+            ],
+        ),
+        (
+            "redirect_uri with other case",
+            vec![
+                ("client_id", id),
+                ("redirect_uri", "http://127.0.0.1:9/Callback"),
+            ],
+        ),
+        (
+            "redirect_uri with trailing slash",
+            vec![
+                ("client_id", id),
+                ("redirect_uri", "http://127.0.0.1:9/callback/"),
+            ],
+        ),
+        (
+            "duplicated redirect_uri",
+            vec![
+                ("client_id", id),
+                ("redirect_uri", CALLBACK),
+                ("redirect_uri", CALLBACK),
+            ],
+        ),
     ];
     for (name, mut pairs) in cases {
         pairs.extend_from_slice(&base);
         let response = authorize(&app, &pairs).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{name}");
-        assert!(response.headers().get("location").is_none(), "{name} must not redirect");
-        assert!(response.text().await.unwrap().contains("We could not do that"), "{name} shows the error page");
+        assert!(
+            response.headers().get("location").is_none(),
+            "{name} must not redirect"
+        );
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("We could not do that"),
+            "{name} shows the error page"
+        );
     }
 }
 
@@ -51,26 +118,141 @@ async fn untrusted_client_or_redirect_uri_shows_an_error_page_and_never_redirect
 async fn later_errors_redirect_with_error_state_and_iss() {
     let app = spawn_app().await;
     let confidential = app.create_service(ServiceOptions::default()).await;
-    let public = app.create_service(ServiceOptions { public: true, ..ServiceOptions::default() }).await;
+    let public = app
+        .create_service(ServiceOptions {
+            public: true,
+            ..ServiceOptions::default()
+        })
+        .await;
     let (c, p) = (confidential.client_id.as_str(), public.client_id.as_str());
 
     let cases: Vec<(&str, &str, Vec<(&str, &str)>)> = vec![
-        ("unsupported_response_type", "implicit flow", vec![("client_id", c), ("response_type", "token"), ("scope", "openid")]),
-        ("invalid_request", "missing response_type", vec![("client_id", c), ("scope", "openid")]),
-        ("invalid_scope", "no openid", vec![("client_id", c), ("response_type", "code"), ("scope", "email")]),
-        ("invalid_scope", "unknown scope", vec![("client_id", c), ("response_type", "code"), ("scope", "openid admin")]),
-        ("invalid_request", "plain PKCE", vec![("client_id", c), ("response_type", "code"), ("scope", "openid"), ("code_challenge", CHALLENGE), ("code_challenge_method", "plain")]),
-        ("invalid_request", "challenge too short", vec![("client_id", c), ("response_type", "code"), ("scope", "openid"), ("code_challenge", "abc"), ("code_challenge_method", "S256")]),
-        ("invalid_request", "public client without PKCE", vec![("client_id", p), ("response_type", "code"), ("scope", "openid")]),
-        ("invalid_request", "duplicated scope", vec![("client_id", c), ("response_type", "code"), ("scope", "openid"), ("scope", "openid")]),
-        ("invalid_request", "bad prompt", vec![("client_id", c), ("response_type", "code"), ("scope", "openid"), ("prompt", "none login")]),
-        ("invalid_request", "bad max_age", vec![("client_id", c), ("response_type", "code"), ("scope", "openid"), ("max_age", "-1")]),
-        ("invalid_request", "bad response_mode", vec![("client_id", c), ("response_type", "code"), ("scope", "openid"), ("response_mode", "fragment")]),
-        ("invalid_request", "bad id_token_hint", vec![("client_id", c), ("response_type", "code"), ("scope", "openid"), ("id_token_hint", "not.a.jwt")]),
+        (
+            "unsupported_response_type",
+            "implicit flow",
+            vec![
+                ("client_id", c),
+                ("response_type", "token"),
+                ("scope", "openid"),
+            ],
+        ),
+        (
+            "invalid_request",
+            "missing response_type",
+            vec![("client_id", c), ("scope", "openid")],
+        ),
+        (
+            "invalid_scope",
+            "no openid",
+            vec![
+                ("client_id", c),
+                ("response_type", "code"),
+                ("scope", "email"),
+            ],
+        ),
+        (
+            "invalid_scope",
+            "unknown scope",
+            vec![
+                ("client_id", c),
+                ("response_type", "code"),
+                ("scope", "openid admin"),
+            ],
+        ),
+        (
+            "invalid_request",
+            "plain PKCE",
+            vec![
+                ("client_id", c),
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "plain"),
+            ],
+        ),
+        (
+            "invalid_request",
+            "challenge too short",
+            vec![
+                ("client_id", c),
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("code_challenge", "abc"),
+                ("code_challenge_method", "S256"),
+            ],
+        ),
+        (
+            "invalid_request",
+            "public client without PKCE",
+            vec![
+                ("client_id", p),
+                ("response_type", "code"),
+                ("scope", "openid"),
+            ],
+        ),
+        (
+            "invalid_request",
+            "duplicated scope",
+            vec![
+                ("client_id", c),
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("scope", "openid"),
+            ],
+        ),
+        (
+            "invalid_request",
+            "bad prompt",
+            vec![
+                ("client_id", c),
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("prompt", "none login"),
+            ],
+        ),
+        (
+            "invalid_request",
+            "bad max_age",
+            vec![
+                ("client_id", c),
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("max_age", "-1"),
+            ],
+        ),
+        (
+            "invalid_request",
+            "bad response_mode",
+            vec![
+                ("client_id", c),
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("response_mode", "fragment"),
+            ],
+        ),
+        (
+            "invalid_request",
+            "bad id_token_hint",
+            vec![
+                ("client_id", c),
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("id_token_hint", "not.a.jwt"),
+            ],
+        ),
     ];
     let long_nonce = "n".repeat(5000);
     let mut all = cases;
-    all.push(("invalid_request", "oversized nonce", vec![("client_id", c), ("response_type", "code"), ("scope", "openid"), ("nonce", &long_nonce)]));
+    all.push((
+        "invalid_request",
+        "oversized nonce",
+        vec![
+            ("client_id", c),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("nonce", &long_nonce),
+        ],
+    ));
     for (error, name, mut pairs) in all {
         pairs.push(("redirect_uri", CALLBACK));
         pairs.push(("state", "xyz"));
@@ -89,6 +271,11 @@ async fn later_errors_redirect_with_error_state_and_iss() {
 #[tokio::test]
 async fn a_malformed_query_string_gets_a_page_not_a_500() {
     let app = spawn_app().await;
-    let response = app.client.get(app.url("/authorize?client_id=%zz&redirect_uri")).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/authorize?client_id=%zz&redirect_uri"))
+        .send()
+        .await
+        .unwrap();
     assert!(response.status().is_client_error());
 }

@@ -3,42 +3,97 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::helpers::spawn_app_with;
+use crate::helpers::rp::{RelyingParty, callback_params};
+use crate::helpers::{ServiceOptions, TestApp, spawn_app_with, unique_email};
 
-async fn run_script(script: &str) {
-    // Browsers need a host name (passkeys refuse IP addresses), so the issuer is `localhost`.
+/// Browsers need a host name (passkeys refuse IP addresses), so the issuer is `localhost`.
+async fn browser_app() -> (TestApp, String) {
     let app = spawn_app_with(|s| {
         s.server.public_url = s.server.public_url.replace("127.0.0.1", "localhost")
     })
     .await;
-    let issuer = app.address.clone();
     let mailbox = app.mail.serve_mailbox_http();
+    (app, mailbox)
+}
+
+/// Runs a script with node and returns its stdout; fails the test with its output otherwise.
+async fn run_script(script: &str, env: Vec<(&'static str, String)>) -> String {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     assert!(
         dir.join("node_modules/playwright-core").exists(),
         "browser tests need `npm ci --prefix tests/browser` and Debian's chromium: run `tests/run` (see README)"
     );
     let script = dir.join(script);
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(script)
-            .env("GATEHOUSE_URL", issuer)
-            .env("MAILBOX_URL", mailbox)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let output =
+        tokio::task::spawn_blocking(move || Command::new("node").arg(script).envs(env).output())
+            .await
+            .unwrap()
+            .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
         "browser script failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
     );
-    drop(app);
+    stdout
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_registers_verifies_and_signs_in_with_a_real_browser() {
-    run_script("register_verify_sign_in.mjs").await;
+    let (app, mailbox) = browser_app().await;
+    run_script(
+        "register_verify_sign_in.mjs",
+        vec![
+            ("GATEHOUSE_URL", app.address.clone()),
+            ("MAILBOX_URL", mailbox),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relying_app_signs_a_person_in_through_login_and_consent_in_a_real_browser() {
+    // Arrange: a verified user and a third-party service whose callback the test serves.
+    let (app, mailbox) = browser_app().await;
+    let email = unique_email();
+    app.verified_user(&email).await;
+    let callback = format!("{mailbox}/callback");
+    let service = app
+        .create_service(ServiceOptions {
+            redirect_uris: vec![callback.clone()],
+            ..ServiceOptions::default()
+        })
+        .await;
+    let rp = RelyingParty::discover(
+        &app.address,
+        &service.client_id,
+        service.secret.as_deref(),
+        &callback,
+    )
+    .await;
+    let request = rp.authorize(&["openid", "email"]);
+
+    // Act: Chromium signs in on the hosted page, approves consent and lands on the callback.
+    let stdout = run_script(
+        "authorize_with_consent.mjs",
+        vec![
+            ("GATEHOUSE_URL", app.address.clone()),
+            ("AUTHORIZE_URL", request.url.clone()),
+            ("CALLBACK_URL", callback),
+            ("USER_EMAIL", email.clone()),
+            ("USER_PASSWORD", crate::helpers::PASSWORD.to_owned()),
+        ],
+    )
+    .await;
+
+    // Assert: the relying party completes the flow with what the browser brought back.
+    let landed = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("LANDED "))
+        .expect("the script reports where it landed");
+    let params = callback_params(landed);
+    assert_eq!(params["state"], *request.state.secret());
+    let tokens = rp.exchange(&params["code"], request.verifier).await;
+    let claims = rp.verify_id_token(&tokens, &request.nonce);
+    assert_eq!(claims.email().unwrap().as_str(), email);
 }

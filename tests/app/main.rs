@@ -1,13 +1,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// Case tables in tests spell out their tuple types.
+#![allow(clippy::type_complexity)]
 //! One integration-test binary: faster to link, shared helpers.
 mod helpers;
 
 mod accounts;
 mod api_auth;
+mod api_sign_in;
 mod authorization_code;
+mod authorize_errors;
 mod browser;
 mod discovery;
+mod end_session;
 mod health;
 mod startup;
-mod authorize_errors;
 mod tokens;

@@ -12,7 +12,6 @@ use crate::web::errors::PageError;
 use crate::web::extract::Meta;
 use crate::web::respond;
 
-
 #[derive(Template)]
 #[template(path = "pages/forgot_password.html")]
 struct ForgotPasswordPage<'a> {

@@ -280,6 +280,8 @@ impl TestApp {
     /// Follows an authorization URL like a browser: signs in with the pages when asked, approves
     /// consent when shown, and returns the final redirect to the client.
     pub async fn authorize_in_browser(&self, url: &str, email: &str, consent: &str) -> String {
+        let next_field = regex::Regex::new(r#"name="next" value="([^"]+)""#).unwrap();
+        let request_field = regex::Regex::new(r#"name="request" value="([^"]+)""#).unwrap();
         let mut location = url.to_owned();
         for _ in 0..10 {
             if location.starts_with("http://127.0.0.1:9/") {
@@ -296,11 +298,7 @@ impl TestApp {
                 if location.starts_with("/login") {
                     let path = location.clone();
                     let html = self.get_html(&path).await;
-                    let next = regex::Regex::new(r#"name="next" value="([^"]+)""#)
-                        .unwrap()
-                        .captures(&html)
-                        .unwrap()[1]
-                        .replace("&amp;", "&");
+                    let next = next_field.captures(&html).unwrap()[1].replace("&amp;", "&");
                     let login = self
                         .client
                         .post(self.url("/login"))
@@ -320,11 +318,7 @@ impl TestApp {
             }
             let html = response.text().await.unwrap();
             if html.contains("/authorize/consent") {
-                let request = regex::Regex::new(r#"name="request" value="([^"]+)""#)
-                    .unwrap()
-                    .captures(&html)
-                    .unwrap()[1]
-                    .to_owned();
+                let request = request_field.captures(&html).unwrap()[1].to_owned();
                 let decision = self
                     .client
                     .post(self.url("/authorize/consent"))

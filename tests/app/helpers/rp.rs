@@ -22,7 +22,6 @@ pub type DiscoveredClient = CoreClient<
 pub struct RelyingParty {
     pub client: DiscoveredClient,
     pub http: openidconnect::reqwest::Client,
-    pub redirect_uri: String,
 }
 
 pub struct AuthRequest {
@@ -53,11 +52,7 @@ impl RelyingParty {
             secret.map(|s| ClientSecret::new(s.to_owned())),
         )
         .set_redirect_uri(RedirectUrl::new(redirect_uri.to_owned()).unwrap());
-        Self {
-            client,
-            http,
-            redirect_uri: redirect_uri.to_owned(),
-        }
+        Self { client, http }
     }
 
     pub fn authorize(&self, scopes: &[&str]) -> AuthRequest {

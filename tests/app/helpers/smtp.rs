@@ -182,29 +182,36 @@ impl SmtpSink {
         self.wait_for_nth(address, 1).await
     }
 
-    /// Serves `GET /latest-link?to=ADDRESS` (waits up to 10 s) for browser scripts.
+    /// Serves `GET /latest-link?to=ADDRESS` (waits up to 10 s) for browser scripts, and
+    /// `GET /callback` as a relying app's redirect target.
     pub fn serve_mailbox_http(&self) -> String {
         let sink = self.clone();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind mailbox");
         let port = listener.local_addr().expect("addr").port();
         let server = actix_web::HttpServer::new(move || {
             let sink = sink.clone();
-            actix_web::App::new().route(
-                "/latest-link",
-                actix_web::web::get().to(
-                    move |query: actix_web::web::Query<
-                        std::collections::HashMap<String, String>,
-                    >| {
-                        let sink = sink.clone();
-                        async move {
-                            let to = query.get("to").cloned().unwrap_or_default();
-                            let n = sink.messages_to(&to).len().max(1);
-                            let mail = sink.wait_for_nth(&to, n).await;
-                            actix_web::HttpResponse::Ok().body(mail.link())
-                        }
-                    },
-                ),
-            )
+            actix_web::App::new()
+                .route(
+                    "/callback",
+                    actix_web::web::get()
+                        .to(|| async { actix_web::HttpResponse::Ok().body("callback received") }),
+                )
+                .route(
+                    "/latest-link",
+                    actix_web::web::get().to(
+                        move |query: actix_web::web::Query<
+                            std::collections::HashMap<String, String>,
+                        >| {
+                            let sink = sink.clone();
+                            async move {
+                                let to = query.get("to").cloned().unwrap_or_default();
+                                let n = sink.messages_to(&to).len().max(1);
+                                let mail = sink.wait_for_nth(&to, n).await;
+                                actix_web::HttpResponse::Ok().body(mail.link())
+                            }
+                        },
+                    ),
+                )
         })
         .workers(1)
         .listen(listener)
