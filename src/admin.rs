@@ -52,6 +52,8 @@ pub struct ServiceSpec {
     pub device_activation_uri: Option<String>,
     /// Extra scopes the service may be granted (e.g. API scopes for client_credentials).
     pub scopes: Vec<String>,
+    /// RS256 (default), ES256 or EdDSA.
+    pub signing_alg: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -118,6 +120,13 @@ pub async fn create_service(
         }
         allowed_scopes.push(scope.clone());
     }
+    let signing_alg = spec.signing_alg.as_deref().unwrap_or("RS256");
+    if !crate::keys::SUPPORTED_ALGS.contains(&signing_alg) {
+        return Err(AppError::invalid(format!(
+            "unsupported signing algorithm {signing_alg:?}; use one of {}",
+            crate::keys::SUPPORTED_ALGS.join(", ")
+        )));
+    }
     let client_id = format!("{}_{}", slug.as_str(), &random_token()[..16]);
     let secret = (!spec.public).then(random_token);
     let created = services::insert(
@@ -135,6 +144,7 @@ pub async fn create_service(
             allowed_scopes: &allowed_scopes,
             first_party: spec.first_party,
             device_activation_uri: spec.device_activation_uri,
+            signing_alg,
         },
     )
     .await

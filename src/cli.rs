@@ -93,6 +93,9 @@ pub struct ServiceCreate {
     /// An extra scope the service may be granted (repeatable).
     #[arg(long = "scope")]
     scopes: Vec<String>,
+    /// Token signing algorithm: RS256 (default), ES256 or EdDSA.
+    #[arg(long)]
+    signing_alg: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -173,8 +176,14 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 first_party: args.first_party,
                 device_activation_uri: args.device_activation_uri,
                 scopes: args.scopes,
+                signing_alg: args.signing_alg,
             };
+            let alg = spec.signing_alg.clone().unwrap_or_else(|| "RS256".into());
             let created = admin::create_service(&db, spec).await.map_err(user_error)?;
+            // Publish the algorithm's key now, so relying parties see it in the JWKS before the
+            // first token (running servers pick it up within 10 s).
+            let state = crate::startup::prepare(settings).await?;
+            state.keys.ensure_active(&state.db, &alg).await?;
             print(json, &created, || {
                 let mut out = format!("client_id: {}", created.client_id);
                 if let Some(secret) = &created.client_secret {

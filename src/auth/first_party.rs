@@ -48,6 +48,7 @@ pub async fn ensure_builtin_service<C: ConnectionTrait>(db: &C) -> Result<(), Db
             allowed_scopes: &scopes,
             first_party: true,
             device_activation_uri: None,
+            signing_alg: "RS256",
         },
     )
     .await?;
@@ -101,6 +102,10 @@ pub async fn login(
             .map(str::to_owned)
             .collect::<Vec<_>>(),
     );
+    state
+        .keys
+        .ensure_active(&state.db, &client.service.signing_alg)
+        .await?;
     let txn = crate::store::begin(&state.db).await?;
     let issued = grants::issue_user_tokens(
         state,

@@ -4,5 +4,5 @@ mod store;
 mod tokens;
 
 pub use master::{MasterKey, MasterKeyError};
-pub use store::{KeyInfo, KeyStore, PublishedDocument};
+pub use store::{KeyInfo, KeyStore, PublishedDocument, SUPPORTED_ALGS};
 pub use tokens::{constant_time_eq, hash_token, random_token};

@@ -1,9 +1,9 @@
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::Context;
 use arc_swap::ArcSwap;
 use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::rsa::{KeyPair, KeySize};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use bytes::Bytes;
@@ -12,10 +12,12 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, TokenData, Valid
 use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 
 use super::MasterKey;
 use crate::store::signing_keys::{self, SigningKey};
+
+/// The signing algorithms a service can choose; RS256 is the OIDC default.
+pub const SUPPORTED_ALGS: [&str; 3] = ["RS256", "ES256", "EdDSA"];
 
 /// A JSON document served from memory with a strong ETag (discovery, JWKS).
 #[derive(Clone)]
@@ -49,19 +51,19 @@ pub struct KeyInfo {
 
 struct SigningKeyPair {
     kid: String,
-    alg: Algorithm,
     key: EncodingKey,
 }
 
 struct KeySet {
-    active: Option<SigningKeyPair>,
+    active: HashMap<Algorithm, SigningKeyPair>,
     verifiers: HashMap<String, (Algorithm, DecodingKey)>,
     jwks: PublishedDocument,
     infos: Vec<KeyInfo>,
 }
 
-/// Signs JWTs with the active key and publishes every key that may still verify a live token.
-/// The key set is swapped atomically, so the hot paths (JWKS, signing) take no lock.
+/// Signs JWTs with the active key of each algorithm and publishes every key that may still
+/// verify a live token. The key set is swapped atomically, so the hot paths (JWKS, signing)
+/// take no lock.
 pub struct KeyStore {
     master: MasterKey,
     rsa_bits: u32,
@@ -79,26 +81,40 @@ impl KeyStore {
             master,
             rsa_bits,
             current: ArcSwap::from_pointee(KeySet {
-                active: None,
+                active: HashMap::new(),
                 verifiers: HashMap::new(),
                 jwks: PublishedDocument::new(br#"{"keys":[]}"#.to_vec()),
                 infos: Vec::new(),
             }),
         };
-        let rows = signing_keys::list(db).await?;
-        if !rows.iter().any(|row| row.status == "active") {
-            let row = store.generate(db, "active").await?;
-            tracing::info!(kid = %row.kid, alg = %row.alg, "generated the first signing key");
-        }
-        store.reload(db).await?;
+        store.ensure_active(db, "RS256").await?;
         Ok(store)
+    }
+
+    /// Makes sure `alg` has an active key (generating one the first time a service uses it).
+    pub async fn ensure_active<C: ConnectionTrait>(&self, db: &C, alg: &str) -> anyhow::Result<()> {
+        let algorithm = algorithm(alg)?;
+        if self.current.load().active.contains_key(&algorithm) {
+            return Ok(());
+        }
+        let rows = signing_keys::list(db).await?;
+        if !rows
+            .iter()
+            .any(|row| row.status == "active" && row.alg == alg)
+        {
+            let row = self.generate(db, alg, "active").await?;
+            tracing::info!(kid = %row.kid, alg, "generated a signing key");
+        }
+        self.reload(db).await
     }
 
     /// Re-reads keys from the database and swaps the published set.
     pub async fn reload<C: ConnectionTrait>(&self, db: &C) -> anyhow::Result<()> {
         let now = crate::store::now();
-        let rows = signing_keys::list(db).await?;
-        let mut active = None;
+        let mut rows = signing_keys::list(db).await?;
+        // RS256 first: some relying parties take the first key they see.
+        rows.sort_by_key(|row| (row.alg != "RS256", row.created_at));
+        let mut active = HashMap::new();
         let mut verifiers = HashMap::new();
         let mut jwks = Vec::new();
         let mut infos = Vec::new();
@@ -108,13 +124,11 @@ impl KeyStore {
             }
             let jwk: Jwk =
                 serde_json::from_str(&row.public_jwk).context("stored public JWK is malformed")?;
-            verifiers.insert(
-                row.kid.clone(),
-                (algorithm(&row.alg)?, DecodingKey::from_jwk(&jwk)?),
-            );
+            let alg = algorithm(&row.alg)?;
+            verifiers.insert(row.kid.clone(), (alg, DecodingKey::from_jwk(&jwk)?));
             jwks.push(jwk);
             if row.status == "active" {
-                active = Some(self.open(&row)?);
+                active.insert(alg, self.open(&row)?);
             }
             infos.push(KeyInfo {
                 kid: row.kid,
@@ -133,41 +147,33 @@ impl KeyStore {
         Ok(())
     }
 
-    /// Generates a new RS256 key, seals it with the master key and stores it with `status`.
+    /// Generates a key for `alg`, seals it with the master key and stores it with `status`.
     pub async fn generate<C: ConnectionTrait>(
         &self,
         db: &C,
+        alg: &str,
         status: &str,
     ) -> anyhow::Result<SigningKey> {
-        let size = match self.rsa_bits {
-            4096 => KeySize::Rsa4096,
-            3072 => KeySize::Rsa3072,
-            _ => KeySize::Rsa2048,
-        };
+        let algorithm = algorithm(alg)?;
+        let rsa_bits = self.rsa_bits;
         // RSA generation takes 50-500 ms of CPU: keep it off the async workers.
-        let pkcs8 = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<u8>> {
-            let pair = KeyPair::generate(size)
-                .map_err(|_| anyhow::anyhow!("RSA key generation failed"))?;
-            let der = pair
-                .as_der()
-                .map_err(|_| anyhow::anyhow!("RSA key encoding failed"))?;
-            Ok(der.as_ref().to_vec())
-        })
-        .await??;
+        let pkcs8 =
+            tokio::task::spawn_blocking(move || generate_pkcs8(algorithm, rsa_bits)).await??;
         let now = crate::store::now();
         let kid = format!(
-            "rs256-{}-{}",
+            "{}-{}-{}",
+            alg.to_ascii_lowercase(),
             now.format("%Y%m%d"),
             &crate::keys::random_token()[..8]
         );
-        let encoding = rsa_encoding_key(&pkcs8)?;
-        let mut jwk = Jwk::from_encoding_key(&encoding, Algorithm::RS256)?;
+        let encoding = encoding_key(algorithm, &pkcs8)?;
+        let mut jwk = Jwk::from_encoding_key(&encoding, algorithm)?;
         jwk.common.key_id = Some(kid.clone());
         jwk.common.public_key_use = Some(PublicKeyUse::Signature);
         let row = SigningKey {
             private_key_sealed: self.master.seal(&pkcs8, kid.as_bytes()),
             kid,
-            alg: "RS256".into(),
+            alg: alg.to_owned(),
             status: status.into(),
             public_jwk: serde_json::to_string(&jwk)?,
             created_at: now,
@@ -188,19 +194,26 @@ impl KeyStore {
                     row.kid
                 )
             })?;
-        let alg = algorithm(&row.alg)?;
         Ok(SigningKeyPair {
             kid: row.kid.clone(),
-            alg,
-            key: rsa_encoding_key(&pkcs8)?,
+            key: encoding_key(algorithm(&row.alg)?, &pkcs8)?,
         })
     }
 
-    /// Signs `claims` with the active key; `typ` sets the JOSE header type (e.g. `at+jwt`).
-    pub fn sign<T: Serialize>(&self, claims: &T, typ: Option<&str>) -> anyhow::Result<String> {
+    /// Signs `claims` with the active key of `alg`; `typ` sets the JOSE header type (e.g. `at+jwt`).
+    pub fn sign<T: Serialize>(
+        &self,
+        claims: &T,
+        alg: &str,
+        typ: Option<&str>,
+    ) -> anyhow::Result<String> {
+        let algorithm = algorithm(alg)?;
         let set = self.current.load();
-        let signer = set.active.as_ref().context("no active signing key")?;
-        let mut header = Header::new(signer.alg);
+        let signer = set
+            .active
+            .get(&algorithm)
+            .with_context(|| format!("no active {alg} signing key"))?;
+        let mut header = Header::new(algorithm);
         header.kid = Some(signer.kid.clone());
         if let Some(typ) = typ {
             header.typ = Some(typ.to_owned());
@@ -208,7 +221,8 @@ impl KeyStore {
         Ok(jsonwebtoken::encode(&header, claims, &signer.key)?)
     }
 
-    /// Verifies a JWT signed by any published key. `validation.algorithms` is set from the key.
+    /// Verifies a JWT signed by any published key; the algorithm comes from the key, never from
+    /// the token header alone.
     pub fn verify<T: serde::de::DeserializeOwned>(
         &self,
         token: &str,
@@ -224,23 +238,23 @@ impl KeyStore {
         jsonwebtoken::decode::<T>(token, key, &validation).ok()
     }
 
-    /// Publishes a new key now and makes it the signing key once `delay` has passed, so relying
-    /// parties that cache the JWKS learn it before it signs anything.
+    /// Publishes a new RS256 key now and makes it the signing key once `delay` has passed, so
+    /// relying parties that cache the JWKS learn it before it signs anything.
     pub async fn rotate<C: ConnectionTrait>(
         &self,
         db: &C,
         delay: chrono::Duration,
     ) -> anyhow::Result<SigningKey> {
-        let mut row = self.generate(db, "next").await?;
+        let mut row = self.generate(db, "RS256", "next").await?;
         row.activates_at = Some(crate::store::now() + delay);
         signing_keys::update(db, &row).await?;
         self.reload(db).await?;
         Ok(row)
     }
 
-    /// Promotes a due `next` key: the old active key retires but stays published for
-    /// `retired_for`, the longest lifetime of a token it may have signed. Safe to run on every
-    /// instance: each step is a conditional update.
+    /// Promotes a due `next` key: the old active key of that algorithm retires but stays
+    /// published for `retired_for`, the longest lifetime of a token it may have signed. Safe to
+    /// run on every instance: each step is a conditional update.
     pub async fn promote_due(
         &self,
         db: &sea_orm::DatabaseConnection,
@@ -283,7 +297,7 @@ impl KeyStore {
         self.current
             .load()
             .active
-            .as_ref()
+            .get(&Algorithm::RS256)
             .map(|signer| signer.kid.clone())
     }
 }
@@ -291,15 +305,77 @@ impl KeyStore {
 fn algorithm(name: &str) -> anyhow::Result<Algorithm> {
     match name {
         "RS256" => Ok(Algorithm::RS256),
+        "ES256" => Ok(Algorithm::ES256),
+        "EdDSA" => Ok(Algorithm::EdDSA),
         other => anyhow::bail!("unsupported signing algorithm {other}"),
     }
 }
 
-/// jsonwebtoken's aws-lc backend wants PKCS#1; its PEM reader unwraps PKCS#8 for us.
-fn rsa_encoding_key(pkcs8: &[u8]) -> anyhow::Result<EncodingKey> {
-    let pem = format!(
-        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-        STANDARD.encode(pkcs8)
-    );
-    Ok(EncodingKey::from_rsa_pem(pem.as_bytes())?)
+fn generate_pkcs8(alg: Algorithm, rsa_bits: u32) -> anyhow::Result<Vec<u8>> {
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair};
+    let failed = || anyhow::anyhow!("{alg:?} key generation failed");
+    Ok(match alg {
+        Algorithm::ES256 => EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
+            .and_then(|pair| pair.to_pkcs8v1())
+            .map_err(|_| failed())?
+            .as_ref()
+            .to_vec(),
+        // jsonwebtoken reads Ed25519 keys as PKCS#8 v1 (16-byte header + 32-byte seed).
+        Algorithm::EdDSA => Ed25519KeyPair::generate()
+            .and_then(|pair| pair.to_pkcs8v1())
+            .map_err(|_| failed())?
+            .as_ref()
+            .to_vec(),
+        _ => {
+            let size = match rsa_bits {
+                4096 => aws_lc_rs::rsa::KeySize::Rsa4096,
+                3072 => aws_lc_rs::rsa::KeySize::Rsa3072,
+                _ => aws_lc_rs::rsa::KeySize::Rsa2048,
+            };
+            let pair = aws_lc_rs::rsa::KeyPair::generate(size).map_err(|_| failed())?;
+            pair.as_der().map_err(|_| failed())?.as_ref().to_vec()
+        }
+    })
+}
+
+fn encoding_key(alg: Algorithm, pkcs8: &[u8]) -> anyhow::Result<EncodingKey> {
+    Ok(match alg {
+        Algorithm::ES256 => EncodingKey::from_ec_der(pkcs8),
+        Algorithm::EdDSA => EncodingKey::from_ed_der(pkcs8),
+        // jsonwebtoken's aws-lc backend wants PKCS#1; its PEM reader unwraps PKCS#8 for us.
+        _ => {
+            let pem = format!(
+                "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+                STANDARD.encode(pkcs8)
+            );
+            EncodingKey::from_rsa_pem(pem.as_bytes())?
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_supported_algorithm_signs_and_publishes_a_verifiable_jwk() {
+        for alg in SUPPORTED_ALGS {
+            let algorithm = algorithm(alg).unwrap();
+            let pkcs8 = generate_pkcs8(algorithm, 2048).unwrap();
+            let key = encoding_key(algorithm, &pkcs8).unwrap();
+            let jwk = Jwk::from_encoding_key(&key, algorithm).unwrap();
+            let token = jsonwebtoken::encode(
+                &Header::new(algorithm),
+                &serde_json::json!({"sub": "x", "exp": 4_000_000_000u64}),
+                &key,
+            )
+            .unwrap();
+            let decoded = jsonwebtoken::decode::<serde_json::Value>(
+                &token,
+                &DecodingKey::from_jwk(&jwk).unwrap(),
+                &Validation::new(algorithm),
+            );
+            assert!(decoded.is_ok(), "{alg}: {decoded:?}");
+        }
+    }
 }

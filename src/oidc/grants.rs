@@ -60,6 +60,11 @@ pub async fn token(
             format!("this client may not use {grant_type}"),
         ));
     }
+    // Before any transaction: the first use of an algorithm writes its new key.
+    state
+        .keys
+        .ensure_active(&state.db, &client.service.signing_alg)
+        .await?;
     match grant_type {
         AUTHORIZATION_CODE => authorization_code(state, &client, request, meta).await,
         REFRESH_TOKEN => {

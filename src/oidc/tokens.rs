@@ -117,7 +117,7 @@ pub fn mint_access_token(
         auth_time: grant.auth_time.map(|t| t.timestamp()),
         sid: grant.sid.map(|s| s.to_string()),
     };
-    let token = keys.sign(&claims, Some("at+jwt"))?;
+    let token = keys.sign(&claims, &client.service.signing_alg, Some("at+jwt"))?;
     Ok(AccessToken {
         token,
         jti,
@@ -146,7 +146,7 @@ pub fn mint_id_token(
         amr: grant.amr.to_vec(),
         azp: client.client_id().to_owned(),
         sid: grant.sid.map(|s| s.to_string()),
-        at_hash: Some(at_hash(access_token)),
+        at_hash: Some(at_hash(access_token, &client.service.signing_alg)),
         email: grant.scope.contains("email").then(|| user.email.clone()),
         email_verified: grant.scope.contains("email").then_some(user.email_verified),
         name: if grant.scope.contains("profile") {
@@ -155,13 +155,20 @@ pub fn mint_id_token(
             None
         },
     };
-    keys.sign(&claims, Some("JWT"))
+    keys.sign(&claims, &client.service.signing_alg, Some("JWT"))
 }
 
-/// OIDC Core §3.1.3.6: base64url of the left half of SHA-256 of the access token.
-pub fn at_hash(access_token: &str) -> String {
-    let digest = Sha256::digest(access_token.as_bytes());
-    URL_SAFE_NO_PAD.encode(&digest[..16])
+/// OIDC Core §3.1.3.6: base64url of the left half of the hash of the access token, with the
+/// hash of the signing algorithm (SHA-512 for Ed25519, per the OIDC Core errata).
+pub fn at_hash(access_token: &str, alg: &str) -> String {
+    use sha2::Sha512;
+    if alg == "EdDSA" {
+        let digest = Sha512::digest(access_token.as_bytes());
+        URL_SAFE_NO_PAD.encode(&digest[..32])
+    } else {
+        let digest = Sha256::digest(access_token.as_bytes());
+        URL_SAFE_NO_PAD.encode(&digest[..16])
+    }
 }
 
 /// The token endpoint's success body (RFC 6749 §5.1).

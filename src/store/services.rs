@@ -21,6 +21,7 @@ pub struct NewService<'a> {
     pub allowed_scopes: &'a [String],
     pub first_party: bool,
     pub device_activation_uri: Option<String>,
+    pub signing_alg: &'a str,
 }
 
 pub async fn insert<C: ConnectionTrait>(db: &C, new: NewService<'_>) -> Result<Service, DbErr> {
@@ -44,7 +45,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewService<'_>) -> Result<S
         first_party: Set(new.first_party),
         // PKCE is always required for public clients; confidential ones opt in.
         require_pkce: Set(!new.confidential),
-        signing_alg: Set("RS256".into()),
+        signing_alg: Set(new.signing_alg.to_owned()),
         device_activation_uri: Set(new.device_activation_uri),
         created_at: Set(now),
         updated_at: Set(now),

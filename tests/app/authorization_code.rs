@@ -323,3 +323,52 @@ async fn form_post_response_mode_renders_an_auto_submitting_form() {
     );
     assert!(html.contains(r#"<script src="/static/form_post.js""#) && !html.contains("<script>"));
 }
+
+#[tokio::test]
+async fn services_can_sign_with_es256_or_eddsa_and_rps_verify_via_jwks() {
+    let app = spawn_app().await;
+    let email = unique_email();
+    app.verified_user(&email).await;
+
+    for alg in ["ES256", "EdDSA"] {
+        let service = app
+            .create_service(ServiceOptions {
+                first_party: true,
+                signing_alg: Some(alg),
+                ..ServiceOptions::default()
+            })
+            .await;
+        let rp = app.rp(&service).await;
+        let request = rp.authorize(&["openid"]);
+        let params = callback_params(
+            &app.authorize_in_browser(&request.url, &email, "approve")
+                .await,
+        );
+        let tokens = rp.exchange(&params["code"], request.verifier).await;
+
+        rp.verify_id_token(&tokens, &request.nonce);
+        let header = jsonwebtoken::decode_header(access_of(&tokens)).unwrap();
+        assert_eq!(format!("{:?}", header.alg), alg);
+        assert!(
+            rp.userinfo(&access_of(&tokens)).await.is_ok(),
+            "{alg} access token accepted"
+        );
+    }
+    let jwks: serde_json::Value = app
+        .get("/.well-known/jwks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let algs: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["alg"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        algs,
+        ["RS256", "ES256", "EdDSA"],
+        "RS256 first, one key per algorithm in use"
+    );
+}

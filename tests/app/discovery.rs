@@ -75,7 +75,11 @@ async fn a_token_signed_by_the_keystore_verifies_with_nothing_but_the_served_jwk
         aud: "backend".into(),
         exp: chrono::Utc::now().timestamp() + 60,
     };
-    let token = app.state.keys.sign(&claims, Some("at+jwt")).unwrap();
+    let token = app
+        .state
+        .keys
+        .sign(&claims, "RS256", Some("at+jwt"))
+        .unwrap();
 
     // Act: a third-party backend fetches the JWKS and verifies offline.
     let jwks: JwkSet = app

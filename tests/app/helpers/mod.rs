@@ -213,6 +213,7 @@ pub struct ServiceOptions {
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub scopes: Vec<&'static str>,
+    pub signing_alg: Option<&'static str>,
 }
 
 impl Default for ServiceOptions {
@@ -224,6 +225,7 @@ impl Default for ServiceOptions {
             redirect_uris: vec![CALLBACK.to_owned()],
             post_logout_redirect_uris: vec!["http://127.0.0.1:9/signed-out".to_owned()],
             scopes: vec![],
+            signing_alg: None,
         }
     }
 }
@@ -257,10 +259,14 @@ impl TestApp {
                 first_party: options.first_party,
                 device_activation_uri: None,
                 scopes: options.scopes.iter().map(|s| (*s).to_owned()).collect(),
+                signing_alg: options.signing_alg.map(str::to_owned),
             },
         )
         .await
         .unwrap();
+        if let Some(alg) = options.signing_alg {
+            self.state.keys.ensure_active(&self.db, alg).await.unwrap();
+        }
         TestService {
             client_id: created.client_id,
             secret: created.client_secret,
