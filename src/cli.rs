@@ -56,6 +56,22 @@ pub enum OrgCommand {
         name: String,
     },
     List,
+    /// Require (or with --off, stop requiring) two-step sign-in of every member.
+    RequireMfa {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        off: bool,
+    },
+    /// Add a user to an organization (or replace their roles).
+    AddMember {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long = "role")]
+        roles: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -111,6 +127,11 @@ pub enum UserCommand {
         verified: bool,
     },
     List,
+    /// Clear a user's authenticator and backup codes (audited).
+    ResetMfa {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -162,6 +183,45 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     .collect::<Vec<_>>()
                     .join("\n")
             });
+        }
+        Command::Org(OrgCommand::RequireMfa { slug, off }) => {
+            let db = open(&settings).await?;
+            let org = organizations::find_by_slug(&db, &slug)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no organization {slug:?}"))?;
+            organizations::set_mfa_required(&db, org.id, !off).await?;
+            print(
+                json,
+                &serde_json::json!({"org": slug, "mfa_required": !off}),
+                || {
+                    format!(
+                        "{slug}: two-step sign-in {}",
+                        if off { "optional" } else { "required" }
+                    )
+                },
+            );
+        }
+        Command::Org(OrgCommand::AddMember { org, email, roles }) => {
+            let db = open(&settings).await?;
+            let org_row = organizations::find_by_slug(&db, &org)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no organization {org:?}"))?;
+            let email = crate::domain::Email::parse(&email).map_err(|e| anyhow::anyhow!(e))?;
+            let user = users::find_by_email(&db, email.normalized())
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no user {}", email.as_str()))?;
+            crate::store::memberships::upsert(&db, org_row.id, user.id, &roles).await?;
+            print(
+                json,
+                &serde_json::json!({"org": org, "user_id": user.id, "roles": roles}),
+                || {
+                    format!(
+                        "{} is a member of {org} with roles [{}]",
+                        user.email,
+                        roles.join(", ")
+                    )
+                },
+            );
         }
         Command::Service(ServiceCommand::Create(args)) => {
             let db = open(&settings).await?;
@@ -235,6 +295,28 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             print(json, &UserView::from(&user), || {
                 format!("created user {} ({})", user.email, user.id)
             });
+        }
+        Command::User(UserCommand::ResetMfa { email }) => {
+            let state = crate::startup::prepare(settings).await?;
+            let email = crate::domain::Email::parse(&email).map_err(|e| anyhow::anyhow!(e))?;
+            let user = users::find_by_email(&state.db, email.normalized())
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no user {}", email.as_str()))?;
+            let had =
+                crate::auth::totp::reset(&state, user.id, &crate::domain::RequestMeta::default())
+                    .await
+                    .map_err(user_error)?;
+            print(
+                json,
+                &serde_json::json!({"user_id": user.id, "had_mfa": had}),
+                || {
+                    format!(
+                        "{}: two-step sign-in {}",
+                        user.email,
+                        if had { "reset" } else { "was not set up" }
+                    )
+                },
+            );
         }
         Command::User(UserCommand::List) => {
             let db = open(&settings).await?;

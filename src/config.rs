@@ -93,6 +93,8 @@ pub struct RateLimitSettings {
     pub mail_per_address_per_hour: u32,
     /// Account registrations and mail requests per client IP per minute.
     pub requests_per_ip_per_minute: u32,
+    /// Second-factor (TOTP or backup code) attempts per user per 5 minutes.
+    pub mfa_attempts_per_user_per_5_minutes: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -197,6 +199,7 @@ impl Default for RateLimitSettings {
             login_per_account_per_15_minutes: 10,
             mail_per_address_per_hour: 5,
             requests_per_ip_per_minute: 30,
+            mfa_attempts_per_user_per_5_minutes: 5,
         }
     }
 }
@@ -343,6 +346,7 @@ impl Settings {
             limits.login_per_account_per_15_minutes,
             limits.mail_per_address_per_hour,
             limits.requests_per_ip_per_minute,
+            limits.mfa_attempts_per_user_per_5_minutes,
         ]
         .contains(&0)
         {

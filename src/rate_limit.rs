@@ -45,6 +45,7 @@ pub struct RateLimits {
     login_account: Limit<String>,
     mail_address: Limit<String>,
     requests_ip: Limit<IpAddr>,
+    mfa_user: Limit<uuid::Uuid>,
 }
 
 impl RateLimits {
@@ -60,6 +61,10 @@ impl RateLimits {
                 Duration::from_secs(3600),
             ),
             requests_ip: Limit::new(settings.requests_per_ip_per_minute, Duration::from_secs(60)),
+            mfa_user: Limit::new(
+                settings.mfa_attempts_per_user_per_5_minutes,
+                Duration::from_secs(300),
+            ),
         }
     }
 
@@ -79,6 +84,11 @@ impl RateLimits {
         }
     }
 
+    /// Second-factor attempts per user.
+    pub fn check_mfa(&self, user_id: uuid::Uuid) -> Result<(), AppError> {
+        self.mfa_user.check(&user_id)
+    }
+
     /// Mails sent to one address; callers stay silent when exceeded (enumeration safety).
     pub fn allow_mail_to(&self, normalized_email: &str) -> bool {
         self.mail_address
@@ -92,6 +102,7 @@ impl RateLimits {
         self.login_account.limiter.retain_recent();
         self.mail_address.limiter.retain_recent();
         self.requests_ip.limiter.retain_recent();
+        self.mfa_user.limiter.retain_recent();
     }
 }
 

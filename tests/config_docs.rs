@@ -128,6 +128,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         login_per_account_per_15_minutes,
         mail_per_address_per_hour,
         requests_per_ip_per_minute,
+        mfa_attempts_per_user_per_5_minutes,
     } = rate_limit;
     let LogSettings { format, level } = log;
     let secret = |s: secrecy::SecretString| text(s.expose_secret());
@@ -180,6 +181,10 @@ fn defaults() -> Vec<(&'static str, String)> {
         (
             "rate_limit.requests_per_ip_per_minute",
             requests_per_ip_per_minute.to_string(),
+        ),
+        (
+            "rate_limit.mfa_attempts_per_user_per_5_minutes",
+            mfa_attempts_per_user_per_5_minutes.to_string(),
         ),
         ("log.format", text(&format)),
         ("log.level", text(&level)),

@@ -5,6 +5,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::auth::mfa::{self, FirstFactor};
 use crate::domain::RequestMeta;
 use crate::error::{AppError, ErrorCode};
 use crate::oidc::error::OAuthErrorCode;
@@ -67,6 +68,14 @@ pub struct SignedInTokens {
     pub last_login_method: Option<String>,
 }
 
+pub enum LoginOutcome {
+    Tokens(SignedInTokens),
+    /// TOTP is enabled: the client exchanges `preauth_…` and a code at `/api/auth/mfa/verify`.
+    MfaRequired {
+        preauth_token: String,
+    },
+}
+
 /// `POST /api/auth/login`: 401 for bad credentials, 403 when good credentials are blocked.
 pub async fn login(
     state: &AppState,
@@ -74,10 +83,49 @@ pub async fn login(
     password: SecretString,
     client_id: Option<&str>,
     meta: &RequestMeta,
+) -> Result<LoginOutcome, AppError> {
+    let client = first_party_client(state, client_id.unwrap_or(BUILTIN_CLIENT_ID)).await?;
+    let user = crate::auth::login::authenticate_password(state, email, password, meta).await?;
+    match mfa::after_first_factor(state, &user, vec!["pwd".to_owned()], None, Some(client.client_id())).await? {
+        FirstFactor::Complete(amr) => Ok(LoginOutcome::Tokens(issue(state, &client, &user, &amr, meta).await?)),
+        FirstFactor::SecondFactorDue { ticket } => Ok(LoginOutcome::MfaRequired { preauth_token: format!("{PREAUTH_PREFIX}{ticket}") }),
+        FirstFactor::EnrolmentDue { .. } => Err(AppError::Forbidden {
+            code: ErrorCode::Forbidden,
+            message: "Your organization requires two-step sign-in: set it up by signing in on the web first".into(),
+        }),
+    }
+}
+
+const PREAUTH_PREFIX: &str = "preauth_";
+
+/// `POST /api/auth/mfa/verify`: the pre-auth token and a TOTP or backup code give the tokens.
+/// Pre-auth tokens are opaque tickets: they open nothing else.
+pub async fn verify_mfa(
+    state: &AppState,
+    preauth_token: &str,
+    code: &str,
+    meta: &RequestMeta,
 ) -> Result<SignedInTokens, AppError> {
+    let invalid = || AppError::invalid("Invalid or expired pre-auth token");
+    let ticket = preauth_token
+        .strip_prefix(PREAUTH_PREFIX)
+        .ok_or_else(invalid)?;
+    let (ticket, user) = mfa::load_ticket(state, ticket, mfa::PURPOSE_MFA)
+        .await
+        .map_err(|_| invalid())?;
+    let client_id = ticket.client_id.clone().ok_or_else(invalid)?;
+    let client = first_party_client(state, &client_id).await?;
+    let amr = mfa::verify_second_factor(state, &ticket, &user, code, meta).await?;
+    issue(state, &client, &user, &amr, meta).await
+}
+
+async fn first_party_client(
+    state: &AppState,
+    client_id: &str,
+) -> Result<std::sync::Arc<crate::oidc::clients::Client>, AppError> {
     let client = state
         .clients
-        .get(&state.db, client_id.unwrap_or(BUILTIN_CLIENT_ID))
+        .get(&state.db, client_id)
         .await?
         .ok_or_else(|| AppError::invalid("Unknown client_id"))?;
     if !client.service.first_party {
@@ -92,8 +140,16 @@ pub async fn login(
             message: "The organization is suspended".into(),
         });
     }
-    let user = crate::auth::login::authenticate_password(state, email, password, meta).await?;
-    let amr = vec!["pwd".to_owned()];
+    Ok(client)
+}
+
+async fn issue(
+    state: &AppState,
+    client: &crate::oidc::clients::Client,
+    user: &crate::store::users::User,
+    amr: &[String],
+    meta: &RequestMeta,
+) -> Result<SignedInTokens, AppError> {
     let wanted = ScopeSet::parse("openid profile email offline_access").unwrap_or_default();
     let scope = ScopeSet::from_list(
         &wanted
@@ -111,12 +167,12 @@ pub async fn login(
         state,
         &txn,
         UserTokens {
-            client: &client,
-            user: &user,
+            client,
+            user,
             scope: &scope,
             refresh_scope: &scope,
             auth_time: crate::store::now(),
-            amr: &amr,
+            amr,
             sid: None,
             nonce: None,
             grant_id: None,
@@ -130,7 +186,7 @@ pub async fn login(
         &txn,
         crate::audit::AuditEvent::new("user.login", crate::audit::Outcome::Success, meta)
             .user(user.id)
-            .details(serde_json::json!({ "method": "pwd", "client_id": client.client_id() })),
+            .details(serde_json::json!({ "amr": amr, "client_id": client.client_id() })),
     )
     .await?;
     txn.commit().await?;

@@ -1,11 +1,14 @@
 //! How a person proves who they are. No actix here: the web layer extracts typed inputs first.
+pub mod backup_codes;
 pub mod email_verification;
 pub mod first_party;
 pub mod login;
+pub mod mfa;
 pub mod password;
 pub mod password_reset;
 pub mod registration;
 pub mod sessions;
+pub mod totp;
 
 /// Purposes of rows in `one_time_tokens`.
 pub mod purpose {

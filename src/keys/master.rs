@@ -51,6 +51,17 @@ impl MasterKey {
         URL_SAFE_NO_PAD.encode(hasher.finalize())
     }
 
+    /// A subkey for one purpose (e.g. the backup-code pepper), so the master key itself is
+    /// used only for sealing.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        hasher.update(b"gatehouse subkey v1\0");
+        hasher.update(purpose.as_bytes());
+        hasher.update([0]);
+        hasher.update(self.0);
+        hasher.finalize().into()
+    }
+
     /// AES-256-GCM; `aad` binds the ciphertext to its owner (e.g. a key id or user id).
     /// Output: base64url(nonce || ciphertext || tag).
     pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> String {

@@ -18,3 +18,31 @@ pub async fn roles<C: ConnectionTrait>(
         .map(|m| super::from_json_list(&m.roles))
         .unwrap_or_default())
 }
+
+/// Adds a user to an organization with roles (or replaces the roles of an existing member).
+pub async fn upsert<C: ConnectionTrait>(
+    db: &C,
+    org_id: Uuid,
+    user_id: Uuid,
+    roles: &[String],
+) -> Result<(), DbErr> {
+    use sea_orm::ActiveValue::Set;
+    use sea_orm::sea_query::OnConflict;
+
+    use super::entities::memberships;
+    Memberships::insert(memberships::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        org_id: Set(org_id),
+        user_id: Set(user_id),
+        roles: Set(super::to_json_list(roles)),
+        created_at: Set(super::now()),
+    })
+    .on_conflict(
+        OnConflict::columns([Column::OrgId, Column::UserId])
+            .update_column(Column::Roles)
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}

@@ -3,10 +3,12 @@
 pub mod audit_events;
 pub mod authorization_codes;
 pub mod authorization_requests;
+pub mod backup_codes;
 pub mod browser_sessions;
 pub mod consents;
 pub mod entities;
 pub mod instance_meta;
+pub mod login_tickets;
 pub mod mail_outbox;
 pub mod memberships;
 pub mod one_time_tokens;
@@ -15,6 +17,7 @@ pub mod refresh_tokens;
 pub mod revoked_tokens;
 pub mod services;
 pub mod signing_keys;
+pub mod totp_credentials;
 pub mod users;
 
 use std::time::Duration;

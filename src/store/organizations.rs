@@ -50,3 +50,42 @@ pub async fn list<C: ConnectionTrait>(db: &C) -> Result<Vec<Organization>, DbErr
         .all(db)
         .await
 }
+
+/// `true` when the user belongs to an organization that requires MFA of its members.
+pub async fn requires_mfa<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<bool, DbErr> {
+    use sea_orm::{PaginatorTrait, QuerySelect};
+
+    use super::entities::memberships;
+    let org_ids: Vec<Uuid> = memberships::Entity::find()
+        .select_only()
+        .column(memberships::Column::OrgId)
+        .filter(memberships::Column::UserId.eq(user_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if org_ids.is_empty() {
+        return Ok(false);
+    }
+    let count = Organizations::find()
+        .filter(organizations::Column::Id.is_in(org_ids))
+        .filter(organizations::Column::MfaRequired.eq(true))
+        .count(db)
+        .await?;
+    Ok(count > 0)
+}
+
+pub async fn set_mfa_required<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    required: bool,
+) -> Result<(), DbErr> {
+    organizations::ActiveModel {
+        id: sea_orm::ActiveValue::Set(id),
+        mfa_required: sea_orm::ActiveValue::Set(required),
+        updated_at: sea_orm::ActiveValue::Set(super::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}

@@ -63,6 +63,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/auth/register", web::post().to(api::auth::register))
         .route("/api/auth/login", web::post().to(api::auth::login))
         .route("/api/auth/refresh", web::post().to(api::auth::refresh))
+        .route(
+            "/api/auth/mfa/verify",
+            web::post().to(api::auth::verify_mfa),
+        )
         .route("/api/auth/logout", web::post().to(api::auth::logout))
         .route("/api/auth/me", web::get().to(api::auth::me))
         .route("/auth/verify-email", web::get().to(api::auth::verify_email))
@@ -109,6 +113,36 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::resource("/logout")
                 .route(web::get().to(pages::logout::logout_page))
                 .route(web::post().to(pages::logout::logout_submit)),
+        )
+        .service(
+            web::resource("/login/mfa")
+                .route(web::get().to(pages::mfa::mfa_page))
+                .route(web::post().to(pages::mfa::mfa_submit)),
+        )
+        .service(
+            web::resource("/login/mfa/enrol")
+                .route(web::get().to(pages::mfa::enrol_page))
+                .route(web::post().to(pages::mfa::enrol_submit)),
+        )
+        .route(
+            "/account/security",
+            web::get().to(pages::security::security_get),
+        )
+        .route(
+            "/account/security/totp",
+            web::post().to(pages::security::totp_start),
+        )
+        .route(
+            "/account/security/totp/confirm",
+            web::post().to(pages::security::totp_confirm),
+        )
+        .route(
+            "/account/security/totp/disable",
+            web::post().to(pages::security::totp_disable),
+        )
+        .route(
+            "/account/security/backup-codes",
+            web::post().to(pages::security::backup_codes_regenerate),
         )
         .route("/account", web::get().to(pages::account::account_page))
         .route(

@@ -13,5 +13,6 @@ mod browser;
 mod discovery;
 mod end_session;
 mod health;
+mod mfa;
 mod startup;
 mod tokens;

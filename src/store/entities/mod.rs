@@ -2,9 +2,11 @@
 pub mod audit_events;
 pub mod authorization_codes;
 pub mod authorization_requests;
+pub mod backup_codes;
 pub mod browser_sessions;
 pub mod consents;
 pub mod instance_meta;
+pub mod login_tickets;
 pub mod mail_outbox;
 pub mod memberships;
 pub mod one_time_tokens;
@@ -13,4 +15,5 @@ pub mod refresh_tokens;
 pub mod revoked_tokens;
 pub mod services;
 pub mod signing_keys;
+pub mod totp_credentials;
 pub mod users;

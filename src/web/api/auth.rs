@@ -117,14 +117,45 @@ pub async fn login(
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let password = secrecy::SecretString::from(body.password);
-    let tokens = crate::auth::first_party::login(
+    match crate::auth::first_party::login(
         &state,
         &body.email,
         password,
         body.client_id.as_deref(),
         &meta,
     )
-    .await?;
+    .await?
+    {
+        crate::auth::first_party::LoginOutcome::Tokens(tokens) => {
+            Ok(no_store(HttpResponse::Ok()).json(tokens))
+        }
+        // Shape of seed 004: the pre-auth token in `access_token`, lifetime of the ticket.
+        crate::auth::first_party::LoginOutcome::MfaRequired { preauth_token } => {
+            Ok(no_store(HttpResponse::Ok()).json(json!({
+                "access_token": preauth_token,
+                "refresh_token": "",
+                "expires_in": crate::auth::mfa::TICKET_MINUTES * 60,
+                "mfa_required": true,
+            })))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct VerifyMfaRequest {
+    preauth_token: String,
+    code: String,
+}
+
+/// `POST /api/auth/mfa/verify`
+pub async fn verify_mfa(
+    state: web::Data<AppState>,
+    body: web::Json<VerifyMfaRequest>,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, AppError> {
+    let tokens =
+        crate::auth::first_party::verify_mfa(&state, &body.preauth_token, &body.code, &meta)
+            .await?;
     Ok(no_store(HttpResponse::Ok()).json(tokens))
 }
 

@@ -78,15 +78,14 @@ pub async fn login_submit(
         )
     };
     match crate::auth::login::authenticate_password(&state, &form.email, password, &meta).await {
-        Ok(user) => {
-            let token =
-                crate::auth::sessions::start(&state, &user, &["pwd".to_owned()], &meta).await?;
-            let mut response = respond::see_other(next);
-            response
-                .add_cookie(&respond::session_cookie(&state, token))
-                .map_err(|e| AppError::Unexpected(e.into()))?;
-            Ok(response)
-        }
+        Ok(user) => Ok(crate::web::pages::mfa::continue_after_first_factor(
+            &state,
+            &user,
+            vec!["pwd".to_owned()],
+            next,
+            &meta,
+        )
+        .await?),
         Err(AppError::Forbidden {
             code: ErrorCode::EmailNotVerified,
             message,

@@ -2,8 +2,10 @@
 pub mod account;
 pub mod login;
 pub mod logout;
+pub mod mfa;
 pub mod password_reset;
 pub mod register;
+pub mod security;
 pub mod verify_email;
 
 use askama::Template;

@@ -1,0 +1,147 @@
+//! The step between the first factor and a session (or tokens): five-minute login tickets,
+//! bound to the browser by cookie (or handed to the JSON client as `preauth_…`), the second
+//! factor with per-user limits, and enrolment forced by organization policy.
+use uuid::Uuid;
+
+use crate::audit::{self, AuditEvent, Outcome};
+use crate::domain::RequestMeta;
+use crate::error::AppError;
+use crate::keys::{hash_token, random_token};
+use crate::state::AppState;
+use crate::store::login_tickets::{self, LoginTicket};
+use crate::store::users::User;
+use crate::store::{from_json_list, organizations, to_json_list, totp_credentials, users};
+
+pub const TICKET_MINUTES: i64 = 5;
+pub const MAX_FAILURES: i32 = 5;
+pub const PURPOSE_MFA: &str = "mfa";
+pub const PURPOSE_ENROL: &str = "enrol";
+
+pub enum FirstFactor {
+    /// No second factor needed: start the session with these methods.
+    Complete(Vec<String>),
+    /// A second factor is due; the ticket goes to the browser (cookie) or JSON client.
+    SecondFactorDue { ticket: String },
+    /// Policy requires MFA but the user has none yet: enrol first.
+    EnrolmentDue { ticket: String },
+}
+
+/// Decides what follows a successful first factor (`amr` so far, e.g. `["pwd"]`).
+pub async fn after_first_factor(
+    state: &AppState,
+    user: &User,
+    amr: Vec<String>,
+    next: Option<&str>,
+    client_id: Option<&str>,
+) -> Result<FirstFactor, AppError> {
+    let purpose = if totp_credentials::is_enabled(&state.db, user.id).await? {
+        PURPOSE_MFA
+    } else if organizations::requires_mfa(&state.db, user.id).await? {
+        PURPOSE_ENROL
+    } else {
+        return Ok(FirstFactor::Complete(amr));
+    };
+    let ticket = random_token();
+    let now = crate::store::now();
+    login_tickets::insert(
+        &state.db,
+        LoginTicket {
+            id: Uuid::new_v4(),
+            ticket_hash: hash_token(&ticket),
+            user_id: user.id,
+            purpose: purpose.to_owned(),
+            amr: to_json_list(&amr),
+            next_path: next.map(str::to_owned),
+            client_id: client_id.map(str::to_owned),
+            failed_attempts: 0,
+            created_at: now,
+            expires_at: now + chrono::Duration::minutes(TICKET_MINUTES),
+            used_at: None,
+        },
+    )
+    .await?;
+    Ok(if purpose == PURPOSE_MFA {
+        FirstFactor::SecondFactorDue { ticket }
+    } else {
+        FirstFactor::EnrolmentDue { ticket }
+    })
+}
+
+/// A live ticket and its user.
+pub async fn load_ticket(
+    state: &AppState,
+    token: &str,
+    purpose: &str,
+) -> Result<(LoginTicket, User), AppError> {
+    let expired = || AppError::invalid("Your sign-in expired. Please sign in again.");
+    let ticket = login_tickets::find_live(&state.db, &hash_token(token), crate::store::now())
+        .await?
+        .filter(|t| t.purpose == purpose)
+        .ok_or_else(expired)?;
+    let user = users::find_by_id(&state.db, ticket.user_id)
+        .await?
+        .filter(|u| u.status == "active")
+        .ok_or_else(expired)?;
+    Ok((ticket, user))
+}
+
+/// Checks a TOTP or backup code for a ticket. On success the ticket is used up and the methods
+/// for the session are returned; after five wrong codes the ticket dies.
+pub async fn verify_second_factor(
+    state: &AppState,
+    ticket: &LoginTicket,
+    user: &User,
+    raw_code: &str,
+    meta: &RequestMeta,
+) -> Result<Vec<String>, AppError> {
+    state.limits.check_mfa(user.id)?;
+    let (valid, method) = match super::totp::normalize_code(raw_code) {
+        Ok(code) => (super::totp::verify(state, user, &code).await?, "totp"),
+        Err(_) if super::backup_codes::normalize(raw_code).is_some() => (
+            super::backup_codes::consume(state, user.id, raw_code).await?,
+            "backup_code",
+        ),
+        Err(message) => return Err(AppError::invalid(message)),
+    };
+    if !valid {
+        let failures = login_tickets::record_failure(&state.db, ticket).await?;
+        if failures >= MAX_FAILURES {
+            login_tickets::consume(&state.db, ticket.id).await?;
+        }
+        audit::record(
+            &state.db,
+            AuditEvent::new("mfa.verify", Outcome::Failure, meta)
+                .user(user.id)
+                .details(serde_json::json!({ "method": method })),
+        )
+        .await?;
+        return Err(AppError::invalid("Invalid MFA code"));
+    }
+    if !login_tickets::consume(&state.db, ticket.id).await? {
+        return Err(AppError::invalid(
+            "Your sign-in expired. Please sign in again.",
+        ));
+    }
+    audit::record(
+        &state.db,
+        AuditEvent::new(
+            if method == "totp" {
+                "mfa.verify"
+            } else {
+                "mfa.backup_code_used"
+            },
+            Outcome::Success,
+            meta,
+        )
+        .user(user.id)
+        .details(serde_json::json!({ "method": method })),
+    )
+    .await?;
+    let mut amr = from_json_list(&ticket.amr);
+    for method in ["otp", "mfa"] {
+        if !amr.iter().any(|m| m == method) {
+            amr.push(method.to_owned());
+        }
+    }
+    Ok(amr)
+}

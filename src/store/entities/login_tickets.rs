@@ -1,0 +1,27 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "login_tickets")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    #[sea_orm(unique)]
+    pub ticket_hash: String,
+    pub user_id: Uuid,
+    /// `mfa` (second factor due) or `enrol` (policy requires setting one up first).
+    pub purpose: String,
+    /// JSON array: methods already used.
+    pub amr: String,
+    pub next_path: Option<String>,
+    /// Set for JSON API tickets: the first-party client the tokens are for.
+    pub client_id: Option<String>,
+    pub failed_attempts: i32,
+    pub created_at: DateTimeUtc,
+    pub expires_at: DateTimeUtc,
+    pub used_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,54 @@
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    sea_query::Expr, sea_query::ExprTrait,
+};
+use uuid::Uuid;
+
+pub use super::entities::login_tickets::Model as LoginTicket;
+use super::entities::login_tickets::{self, Column, Entity as Tickets};
+
+pub async fn insert<C: ConnectionTrait>(db: &C, ticket: LoginTicket) -> Result<LoginTicket, DbErr> {
+    login_tickets::ActiveModel::from(ticket).insert(db).await
+}
+
+/// A live ticket: unused and unexpired.
+pub async fn find_live<C: ConnectionTrait>(
+    db: &C,
+    ticket_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<LoginTicket>, DbErr> {
+    Tickets::find()
+        .filter(Column::TicketHash.eq(ticket_hash))
+        .filter(Column::UsedAt.is_null())
+        .filter(Column::ExpiresAt.gt(now))
+        .one(db)
+        .await
+}
+
+/// Ends a ticket once; `false` when it was already used.
+pub async fn consume<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<bool, DbErr> {
+    let result = Tickets::update_many()
+        .col_expr(Column::UsedAt, Expr::value(super::now()))
+        .filter(Column::Id.eq(id))
+        .filter(Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Counts a wrong code; returns the new count.
+pub async fn record_failure<C: ConnectionTrait>(
+    db: &C,
+    ticket: &LoginTicket,
+) -> Result<i32, DbErr> {
+    Tickets::update_many()
+        .col_expr(
+            Column::FailedAttempts,
+            Expr::col(Column::FailedAttempts).add(1),
+        )
+        .filter(Column::Id.eq(ticket.id))
+        .exec(db)
+        .await?;
+    Ok(ticket.failed_attempts + 1)
+}

@@ -1,0 +1,216 @@
+//! The second step of sign-in (`/login/mfa`) and enrolment forced by policy (`/login/mfa/enrol`).
+//! The login ticket travels in an HttpOnly cookie, so it is bound to this browser.
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::security::{BackupCodesPage, EnrolPage};
+use crate::auth::mfa::{self, FirstFactor, PURPOSE_ENROL, PURPOSE_MFA};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::users::User;
+use crate::web::csrf::{CsrfForm, CsrfToken};
+use crate::web::errors::PageError;
+use crate::web::extract::Meta;
+use crate::web::respond;
+
+pub const TICKET_COOKIE: &str = "gh_mfa";
+
+fn ticket_cookie(state: &AppState, value: String, minutes: i64) -> Cookie<'static> {
+    Cookie::build(TICKET_COOKIE, value)
+        .path("/login")
+        .http_only(true)
+        .secure(state.settings.is_https())
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::minutes(minutes))
+        .finish()
+}
+
+/// After the first factor: a session, or on to the second factor / enrolment.
+pub async fn continue_after_first_factor(
+    state: &AppState,
+    user: &User,
+    amr: Vec<String>,
+    next: &str,
+    meta: &crate::domain::RequestMeta,
+) -> Result<HttpResponse, AppError> {
+    let (location, cookie) =
+        match mfa::after_first_factor(state, user, amr, Some(next), None).await? {
+            FirstFactor::Complete(amr) => {
+                let token = crate::auth::sessions::start(state, user, &amr, meta).await?;
+                (next.to_owned(), respond::session_cookie(state, token))
+            }
+            FirstFactor::SecondFactorDue { ticket } => (
+                "/login/mfa".to_owned(),
+                ticket_cookie(state, ticket, mfa::TICKET_MINUTES),
+            ),
+            FirstFactor::EnrolmentDue { ticket } => (
+                "/login/mfa/enrol".to_owned(),
+                ticket_cookie(state, ticket, mfa::TICKET_MINUTES),
+            ),
+        };
+    let mut response = respond::see_other(&location);
+    response
+        .add_cookie(&cookie)
+        .map_err(|e| AppError::Unexpected(e.into()))?;
+    Ok(response)
+}
+
+fn ticket_from(req: &HttpRequest) -> Option<String> {
+    req.cookie(TICKET_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// A live ticket issued to a browser (JSON pre-auth tickets are not accepted here).
+async fn browser_ticket(
+    state: &AppState,
+    token: &str,
+    purpose: &str,
+) -> Option<(crate::store::login_tickets::LoginTicket, User)> {
+    mfa::load_ticket(state, token, purpose)
+        .await
+        .ok()
+        .filter(|(ticket, _)| ticket.client_id.is_none())
+}
+
+/// No (live) ticket in this browser: back to the sign-in page.
+fn restart() -> HttpResponse {
+    respond::see_other("/login")
+}
+
+#[derive(Template)]
+#[template(path = "pages/mfa.html")]
+struct MfaPage<'a> {
+    csrf: &'a str,
+    error: Option<String>,
+}
+
+pub async fn mfa_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: CsrfToken,
+) -> Result<HttpResponse, PageError> {
+    let Some(ticket) = ticket_from(&req) else {
+        return Ok(restart());
+    };
+    if browser_ticket(&state, &ticket, PURPOSE_MFA).await.is_none() {
+        return Ok(restart());
+    }
+    Ok(respond::ok_page(&MfaPage {
+        csrf: &csrf.0,
+        error: None,
+    })?)
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn mfa_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<CodeForm>,
+    csrf: CsrfToken,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    let Some(token) = ticket_from(&req) else {
+        return Ok(restart());
+    };
+    let Some((ticket, user)) = browser_ticket(&state, &token, PURPOSE_MFA).await else {
+        return Ok(restart());
+    };
+    match mfa::verify_second_factor(&state, &ticket, &user, &form.code, &meta).await {
+        Ok(amr) => {
+            let session = crate::auth::sessions::start(&state, &user, &amr, &meta).await?;
+            let mut response = respond::see_other(respond::safe_next(ticket.next_path.as_deref()));
+            response
+                .add_cookie(&respond::session_cookie(&state, session))
+                .map_err(|e| AppError::Unexpected(e.into()))?;
+            response
+                .add_cookie(&ticket_cookie(&state, String::new(), 0))
+                .map_err(|e| AppError::Unexpected(e.into()))?;
+            Ok(response)
+        }
+        Err(AppError::Invalid { message, .. }) => Ok(respond::html(
+            StatusCode::BAD_REQUEST,
+            &MfaPage {
+                csrf: &csrf.0,
+                error: Some(message.into_owned()),
+            },
+        )?),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn enrol_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: CsrfToken,
+) -> Result<HttpResponse, PageError> {
+    let Some(token) = ticket_from(&req) else {
+        return Ok(restart());
+    };
+    let Some((_, user)) = browser_ticket(&state, &token, PURPOSE_ENROL).await else {
+        return Ok(restart());
+    };
+    let enrolment = crate::auth::totp::start_enrolment(&state, &user).await?;
+    Ok(respond::ok_page(&EnrolPage::new(
+        &csrf.0,
+        "/login/mfa/enrol",
+        &enrolment,
+        None,
+        true,
+    ))?)
+}
+
+pub async fn enrol_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<CodeForm>,
+    csrf: CsrfToken,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    let Some(token) = ticket_from(&req) else {
+        return Ok(restart());
+    };
+    let Some((ticket, user)) = browser_ticket(&state, &token, PURPOSE_ENROL).await else {
+        return Ok(restart());
+    };
+    state.limits.check_mfa(user.id)?;
+    match crate::auth::totp::confirm_enrolment(&state, &user, &form.code, &meta).await {
+        Ok(codes) => {
+            if !crate::store::login_tickets::consume(&state.db, ticket.id).await? {
+                return Ok(restart());
+            }
+            let mut amr = crate::store::from_json_list(&ticket.amr);
+            amr.extend(["otp".to_owned(), "mfa".to_owned()]);
+            let session = crate::auth::sessions::start(&state, &user, &amr, &meta).await?;
+            let next = respond::safe_next(ticket.next_path.as_deref());
+            let mut response = respond::ok_page(&BackupCodesPage::new(&codes, next))?;
+            response
+                .add_cookie(&respond::session_cookie(&state, session))
+                .map_err(|e| AppError::Unexpected(e.into()))?;
+            response
+                .add_cookie(&ticket_cookie(&state, String::new(), 0))
+                .map_err(|e| AppError::Unexpected(e.into()))?;
+            Ok(response)
+        }
+        Err(AppError::Invalid { message, .. }) => {
+            let enrolment = crate::auth::totp::start_enrolment(&state, &user).await?;
+            let page = EnrolPage::new(
+                &csrf.0,
+                "/login/mfa/enrol",
+                &enrolment,
+                Some(message.into_owned()),
+                true,
+            );
+            Ok(respond::html(StatusCode::BAD_REQUEST, &page)?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,259 @@
+//! `/account/security`: set up, confirm and turn off TOTP; backup codes.
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::audit::{self, AuditEvent, Outcome};
+use crate::auth::totp::Enrolment;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::{backup_codes, totp_credentials};
+use crate::web::csrf::{CsrfForm, CsrfToken};
+use crate::web::errors::PageError;
+use crate::web::extract::{MaybeUser, Meta, SignedIn};
+use crate::web::respond;
+
+#[derive(Template)]
+#[template(path = "pages/totp_enrol.html")]
+pub struct EnrolPage<'a> {
+    csrf: &'a str,
+    action: &'a str,
+    secret: String,
+    otpauth_uri: String,
+    qr_svg: String,
+    error: Option<String>,
+    required_by_policy: bool,
+}
+
+impl<'a> EnrolPage<'a> {
+    pub fn new(
+        csrf: &'a str,
+        action: &'a str,
+        enrolment: &Enrolment,
+        error: Option<String>,
+        required_by_policy: bool,
+    ) -> Self {
+        // Shown in groups of four, as authenticator apps print them.
+        let secret = enrolment
+            .secret_base32
+            .as_bytes()
+            .chunks(4)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Self {
+            csrf,
+            action,
+            secret,
+            otpauth_uri: enrolment.otpauth_uri.clone(),
+            qr_svg: enrolment.qr_svg.clone(),
+            error,
+            required_by_policy,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/backup_codes.html")]
+pub struct BackupCodesPage<'a> {
+    codes: &'a [String],
+    download_href: String,
+    continue_href: &'a str,
+}
+
+impl<'a> BackupCodesPage<'a> {
+    pub fn new(codes: &'a [String], continue_href: &'a str) -> Self {
+        let text = format!(
+            "Gatehouse backup codes\nEach code works once. Keep them somewhere safe.\n\n{}\n",
+            codes.join("\n")
+        );
+        let encoded: String = url::form_urlencoded::byte_serialize(text.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20");
+        Self {
+            codes,
+            download_href: format!("data:text/plain;charset=utf-8,{encoded}"),
+            continue_href,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/security.html")]
+struct SecurityPage<'a> {
+    csrf: &'a str,
+    enabled: bool,
+    enabled_since: String,
+    backup_codes_left: u64,
+    error: Option<String>,
+}
+
+fn to_login() -> HttpResponse {
+    respond::see_other("/login?next=/account/security")
+}
+
+async fn security_page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    csrf: &str,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let totp = totp_credentials::find(&state.db, signed_in.user.id)
+        .await?
+        .filter(|t| t.enabled_at.is_some());
+    let page = SecurityPage {
+        csrf,
+        enabled: totp.is_some(),
+        enabled_since: totp
+            .and_then(|t| t.enabled_at)
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
+        backup_codes_left: backup_codes::count_unused(&state.db, signed_in.user.id).await?,
+        error: error.clone(),
+    };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Ok(respond::html(status, &page)?)
+}
+
+pub async fn security_get(
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    csrf: CsrfToken,
+) -> Result<HttpResponse, PageError> {
+    let Some(signed_in) = user.0 else {
+        return Ok(to_login());
+    };
+    security_page(&state, &signed_in, &csrf.0, None).await
+}
+
+#[derive(Deserialize)]
+pub struct EmptyForm {}
+
+/// Starts enrolment: a new secret, shown as QR code, text and URI.
+pub async fn totp_start(
+    state: web::Data<AppState>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+    user: MaybeUser,
+    csrf: CsrfToken,
+) -> Result<HttpResponse, PageError> {
+    let Some(signed_in) = user.0 else {
+        return Ok(to_login());
+    };
+    match crate::auth::totp::start_enrolment(&state, &signed_in.user).await {
+        Ok(enrolment) => Ok(respond::ok_page(&EnrolPage::new(
+            &csrf.0,
+            "/account/security/totp/confirm",
+            &enrolment,
+            None,
+            false,
+        ))?),
+        Err(AppError::Invalid { message, .. }) => {
+            security_page(&state, &signed_in, &csrf.0, Some(message.into_owned())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn totp_confirm(
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<CodeForm>,
+    user: MaybeUser,
+    csrf: CsrfToken,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    let Some(signed_in) = user.0 else {
+        return Ok(to_login());
+    };
+    state.limits.check_mfa(signed_in.user.id)?;
+    match crate::auth::totp::confirm_enrolment(&state, &signed_in.user, &form.code, &meta).await {
+        Ok(codes) => Ok(respond::ok_page(&BackupCodesPage::new(
+            &codes,
+            "/account/security",
+        ))?),
+        Err(AppError::Invalid { message, .. }) => {
+            let enrolment = crate::auth::totp::start_enrolment(&state, &signed_in.user).await?;
+            let page = EnrolPage::new(
+                &csrf.0,
+                "/account/security/totp/confirm",
+                &enrolment,
+                Some(message.into_owned()),
+                false,
+            );
+            Ok(respond::html(StatusCode::BAD_REQUEST, &page)?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DisableForm {
+    #[serde(default)]
+    proof: String,
+}
+
+/// Turning TOTP off needs the password or a current code.
+pub async fn totp_disable(
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<DisableForm>,
+    user: MaybeUser,
+    csrf: CsrfToken,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    let Some(signed_in) = user.0 else {
+        return Ok(to_login());
+    };
+    state.limits.check_mfa(signed_in.user.id)?;
+    match crate::auth::totp::disable(&state, &signed_in.user, &form.proof, &meta).await {
+        Ok(()) => Ok(respond::see_other("/account/security")),
+        Err(AppError::Invalid { message, .. }) => {
+            security_page(&state, &signed_in, &csrf.0, Some(message.into_owned())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A new set of backup codes; the old set stops working.
+pub async fn backup_codes_regenerate(
+    state: web::Data<AppState>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+    user: MaybeUser,
+    csrf: CsrfToken,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    let Some(signed_in) = user.0 else {
+        return Ok(to_login());
+    };
+    if !totp_credentials::is_enabled(&state.db, signed_in.user.id).await? {
+        return security_page(
+            &state,
+            &signed_in,
+            &csrf.0,
+            Some("Set up an authenticator app first".into()),
+        )
+        .await;
+    }
+    let txn = crate::store::begin(&state.db).await?;
+    let codes = crate::auth::backup_codes::replace(&state, &txn, signed_in.user.id).await?;
+    audit::record(
+        &txn,
+        AuditEvent::new("mfa.backup_codes_regenerated", Outcome::Success, &meta)
+            .user(signed_in.user.id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(respond::ok_page(&BackupCodesPage::new(
+        &codes,
+        "/account/security",
+    ))?)
+}
