@@ -97,3 +97,21 @@ async fn a_relying_app_signs_a_person_in_through_login_and_consent_in_a_real_bro
     let claims = rp.verify_id_token(&tokens, &request.nonce);
     assert_eq!(claims.email().unwrap().as_str(), email);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_enrols_totp_and_signs_in_with_it_in_a_real_browser() {
+    let (app, mailbox) = browser_app().await;
+    let email = unique_email();
+    app.verified_user(&email).await;
+
+    run_script(
+        "totp_enrol_and_sign_in.mjs",
+        vec![
+            ("GATEHOUSE_URL", app.address.clone()),
+            ("MAILBOX_URL", mailbox),
+            ("USER_EMAIL", email),
+            ("USER_PASSWORD", crate::helpers::PASSWORD.to_owned()),
+        ],
+    )
+    .await;
+}

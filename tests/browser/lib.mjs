@@ -43,3 +43,21 @@ export async function run(name, body) {
     await browser.close();
   }
 }
+
+/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) for a base32 secret, `stepsAhead` steps from now. */
+export async function totp(base32Secret, stepsAhead = 0) {
+  const { createHmac } = await import('node:crypto');
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of base32Secret.replace(/[\s=]/g, '').toUpperCase()) {
+    bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  }
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Math.floor(Date.now() / 1000 / 30) + stepsAhead;
+  const message = Buffer.alloc(8);
+  message.writeBigUInt64BE(BigInt(counter));
+  const hmac = createHmac('sha1', key).update(message).digest();
+  const offset = hmac[hmac.length - 1] & 0x0f;
+  const value = (hmac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return value.toString().padStart(6, '0');
+}
