@@ -20,6 +20,7 @@ pub struct Settings {
     pub tokens: TokenSettings,
     pub keys: KeySettings,
     pub rate_limit: RateLimitSettings,
+    pub magic_link: MagicLinkSettings,
     pub log: LogSettings,
 }
 
@@ -95,6 +96,26 @@ pub struct RateLimitSettings {
     pub requests_per_ip_per_minute: u32,
     /// Second-factor (TOTP or backup code) attempts per user per 5 minutes.
     pub mfa_attempts_per_user_per_5_minutes: u32,
+    /// Magic-link requests per email address per 15 minutes.
+    pub magic_links_per_email_per_15_minutes: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MagicLinkSettings {
+    /// Minutes a sign-in link stays valid.
+    pub ttl_minutes: i64,
+    /// Create an account (verified) when a link is used for an unknown address.
+    pub allow_signup: bool,
+}
+
+impl Default for MagicLinkSettings {
+    fn default() -> Self {
+        Self {
+            ttl_minutes: 15,
+            allow_signup: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -119,6 +140,7 @@ impl Default for Settings {
             tokens: TokenSettings::default(),
             keys: KeySettings::default(),
             rate_limit: RateLimitSettings::default(),
+            magic_link: MagicLinkSettings::default(),
             log: LogSettings::default(),
         }
     }
@@ -200,6 +222,7 @@ impl Default for RateLimitSettings {
             mail_per_address_per_hour: 5,
             requests_per_ip_per_minute: 30,
             mfa_attempts_per_user_per_5_minutes: 5,
+            magic_links_per_email_per_15_minutes: 3,
         }
     }
 }
@@ -331,6 +354,12 @@ impl Settings {
             problems
                 .push("session.ttl_hours (GATEHOUSE_SESSION__TTL_HOURS) must be positive".into());
         }
+        if self.magic_link.ttl_minutes <= 0 {
+            problems.push(
+                "magic_link.ttl_minutes (GATEHOUSE_MAGIC_LINK__TTL_MINUTES) must be positive"
+                    .into(),
+            );
+        }
         if self.tokens.email_verification_ttl_minutes <= 0
             || self.tokens.password_reset_ttl_minutes <= 0
         {
@@ -347,6 +376,7 @@ impl Settings {
             limits.mail_per_address_per_hour,
             limits.requests_per_ip_per_minute,
             limits.mfa_attempts_per_user_per_5_minutes,
+            limits.magic_links_per_email_per_15_minutes,
         ]
         .contains(&0)
         {

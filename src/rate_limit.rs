@@ -46,6 +46,7 @@ pub struct RateLimits {
     mail_address: Limit<String>,
     requests_ip: Limit<IpAddr>,
     mfa_user: Limit<uuid::Uuid>,
+    magic_link_email: Limit<String>,
 }
 
 impl RateLimits {
@@ -61,6 +62,10 @@ impl RateLimits {
                 Duration::from_secs(3600),
             ),
             requests_ip: Limit::new(settings.requests_per_ip_per_minute, Duration::from_secs(60)),
+            magic_link_email: Limit::new(
+                settings.magic_links_per_email_per_15_minutes,
+                Duration::from_secs(15 * 60),
+            ),
             mfa_user: Limit::new(
                 settings.mfa_attempts_per_user_per_5_minutes,
                 Duration::from_secs(300),
@@ -84,6 +89,11 @@ impl RateLimits {
         }
     }
 
+    /// Magic-link requests per address; answered the same whether or not it has an account.
+    pub fn check_magic_link(&self, normalized_email: &str) -> Result<(), AppError> {
+        self.magic_link_email.check(&normalized_email.to_owned())
+    }
+
     /// Second-factor attempts per user.
     pub fn check_mfa(&self, user_id: uuid::Uuid) -> Result<(), AppError> {
         self.mfa_user.check(&user_id)
@@ -103,6 +113,7 @@ impl RateLimits {
         self.mail_address.limiter.retain_recent();
         self.requests_ip.limiter.retain_recent();
         self.mfa_user.limiter.retain_recent();
+        self.magic_link_email.limiter.retain_recent();
     }
 }
 

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 use gatehouse::config::{
-    DatabaseSettings, KeySettings, LogSettings, MailSettings, PasswordSettings, RateLimitSettings,
-    ServerSettings, SessionSettings, Settings, TokenSettings,
+    DatabaseSettings, KeySettings, LogSettings, MagicLinkSettings, MailSettings, PasswordSettings,
+    RateLimitSettings, ServerSettings, SessionSettings, Settings, TokenSettings,
 };
 use secrecy::ExposeSecret;
 
@@ -88,6 +88,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         tokens,
         keys,
         rate_limit,
+        magic_link,
         log,
     } = Settings::default();
     let ServerSettings {
@@ -129,7 +130,12 @@ fn defaults() -> Vec<(&'static str, String)> {
         mail_per_address_per_hour,
         requests_per_ip_per_minute,
         mfa_attempts_per_user_per_5_minutes,
+        magic_links_per_email_per_15_minutes,
     } = rate_limit;
+    let MagicLinkSettings {
+        ttl_minutes: magic_link_ttl_minutes,
+        allow_signup,
+    } = magic_link;
     let LogSettings { format, level } = log;
     let secret = |s: secrecy::SecretString| text(s.expose_secret());
     vec![
@@ -186,6 +192,12 @@ fn defaults() -> Vec<(&'static str, String)> {
             "rate_limit.mfa_attempts_per_user_per_5_minutes",
             mfa_attempts_per_user_per_5_minutes.to_string(),
         ),
+        (
+            "rate_limit.magic_links_per_email_per_15_minutes",
+            magic_links_per_email_per_15_minutes.to_string(),
+        ),
+        ("magic_link.ttl_minutes", magic_link_ttl_minutes.to_string()),
+        ("magic_link.allow_signup", allow_signup.to_string()),
         ("log.format", text(&format)),
         ("log.level", text(&level)),
     ]

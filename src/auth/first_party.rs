@@ -86,14 +86,36 @@ pub async fn login(
 ) -> Result<LoginOutcome, AppError> {
     let client = first_party_client(state, client_id.unwrap_or(BUILTIN_CLIENT_ID)).await?;
     let user = crate::auth::login::authenticate_password(state, email, password, meta).await?;
-    match mfa::after_first_factor(state, &user, vec!["pwd".to_owned()], None, Some(client.client_id())).await? {
-        FirstFactor::Complete(amr) => Ok(LoginOutcome::Tokens(issue(state, &client, &user, &amr, meta).await?)),
+    complete_sign_in(state, &client, &user, vec!["pwd".to_owned()], meta).await
+}
+
+/// After a first factor (`amr`): tokens, or the MFA-required shape.
+pub async fn complete_sign_in(
+    state: &AppState,
+    client: &crate::oidc::clients::Client,
+    user: &crate::store::users::User,
+    amr: Vec<String>,
+    meta: &RequestMeta,
+) -> Result<LoginOutcome, AppError> {
+    match mfa::after_first_factor(state, user, amr, None, Some(client.client_id())).await? {
+        FirstFactor::Complete(amr) => Ok(LoginOutcome::Tokens(issue(state, client, user, &amr, meta).await?)),
         FirstFactor::SecondFactorDue { ticket } => Ok(LoginOutcome::MfaRequired { preauth_token: format!("{PREAUTH_PREFIX}{ticket}") }),
         FirstFactor::EnrolmentDue { .. } => Err(AppError::Forbidden {
             code: ErrorCode::Forbidden,
             message: "Your organization requires two-step sign-in: set it up by signing in on the web first".into(),
         }),
     }
+}
+
+/// `GET /api/auth/magic-link/verify`: the built-in first-party service's tokens for a link.
+pub async fn redeem_magic_link(
+    state: &AppState,
+    token: &str,
+    meta: &RequestMeta,
+) -> Result<LoginOutcome, AppError> {
+    let client = first_party_client(state, BUILTIN_CLIENT_ID).await?;
+    let (user, _) = crate::auth::magic_link::redeem(state, token, meta).await?;
+    complete_sign_in(state, &client, &user, vec!["otp".to_owned()], meta).await
 }
 
 const PREAUTH_PREFIX: &str = "preauth_";
@@ -119,7 +141,7 @@ pub async fn verify_mfa(
     issue(state, &client, &user, &amr, meta).await
 }
 
-async fn first_party_client(
+pub async fn first_party_client(
     state: &AppState,
     client_id: &str,
 ) -> Result<std::sync::Arc<crate::oidc::clients::Client>, AppError> {
@@ -181,7 +203,8 @@ async fn issue(
     )
     .await
     .map_err(unexpected)?;
-    crate::store::users::update_last_login(&txn, user.id, "password").await?;
+    let method = crate::auth::sessions::login_method(amr);
+    crate::store::users::update_last_login(&txn, user.id, method).await?;
     crate::audit::record(
         &txn,
         crate::audit::AuditEvent::new("user.login", crate::audit::Outcome::Success, meta)
@@ -196,7 +219,7 @@ async fn issue(
         token_type: "Bearer",
         expires_in: issued.response.expires_in,
         id_token: None,
-        last_login_method: Some("password".to_owned()),
+        last_login_method: Some(method.to_owned()),
     })
 }
 

@@ -3,6 +3,7 @@ pub mod backup_codes;
 pub mod email_verification;
 pub mod first_party;
 pub mod login;
+pub mod magic_link;
 pub mod mfa;
 pub mod password;
 pub mod password_reset;
@@ -14,6 +15,7 @@ pub mod totp;
 pub mod purpose {
     pub const VERIFY_EMAIL: &str = "verify_email";
     pub const PASSWORD_RESET: &str = "password_reset";
+    pub const MAGIC_LINK: &str = "magic_link";
 }
 
 use crate::error::AppError;

@@ -19,7 +19,7 @@ pub async fn start(
     let token = random_token();
     let expires_at =
         crate::store::now() + chrono::Duration::hours(state.settings.session.ttl_hours);
-    let method = amr.first().map_or("pwd", String::as_str);
+    let method = login_method(amr);
     let txn = crate::store::begin(&state.db).await?;
     let session = browser_sessions::insert(
         &txn,
@@ -81,4 +81,15 @@ pub async fn end(
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// The `last_login_method` a sign-in with these methods records.
+pub fn login_method(amr: &[String]) -> &'static str {
+    if amr.iter().any(|m| m == "pwd") {
+        "password"
+    } else if amr.iter().any(|m| m == "hwk") {
+        "passkey"
+    } else {
+        "magic_link"
+    }
 }

@@ -91,6 +91,20 @@ pub fn password_reset(link: &str, ttl_minutes: i64) -> Result<Email, askama::Err
     })
 }
 
+pub fn magic_link(link: &str, ttl_minutes: i64, context: &str) -> Result<Email, askama::Error> {
+    let intro =
+        format!("Use the button below to sign in to {context}. You did not need a password.");
+    let subject = format!("Your sign-in link for {context}");
+    render(ActionEmail {
+        subject: &subject,
+        intro: &intro,
+        button: "Sign in",
+        link,
+        expiry: expiry_text(ttl_minutes),
+        outro: "If this wasn't you, ignore this email: nobody can sign in without opening this link.",
+    })
+}
+
 /// Sent instead of a second account when someone registers with an address that has one.
 pub fn account_exists(login_link: &str) -> Result<Email, askama::Error> {
     render(ActionEmail {

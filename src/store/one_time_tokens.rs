@@ -25,6 +25,7 @@ pub async fn insert<C: ConnectionTrait>(
         created_at: Set(super::now()),
         expires_at: Set(expires_at),
         used_at: Set(None),
+        next_path: Set(None),
     }
     .insert(db)
     .await
@@ -73,6 +74,46 @@ pub async fn invalidate_for_user<C: ConnectionTrait>(
     Tokens::update_many()
         .col_expr(one_time_tokens::Column::UsedAt, Expr::value(super::now()))
         .filter(one_time_tokens::Column::UserId.eq(user_id))
+        .filter(one_time_tokens::Column::Purpose.eq(purpose))
+        .filter(one_time_tokens::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A magic link: the email is stored normalized, `next_path` is where sign-in resumes.
+pub async fn insert_magic_link<C: ConnectionTrait>(
+    db: &C,
+    token_hash: String,
+    user_id: Option<Uuid>,
+    email_normalized: &str,
+    next_path: Option<String>,
+    expires_at: DateTime<Utc>,
+) -> Result<OneTimeToken, DbErr> {
+    one_time_tokens::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        token_hash: Set(token_hash),
+        purpose: Set("magic_link".into()),
+        user_id: Set(user_id),
+        email: Set(Some(email_normalized.to_owned())),
+        created_at: Set(super::now()),
+        expires_at: Set(expires_at),
+        used_at: Set(None),
+        next_path: Set(next_path),
+    }
+    .insert(db)
+    .await
+}
+
+/// Ends every unused token of a purpose sent to an address (a newer link replaces older ones).
+pub async fn invalidate_for_email<C: ConnectionTrait>(
+    db: &C,
+    email_normalized: &str,
+    purpose: &str,
+) -> Result<(), DbErr> {
+    Tokens::update_many()
+        .col_expr(one_time_tokens::Column::UsedAt, Expr::value(super::now()))
+        .filter(one_time_tokens::Column::Email.eq(email_normalized))
         .filter(one_time_tokens::Column::Purpose.eq(purpose))
         .filter(one_time_tokens::Column::UsedAt.is_null())
         .exec(db)

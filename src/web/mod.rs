@@ -67,6 +67,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/api/auth/mfa/verify",
             web::post().to(api::auth::verify_mfa),
         )
+        .route(
+            "/api/auth/magic-link/request",
+            web::post().to(api::auth::request_magic_link),
+        )
+        .route(
+            "/api/auth/magic-link/verify",
+            web::get().to(api::auth::verify_magic_link),
+        )
         .route("/api/auth/logout", web::post().to(api::auth::logout))
         .route("/api/auth/me", web::get().to(api::auth::me))
         .route("/auth/verify-email", web::get().to(api::auth::verify_email))
@@ -123,6 +131,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::resource("/login/mfa/enrol")
                 .route(web::get().to(pages::mfa::enrol_page))
                 .route(web::post().to(pages::mfa::enrol_submit)),
+        )
+        .service(
+            web::resource("/magic-link")
+                .route(web::get().to(pages::magic_link::magic_link_page))
+                .route(web::post().to(pages::magic_link::magic_link_submit)),
+        )
+        .service(
+            web::resource("/magic-link/verify")
+                .route(web::get().to(pages::magic_link::verify_page))
+                .route(web::post().to(pages::magic_link::verify_submit)),
         )
         .route(
             "/account/security",

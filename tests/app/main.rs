@@ -13,6 +13,7 @@ mod browser;
 mod discovery;
 mod end_session;
 mod health;
+mod magic_link;
 mod mfa;
 mod startup;
 mod tokens;

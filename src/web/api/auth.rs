@@ -232,3 +232,48 @@ impl actix_web::FromRequest for BearerUser {
         })
     }
 }
+
+#[derive(Deserialize)]
+pub struct MagicLinkRequest {
+    email: String,
+    org_slug: Option<String>,
+}
+
+/// `POST /api/auth/magic-link/request`: 400 only for a malformed email; the same answer whether
+/// or not the address has an account.
+pub async fn request_magic_link(
+    state: web::Data<AppState>,
+    body: web::Json<MagicLinkRequest>,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, AppError> {
+    let email = Email::parse(&body.email).map_err(|_| AppError::invalid("Invalid email format"))?;
+    let context = match &body.org_slug {
+        Some(slug) => crate::store::organizations::find_by_slug(&state.db, slug)
+            .await?
+            .map_or_else(|| "Gatehouse".to_owned(), |o| o.name),
+        None => "Gatehouse".to_owned(),
+    };
+    crate::auth::magic_link::request(&state, &email, None, &context, &meta).await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({ "message": "If the email exists, a magic link has been sent." })))
+}
+
+/// `GET /api/auth/magic-link/verify?token=`: tokens, or the MFA-required shape of seed 004.
+pub async fn verify_magic_link(
+    state: web::Data<AppState>,
+    query: web::Query<TokenQuery>,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, AppError> {
+    match crate::auth::first_party::redeem_magic_link(&state, &query.token, &meta).await? {
+        crate::auth::first_party::LoginOutcome::Tokens(tokens) => {
+            Ok(no_store(HttpResponse::Ok()).json(tokens))
+        }
+        crate::auth::first_party::LoginOutcome::MfaRequired { preauth_token } => {
+            Ok(no_store(HttpResponse::Ok()).json(json!({
+                "requires_mfa": true,
+                "preauth_token": preauth_token,
+                "message": "Additional verification required",
+            })))
+        }
+    }
+}

@@ -2,6 +2,7 @@
 pub mod account;
 pub mod login;
 pub mod logout;
+pub mod magic_link;
 pub mod mfa;
 pub mod password_reset;
 pub mod register;

@@ -1,0 +1,165 @@
+//! `/magic-link`: request a sign-in link; `/magic-link/verify`: a GET shows a button (so mail
+//! scanners that open links cannot use them), the POST signs in.
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::MessagePage;
+use crate::domain::Email;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::csrf::{CsrfForm, CsrfToken};
+use crate::web::errors::PageError;
+use crate::web::extract::Meta;
+use crate::web::respond;
+
+#[derive(Template)]
+#[template(path = "pages/magic_link.html")]
+struct MagicLinkPage<'a> {
+    csrf: &'a str,
+    email: &'a str,
+    next: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+pub struct RequestQuery {
+    next: Option<String>,
+    login_hint: Option<String>,
+}
+
+pub async fn magic_link_page(
+    query: web::Query<RequestQuery>,
+    csrf: CsrfToken,
+) -> Result<HttpResponse, PageError> {
+    let next = respond::safe_next(query.next.as_deref());
+    let email = query.login_hint.as_deref().unwrap_or("");
+    Ok(respond::ok_page(&MagicLinkPage {
+        csrf: &csrf.0,
+        email,
+        next,
+        error: None,
+    })?)
+}
+
+#[derive(Deserialize)]
+pub struct RequestForm {
+    #[serde(default)]
+    email: String,
+    next: Option<String>,
+}
+
+pub async fn magic_link_submit(
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<RequestForm>,
+    csrf: CsrfToken,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    let next = respond::safe_next(form.next.as_deref());
+    let email = match Email::parse(&form.email) {
+        Ok(email) => email,
+        Err(error) => {
+            let page = MagicLinkPage {
+                csrf: &csrf.0,
+                email: form.email.trim(),
+                next,
+                error: Some(error),
+            };
+            return Ok(respond::html(StatusCode::UNPROCESSABLE_ENTITY, &page)?);
+        }
+    };
+    let context = sign_in_context(&state, next).await;
+    crate::auth::magic_link::request(&state, &email, Some(next), &context, &meta).await?;
+    Ok(respond::ok_page(&MessagePage {
+        title: "Check your email",
+        message: &format!(
+            "If an account uses this address, we sent it a sign-in link. It works once and expires in {} minutes.",
+            state.settings.magic_link.ttl_minutes
+        ),
+        link_href: "/login",
+        link_label: "Back to sign in",
+    })?)
+}
+
+/// "Acme Web (Acme Corp)" when the sign-in continues an authorize request, else "Gatehouse".
+async fn sign_in_context(state: &AppState, next: &str) -> String {
+    let handle = next.strip_prefix("/authorize/continue?request=");
+    if let Some(handle) = handle
+        && let Ok(Some(pending)) = crate::oidc::authorize::load_pending(state, handle).await
+    {
+        return format!(
+            "{} ({})",
+            pending.client.service.name, pending.client.org.name
+        );
+    }
+    "Gatehouse".to_owned()
+}
+
+#[derive(Template)]
+#[template(path = "pages/magic_link_verify.html")]
+struct VerifyPage<'a> {
+    csrf: &'a str,
+    token: &'a str,
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+fn unusable() -> Result<HttpResponse, AppError> {
+    respond::html(
+        StatusCode::BAD_REQUEST,
+        &MessagePage {
+            title: "This link cannot be used",
+            message: "This sign-in link is invalid, expired or already used. Ask for a new one.",
+            link_href: "/magic-link",
+            link_label: "Email me a new link",
+        },
+    )
+}
+
+pub async fn verify_page(
+    state: web::Data<AppState>,
+    query: web::Query<TokenQuery>,
+    csrf: CsrfToken,
+) -> Result<HttpResponse, PageError> {
+    match crate::auth::magic_link::check(&state, &query.token).await {
+        Ok(()) => Ok(respond::ok_page(&VerifyPage {
+            csrf: &csrf.0,
+            token: &query.token,
+        })?),
+        Err(AppError::Invalid { .. }) => Ok(unusable()?),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct VerifyForm {
+    #[serde(default)]
+    token: String,
+}
+
+pub async fn verify_submit(
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<VerifyForm>,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    match crate::auth::magic_link::redeem(&state, &form.token, &meta).await {
+        Ok((user, next)) => {
+            let next = respond::safe_next(next.as_deref()).to_owned();
+            Ok(super::mfa::continue_after_first_factor(
+                &state,
+                &user,
+                vec!["otp".to_owned()],
+                &next,
+                &meta,
+            )
+            .await?)
+        }
+        Err(AppError::Invalid { .. }) => Ok(unusable()?),
+        Err(e) => Err(e.into()),
+    }
+}
