@@ -58,19 +58,18 @@ pub async fn continue_after_first_factor(
     Ok(response)
 }
 
-fn ticket_from(req: &HttpRequest) -> Option<String> {
-    req.cookie(TICKET_COOKIE)
-        .map(|c| c.value().to_owned())
-        .filter(|v| !v.is_empty())
-}
-
-/// A live ticket issued to a browser (JSON pre-auth tickets are not accepted here).
-async fn browser_ticket(
+/// The live ticket this browser carries in its cookie (JSON pre-auth tickets are not accepted
+/// here), with its user.
+async fn ticket_in(
+    req: &HttpRequest,
     state: &AppState,
-    token: &str,
     purpose: &str,
 ) -> Option<(crate::store::login_tickets::LoginTicket, User)> {
-    mfa::load_ticket(state, token, purpose)
+    let token = req
+        .cookie(TICKET_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())?;
+    mfa::load_ticket(state, &token, purpose)
         .await
         .ok()
         .filter(|(ticket, _)| ticket.client_id.is_none())
@@ -93,10 +92,7 @@ pub async fn mfa_page(
     state: web::Data<AppState>,
     csrf: CsrfToken,
 ) -> Result<HttpResponse, PageError> {
-    let Some(ticket) = ticket_from(&req) else {
-        return Ok(restart());
-    };
-    if browser_ticket(&state, &ticket, PURPOSE_MFA).await.is_none() {
+    if ticket_in(&req, &state, PURPOSE_MFA).await.is_none() {
         return Ok(restart());
     }
     Ok(respond::ok_page(&MfaPage {
@@ -118,10 +114,7 @@ pub async fn mfa_submit(
     csrf: CsrfToken,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
-    let Some(token) = ticket_from(&req) else {
-        return Ok(restart());
-    };
-    let Some((ticket, user)) = browser_ticket(&state, &token, PURPOSE_MFA).await else {
+    let Some((ticket, user)) = ticket_in(&req, &state, PURPOSE_MFA).await else {
         return Ok(restart());
     };
     match mfa::verify_second_factor(&state, &ticket, &user, &form.code, &meta).await {
@@ -152,10 +145,7 @@ pub async fn enrol_page(
     state: web::Data<AppState>,
     csrf: CsrfToken,
 ) -> Result<HttpResponse, PageError> {
-    let Some(token) = ticket_from(&req) else {
-        return Ok(restart());
-    };
-    let Some((_, user)) = browser_ticket(&state, &token, PURPOSE_ENROL).await else {
+    let Some((_, user)) = ticket_in(&req, &state, PURPOSE_ENROL).await else {
         return Ok(restart());
     };
     let enrolment = crate::auth::totp::start_enrolment(&state, &user).await?;
@@ -175,10 +165,7 @@ pub async fn enrol_submit(
     csrf: CsrfToken,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
-    let Some(token) = ticket_from(&req) else {
-        return Ok(restart());
-    };
-    let Some((ticket, user)) = browser_ticket(&state, &token, PURPOSE_ENROL).await else {
+    let Some((ticket, user)) = ticket_in(&req, &state, PURPOSE_ENROL).await else {
         return Ok(restart());
     };
     state.limits.check_mfa(user.id)?;
