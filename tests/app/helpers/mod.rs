@@ -167,7 +167,15 @@ impl TestApp {
             StatusCode::OK
         );
         let mail = self.mail.wait_for(email).await;
-        assert_eq!(self.verify_from_mail(&mail).await.status(), StatusCode::OK);
+        let verified = self.verify_from_mail(&mail).await;
+        let status = verified.status();
+        let body = verified.text().await.unwrap_or_default();
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "verification failed for {email}: {body}\nmail:\n{}",
+            mail.raw
+        );
     }
 
     pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
