@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_foundation;
 mod m20261123_000002_oidc_core;
 mod m20261123_000003_mfa;
+mod m20261123_000005_device_codes;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_oidc_core::Migration),
             Box::new(m20261123_000003_mfa::Migration),
+            Box::new(m20261123_000005_device_codes::Migration),
         ]
     }
 }
