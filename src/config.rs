@@ -95,6 +95,9 @@ pub struct RateLimitSettings {
     pub requests_per_ip_per_minute: u32,
     /// Second-factor (TOTP or backup code) attempts per user per 5 minutes.
     pub mfa_attempts_per_user_per_5_minutes: u32,
+    /// Device user-code lookups (verification page and `/auth/device/verify`) per client IP
+    /// per minute.
+    pub device_code_entry_per_ip_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -200,6 +203,7 @@ impl Default for RateLimitSettings {
             mail_per_address_per_hour: 5,
             requests_per_ip_per_minute: 30,
             mfa_attempts_per_user_per_5_minutes: 5,
+            device_code_entry_per_ip_per_minute: 20,
         }
     }
 }
@@ -347,6 +351,7 @@ impl Settings {
             limits.mail_per_address_per_hour,
             limits.requests_per_ip_per_minute,
             limits.mfa_attempts_per_user_per_5_minutes,
+            limits.device_code_entry_per_ip_per_minute,
         ]
         .contains(&0)
         {

@@ -129,6 +129,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         mail_per_address_per_hour,
         requests_per_ip_per_minute,
         mfa_attempts_per_user_per_5_minutes,
+        device_code_entry_per_ip_per_minute,
     } = rate_limit;
     let LogSettings { format, level } = log;
     let secret = |s: secrecy::SecretString| text(s.expose_secret());
@@ -185,6 +186,10 @@ fn defaults() -> Vec<(&'static str, String)> {
         (
             "rate_limit.mfa_attempts_per_user_per_5_minutes",
             mfa_attempts_per_user_per_5_minutes.to_string(),
+        ),
+        (
+            "rate_limit.device_code_entry_per_ip_per_minute",
+            device_code_entry_per_ip_per_minute.to_string(),
         ),
         ("log.format", text(&format)),
         ("log.level", text(&level)),
