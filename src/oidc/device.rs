@@ -114,7 +114,7 @@ pub async fn authorize_json(
         ));
     };
     let scope = default_scope(&client);
-    Ok(issue(state, &client, &scope, verification_uri, meta).await?)
+    issue(state, &client, &scope, verification_uri, meta).await
 }
 
 /// Client authentication for the JSON endpoints, with seed-004 errors.
