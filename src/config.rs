@@ -96,6 +96,9 @@ pub struct RateLimitSettings {
     pub requests_per_ip_per_minute: u32,
     /// Second-factor (TOTP or backup code) attempts per user per 5 minutes.
     pub mfa_attempts_per_user_per_5_minutes: u32,
+    /// Device user-code lookups (verification page and `/auth/device/verify`) per client IP
+    /// per minute.
+    pub device_code_entry_per_ip_per_minute: u32,
     /// Magic-link requests per email address per 15 minutes.
     pub magic_links_per_email_per_15_minutes: u32,
 }
@@ -222,6 +225,7 @@ impl Default for RateLimitSettings {
             mail_per_address_per_hour: 5,
             requests_per_ip_per_minute: 30,
             mfa_attempts_per_user_per_5_minutes: 5,
+            device_code_entry_per_ip_per_minute: 20,
             magic_links_per_email_per_15_minutes: 3,
         }
     }
@@ -376,6 +380,7 @@ impl Settings {
             limits.mail_per_address_per_hour,
             limits.requests_per_ip_per_minute,
             limits.mfa_attempts_per_user_per_5_minutes,
+            limits.device_code_entry_per_ip_per_minute,
             limits.magic_links_per_email_per_15_minutes,
         ]
         .contains(&0)

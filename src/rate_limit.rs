@@ -46,6 +46,7 @@ pub struct RateLimits {
     mail_address: Limit<String>,
     requests_ip: Limit<IpAddr>,
     mfa_user: Limit<uuid::Uuid>,
+    device_code_ip: Limit<IpAddr>,
     magic_link_email: Limit<String>,
 }
 
@@ -69,6 +70,10 @@ impl RateLimits {
             mfa_user: Limit::new(
                 settings.mfa_attempts_per_user_per_5_minutes,
                 Duration::from_secs(300),
+            ),
+            device_code_ip: Limit::new(
+                settings.device_code_entry_per_ip_per_minute,
+                Duration::from_secs(60),
             ),
         }
     }
@@ -99,6 +104,15 @@ impl RateLimits {
         self.mfa_user.check(&user_id)
     }
 
+    /// Device user codes looked up (typed or followed from a link), per client IP: user codes
+    /// are short enough to guess without it (RFC 8628 §5.1).
+    pub fn check_device_code_entry(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
+        match ip {
+            Some(ip) => self.device_code_ip.check(&ip),
+            None => Ok(()),
+        }
+    }
+
     /// Mails sent to one address; callers stay silent when exceeded (enumeration safety).
     pub fn allow_mail_to(&self, normalized_email: &str) -> bool {
         self.mail_address
@@ -113,6 +127,7 @@ impl RateLimits {
         self.mail_address.limiter.retain_recent();
         self.requests_ip.limiter.retain_recent();
         self.mfa_user.limiter.retain_recent();
+        self.device_code_ip.limiter.retain_recent();
         self.magic_link_email.limiter.retain_recent();
     }
 }

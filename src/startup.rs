@@ -177,7 +177,7 @@ fn load_or_create_key_file(path: &Path) -> anyhow::Result<MasterKey> {
 }
 
 /// Periodic upkeep on every instance: pick up keys rotated elsewhere, promote due keys, drop
-/// expired deny-list entries and idle rate-limit keys.
+/// expired deny-list entries, long-expired device codes and idle rate-limit keys.
 fn spawn_housekeeping(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(10));
@@ -195,6 +195,11 @@ fn spawn_housekeeping(state: AppState) {
                 && let Err(e) = crate::store::revoked_tokens::delete_expired(&state.db).await
             {
                 tracing::warn!(error = %e, "could not prune the token deny-list");
+            }
+            if rounds.is_multiple_of(360)
+                && let Err(e) = crate::oidc::device::prune(&state).await
+            {
+                tracing::warn!(error = %e, "could not prune expired device codes");
             }
         }
     });

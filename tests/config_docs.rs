@@ -130,6 +130,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         mail_per_address_per_hour,
         requests_per_ip_per_minute,
         mfa_attempts_per_user_per_5_minutes,
+        device_code_entry_per_ip_per_minute,
         magic_links_per_email_per_15_minutes,
     } = rate_limit;
     let MagicLinkSettings {
@@ -191,6 +192,10 @@ fn defaults() -> Vec<(&'static str, String)> {
         (
             "rate_limit.mfa_attempts_per_user_per_5_minutes",
             mfa_attempts_per_user_per_5_minutes.to_string(),
+        ),
+        (
+            "rate_limit.device_code_entry_per_ip_per_minute",
+            device_code_entry_per_ip_per_minute.to_string(),
         ),
         (
             "rate_limit.magic_links_per_email_per_15_minutes",

@@ -6,6 +6,7 @@ mod m20261123_000001_foundation;
 mod m20261123_000002_oidc_core;
 mod m20261123_000003_mfa;
 mod m20261123_000004_magic_links;
+mod m20261123_000005_device_codes;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_oidc_core::Migration),
             Box::new(m20261123_000003_mfa::Migration),
             Box::new(m20261123_000004_magic_links::Migration),
+            Box::new(m20261123_000005_device_codes::Migration),
         ]
     }
 }

@@ -3,8 +3,10 @@ mod email;
 mod password;
 mod request_meta;
 mod slug;
+mod user_code;
 
 pub use email::Email;
 pub use password::NewPassword;
 pub use request_meta::RequestMeta;
 pub use slug::Slug;
+pub use user_code::UserCode;

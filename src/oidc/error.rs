@@ -1,4 +1,5 @@
-//! RFC 6749 §4.1.2.1 / §5.2 errors (plus OIDC Core §3.1.2.6 and RFC 6750 §3.1 codes).
+//! RFC 6749 §4.1.2.1 / §5.2 errors (plus OIDC Core §3.1.2.6, RFC 6750 §3.1 and RFC 8628 §3.5
+//! codes).
 use std::borrow::Cow;
 use std::time::Duration;
 
@@ -22,6 +23,9 @@ pub enum OAuthErrorCode {
     LoginRequired,
     ConsentRequired,
     InvalidToken,
+    AuthorizationPending,
+    SlowDown,
+    ExpiredToken,
 }
 
 impl OAuthErrorCode {
@@ -40,6 +44,9 @@ impl OAuthErrorCode {
             Self::LoginRequired => "login_required",
             Self::ConsentRequired => "consent_required",
             Self::InvalidToken => "invalid_token",
+            Self::AuthorizationPending => "authorization_pending",
+            Self::SlowDown => "slow_down",
+            Self::ExpiredToken => "expired_token",
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The token endpoint's grants (RFC 6749 §4.1.3, §4.4, §6) with PKCE (RFC 7636) and refresh
-//! rotation with reuse detection (RFC 9700 §4.14.2).
+//! rotation with reuse detection (RFC 9700 §4.14.2); the device grant (RFC 8628) is in `device`.
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -22,6 +22,8 @@ use crate::store::{
 pub const AUTHORIZATION_CODE: &str = "authorization_code";
 pub const REFRESH_TOKEN: &str = "refresh_token";
 pub const CLIENT_CREDENTIALS: &str = "client_credentials";
+/// RFC 8628 §3.4; compared exactly, like every grant type.
+pub const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// Scopes about the end user, meaningless for a machine client.
 const USER_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
@@ -34,6 +36,7 @@ pub struct TokenRequest {
     pub code_verifier: Option<String>,
     pub refresh_token: Option<String>,
     pub scope: Option<String>,
+    pub device_code: Option<String>,
 }
 
 #[tracing::instrument(skip_all, fields(client_id = %credentials.client_id, grant_type = request.grant_type.as_deref().unwrap_or("")), err(level = "debug"))]
@@ -48,7 +51,14 @@ pub async fn token(
         .grant_type
         .as_deref()
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
-    if ![AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS].contains(&grant_type) {
+    if ![
+        AUTHORIZATION_CODE,
+        REFRESH_TOKEN,
+        CLIENT_CREDENTIALS,
+        DEVICE_CODE,
+    ]
+    .contains(&grant_type)
+    {
         return Err(OAuthError::new(
             OAuthErrorCode::UnsupportedGrantType,
             format!("unsupported grant_type {grant_type:?}"),
@@ -74,6 +84,13 @@ pub async fn token(
                 .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
             let scope = request.scope.as_deref().map(parse_scope).transpose()?;
             refresh(state, &client, raw, scope, meta).await
+        }
+        DEVICE_CODE => {
+            let device_code = request
+                .device_code
+                .as_deref()
+                .ok_or_else(|| OAuthError::invalid_request("device_code is required"))?;
+            super::device::exchange(state, &client, device_code, meta).await
         }
         _ => client_credentials(state, &client, request).await,
     }

@@ -1,6 +1,7 @@
 //! OpenID Connect / OAuth 2 protocol logic (no actix).
 pub mod authorize;
 pub mod clients;
+pub mod device;
 pub mod discovery;
 pub mod end_session;
 pub mod error;

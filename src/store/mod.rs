@@ -6,6 +6,7 @@ pub mod authorization_requests;
 pub mod backup_codes;
 pub mod browser_sessions;
 pub mod consents;
+pub mod device_codes;
 pub mod entities;
 pub mod instance_meta;
 pub mod login_tickets;

@@ -43,6 +43,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(oidc::authorize::consent_submit),
         )
         .route("/token", web::post().to(oidc::token::token))
+        .route(
+            "/device_authorization",
+            web::post().to(oidc::device_authorization::device_authorization),
+        )
         .service(
             web::resource("/userinfo")
                 .route(web::get().to(oidc::token::userinfo))
@@ -86,6 +90,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/api/auth/reset-password",
             web::post().to(api::auth::reset_password),
         )
+        .route(
+            "/auth/device/code",
+            web::post().to(api::device::request_device_code),
+        )
+        .route(
+            "/auth/device/verify",
+            web::post().to(api::device::verify_device_code),
+        )
+        .route(
+            "/auth/token",
+            web::post().to(api::device::poll_device_token),
+        )
         // Hosted pages
         .route("/", web::get().to(home))
         .service(
@@ -116,6 +132,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::resource("/reset-password")
                 .route(web::get().to(pages::password_reset::reset_password_page))
                 .route(web::post().to(pages::password_reset::reset_password_submit)),
+        )
+        .service(
+            web::resource("/device")
+                .route(web::get().to(pages::device::device_page))
+                .route(web::post().to(pages::device::device_submit)),
+        )
+        .route(
+            "/device/confirm",
+            web::post().to(pages::device::confirm_submit),
         )
         .service(
             web::resource("/logout")
@@ -202,7 +227,10 @@ fn wants_json(req: &HttpRequest) -> bool {
     path.starts_with("/api/")
         || path.starts_with("/auth/")
         || path.starts_with("/.well-known/")
-        || matches!(path, "/token" | "/userinfo" | "/revoke" | "/introspect")
+        || matches!(
+            path,
+            "/token" | "/userinfo" | "/revoke" | "/introspect" | "/device_authorization"
+        )
 }
 
 fn json_config() -> web::JsonConfig {

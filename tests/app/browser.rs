@@ -115,3 +115,62 @@ async fn a_person_enrols_totp_and_signs_in_with_it_in_a_real_browser() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_enters_a_device_code_signs_in_and_approves_in_a_real_browser() {
+    // Arrange: a verified user, and a CLI (public service) that asked for codes.
+    let (app, _mailbox) = browser_app().await;
+    let email = unique_email();
+    app.verified_user(&email).await;
+    let service = app
+        .create_service(ServiceOptions {
+            public: true,
+            grant_types: vec!["urn:ietf:params:oauth:grant-type:device_code"],
+            redirect_uris: vec![],
+            ..ServiceOptions::default()
+        })
+        .await;
+    let codes: serde_json::Value = app
+        .client
+        .post(app.url("/device_authorization"))
+        .form(&[
+            ("client_id", service.client_id.as_str()),
+            ("scope", "openid email"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    // Act: Chromium enters the code, signs in and approves.
+    run_script(
+        "device_approve.mjs",
+        vec![
+            ("GATEHOUSE_URL", app.address.clone()),
+            ("USER_CODE", codes["user_code"].as_str().unwrap().to_owned()),
+            ("USER_EMAIL", email),
+            ("USER_PASSWORD", crate::helpers::PASSWORD.to_owned()),
+        ],
+    )
+    .await;
+
+    // Assert: the CLI's next poll gets the tokens.
+    let tokens: serde_json::Value = app
+        .client
+        .post(app.url("/token"))
+        .form(&[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("client_id", service.client_id.as_str()),
+            ("device_code", codes["device_code"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(tokens["access_token"].is_string(), "{tokens}");
+    assert!(tokens["id_token"].is_string(), "{tokens}");
+}

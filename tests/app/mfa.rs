@@ -10,7 +10,7 @@ use crate::helpers::{
 
 /// The code an authenticator app shows for `secret`, `steps_ahead` time steps from now. The
 /// replay guard accepts each step once, so a test uses a later step for its next code.
-fn code(secret: &str, steps_ahead: u64) -> String {
+pub(crate) fn code(secret: &str, steps_ahead: u64) -> String {
     let totp = Builder::new()
         .with_secret(Secret::try_from_base32(secret).unwrap())
         .with_skew(1)
@@ -32,7 +32,7 @@ fn backup_codes_of(html: &str) -> Vec<String> {
 }
 
 /// A verified, signed-in user who enrolled TOTP on the security page.
-async fn enrolled_user(app: &TestApp) -> (String, String, Vec<String>) {
+pub(crate) async fn enrolled_user(app: &TestApp) -> (String, String, Vec<String>) {
     let (email, secret, codes, _) = enrolled_user_with_code(app).await;
     (email, secret, codes)
 }

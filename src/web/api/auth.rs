@@ -195,7 +195,9 @@ pub async fn me(BearerUser(_, user): BearerUser) -> HttpResponse {
     }))
 }
 
-fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+pub(super) fn no_store(
+    mut builder: actix_web::HttpResponseBuilder,
+) -> actix_web::HttpResponseBuilder {
     builder.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"));
     builder
 }

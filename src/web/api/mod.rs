@@ -1,2 +1,3 @@
 //! JSON API for first-party apps (paths and shapes of seed 004).
 pub mod auth;
+pub mod device;

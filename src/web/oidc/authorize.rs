@@ -171,26 +171,21 @@ fn describe_scope(scope: &str) -> Option<&'static str> {
     }
 }
 
+/// What a set of scopes lets the application do, in words (consent and device pages).
+pub(crate) fn describe_scopes(scope: &ScopeSet) -> Vec<&'static str> {
+    let mut described: Vec<&'static str> = scope.iter().filter_map(describe_scope).collect();
+    if scope.iter().any(|s| describe_scope(s).is_none()) {
+        described.push("Use other permissions of this service");
+    }
+    described
+}
+
 fn consent_page(
     pending: &Pending,
     signed_in: &SignedIn,
     csrf: &CsrfToken,
 ) -> Result<HttpResponse, PageError> {
-    let mut scopes: Vec<&'static str> = pending
-        .request
-        .scope
-        .iter()
-        .filter_map(describe_scope)
-        .collect();
-    let others = pending
-        .request
-        .scope
-        .iter()
-        .filter(|s| describe_scope(s).is_none())
-        .count();
-    if others > 0 {
-        scopes.push("Use other permissions of this service");
-    }
+    let scopes = describe_scopes(&pending.request.scope);
     Ok(respond::ok_page(&ConsentPage {
         csrf: &csrf.0,
         request: &pending.handle,

@@ -1,5 +1,6 @@
 //! Protocol endpoints (thin): logic lives in `crate::oidc`.
 pub mod authorize;
+pub mod device_authorization;
 pub mod end_session;
 pub mod token;
 

@@ -10,7 +10,7 @@ use crate::oidc::resource;
 use crate::state::AppState;
 use crate::web::extract::Meta;
 
-fn no_store_json(body: &impl Serialize) -> HttpResponse {
+pub(super) fn no_store_json(body: &impl Serialize) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
@@ -34,6 +34,7 @@ pub async fn token(
         code_verifier: take("code_verifier"),
         refresh_token: take("refresh_token"),
         scope: take("scope"),
+        device_code: take("device_code"),
     };
     let response = grants::token(&state, credentials, request, &meta).await?;
     Ok(no_store_json(&response))

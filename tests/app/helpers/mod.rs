@@ -222,6 +222,7 @@ pub struct ServiceOptions {
     pub post_logout_redirect_uris: Vec<String>,
     pub scopes: Vec<&'static str>,
     pub signing_alg: Option<&'static str>,
+    pub device_activation_uri: Option<String>,
 }
 
 impl Default for ServiceOptions {
@@ -234,6 +235,7 @@ impl Default for ServiceOptions {
             post_logout_redirect_uris: vec!["http://127.0.0.1:9/signed-out".to_owned()],
             scopes: vec![],
             signing_alg: None,
+            device_activation_uri: None,
         }
     }
 }
@@ -265,7 +267,7 @@ impl TestApp {
                 redirect_uris: options.redirect_uris,
                 post_logout_redirect_uris: options.post_logout_redirect_uris,
                 first_party: options.first_party,
-                device_activation_uri: None,
+                device_activation_uri: options.device_activation_uri,
                 scopes: options.scopes.iter().map(|s| (*s).to_owned()).collect(),
                 signing_alg: options.signing_alg.map(str::to_owned),
             },

@@ -1,0 +1,201 @@
+//! The device verification page (RFC 8628 §3.3): enter the code, sign in, then approve or deny.
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::MessagePage;
+use crate::domain::{RequestMeta, UserCode};
+use crate::oidc::device::{self, Decision, UserCodeError};
+use crate::state::AppState;
+use crate::web::csrf::{CsrfForm, CsrfToken};
+use crate::web::errors::PageError;
+use crate::web::extract::{MaybeUser, Meta, SignedIn};
+use crate::web::oidc::authorize::describe_scopes;
+use crate::web::respond;
+
+#[derive(Template)]
+#[template(path = "pages/device.html")]
+struct DevicePage<'a> {
+    csrf: &'a str,
+    user_code: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/device_confirm.html")]
+struct DeviceConfirmPage<'a> {
+    csrf: &'a str,
+    user_code: &'a str,
+    service: &'a str,
+    org: &'a str,
+    email: &'a str,
+    scopes: Vec<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct DeviceQuery {
+    user_code: Option<String>,
+}
+
+/// `GET /device`, or `GET /device?user_code=…` from `verification_uri_complete`.
+pub async fn device_page(
+    query: web::Query<DeviceQuery>,
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    csrf: CsrfToken,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    match query.user_code.as_deref().filter(|c| !c.trim().is_empty()) {
+        None => Ok(respond::ok_page(&DevicePage {
+            csrf: &csrf.0,
+            user_code: "",
+            error: None,
+        })?),
+        Some(raw) => show(&state, raw, user.0.as_ref(), &csrf, &meta).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    user_code: String,
+}
+
+/// `POST /device`: the code typed by the person.
+pub async fn device_submit(
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<CodeForm>,
+    user: MaybeUser,
+    csrf: CsrfToken,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    show(&state, &form.user_code, user.0.as_ref(), &csrf, &meta).await
+}
+
+/// The confirmation for a signed-in person; otherwise sign-in first, then back here. The code
+/// is checked before sign-in, so a mistyped code is reported at once.
+async fn show(
+    state: &AppState,
+    raw: &str,
+    user: Option<&SignedIn>,
+    csrf: &CsrfToken,
+    meta: &RequestMeta,
+) -> Result<HttpResponse, PageError> {
+    let found = match user {
+        Some(s) => device::for_decision(state, raw, &s.session, &s.user, meta).await,
+        None => device::find_pending(state, raw, meta).await,
+    };
+    let pending = match found {
+        Ok(pending) => pending,
+        Err(e) => return refused(e, raw, csrf),
+    };
+    let Some(signed_in) = user else {
+        return Ok(respond::see_other(&login_path(&pending.user_code, false)));
+    };
+    Ok(respond::ok_page(&DeviceConfirmPage {
+        csrf: &csrf.0,
+        user_code: &pending.user_code.display(),
+        service: &pending.client.service.name,
+        org: &pending.client.org.name,
+        email: &signed_in.user.email,
+        scopes: describe_scopes(&pending.scope),
+    })?)
+}
+
+/// `/login?next=/device?user_code=…`; `again` asks for a fresh sign-in (second factor).
+fn login_path(user_code: &UserCode, again: bool) -> String {
+    let next = format!("/device?user_code={}", user_code.display());
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("next", &next);
+    if again {
+        query.append_pair("again", "1");
+    }
+    format!("/login?{}", query.finish())
+}
+
+/// The entry page again with what went wrong; rate limits and failures become error pages.
+fn refused(e: UserCodeError, raw: &str, csrf: &CsrfToken) -> Result<HttpResponse, PageError> {
+    let message = match e {
+        UserCodeError::Failed(e) => return Err(e.into()),
+        UserCodeError::FreshSignInRequired => {
+            let Some(code) = UserCode::parse(raw) else {
+                return Err(crate::error::AppError::invalid("Invalid user code").into());
+            };
+            return Ok(respond::see_other(&login_path(&code, true)));
+        }
+        UserCodeError::Invalid => {
+            "That code is not valid. Check the code shown on your device and try again."
+        }
+        UserCodeError::Expired => {
+            "That code has expired. Start again on your device to get a new code."
+        }
+        UserCodeError::AlreadyAuthorized => "That code has already been used.",
+        UserCodeError::Denied => {
+            "That request was denied. Start again on your device to get a new code."
+        }
+    };
+    let shown: String = raw.chars().take(16).collect();
+    Ok(respond::html(
+        StatusCode::BAD_REQUEST,
+        &DevicePage {
+            csrf: &csrf.0,
+            user_code: shown.trim(),
+            error: Some(message),
+        },
+    )?)
+}
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    user_code: String,
+    #[serde(default)]
+    decision: String,
+}
+
+/// `POST /device/confirm`: Approve or Deny.
+pub async fn confirm_submit(
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<DecisionForm>,
+    user: MaybeUser,
+    csrf: CsrfToken,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    let Some(signed_in) = user.0 else {
+        return match UserCode::parse(&form.user_code) {
+            Some(code) => Ok(respond::see_other(&login_path(&code, false))),
+            None => Ok(respond::see_other("/device")),
+        };
+    };
+    let decision = if form.decision == "approve" {
+        Decision::Approve
+    } else {
+        Decision::Deny
+    };
+    let (session, user) = (&signed_in.session, &signed_in.user);
+    match device::decide(&state, &form.user_code, decision, session, user, &meta).await {
+        Ok(pending) => {
+            let service = &pending.client.service.name;
+            let (title, message) = match decision {
+                Decision::Approve => (
+                    "Device connected",
+                    format!(
+                        "{service} is now signed in on your device. You can close this window and return to it."
+                    ),
+                ),
+                Decision::Deny => (
+                    "Request denied",
+                    format!("The device was not given access to {service}."),
+                ),
+            };
+            Ok(respond::ok_page(&MessagePage {
+                title,
+                message: &message,
+                link_href: "/account",
+                link_label: "Go to your account",
+            })?)
+        }
+        Err(e) => refused(e, &form.user_code, &csrf),
+    }
+}
