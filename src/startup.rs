@@ -93,7 +93,9 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     let mailer = Mailer::new(&settings)?;
     let limits = RateLimits::new(&settings.rate_limit);
     let discovery = crate::oidc::discovery::document(&settings);
+    let webauthn = crate::auth::passkeys::relying_party(&settings).map(Arc::new);
     Ok(AppState {
+        webauthn,
         db,
         master,
         keys: Arc::new(keys),
@@ -200,6 +202,15 @@ fn spawn_housekeeping(state: AppState) {
                 && let Err(e) = crate::oidc::device::prune(&state).await
             {
                 tracing::warn!(error = %e, "could not prune expired device codes");
+            }
+            if rounds.is_multiple_of(360)
+                && let Err(e) = crate::store::webauthn_ceremonies::delete_expired(
+                    &state.db,
+                    crate::store::now() - chrono::Duration::hours(1),
+                )
+                .await
+            {
+                tracing::warn!(error = %e, "could not prune passkey ceremonies");
             }
         }
     });

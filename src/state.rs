@@ -20,6 +20,8 @@ pub struct AppState {
     pub passwords: Arc<PasswordHasher>,
     pub clients: Arc<Clients>,
     pub limits: Arc<RateLimits>,
+    /// The WebAuthn relying party; `None` when the issuer's host is an IP address.
+    pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
     /// `/.well-known/openid-configuration`, prepared once.
     pub discovery: PublishedDocument,
 }

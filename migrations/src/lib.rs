@@ -7,6 +7,7 @@ mod m20261123_000002_oidc_core;
 mod m20261123_000003_mfa;
 mod m20261123_000004_magic_links;
 mod m20261123_000005_device_codes;
+mod m20261123_000006_passkeys;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_mfa::Migration),
             Box::new(m20261123_000004_magic_links::Migration),
             Box::new(m20261123_000005_device_codes::Migration),
+            Box::new(m20261123_000006_passkeys::Migration),
         ]
     }
 }

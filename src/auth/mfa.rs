@@ -34,6 +34,10 @@ pub async fn after_first_factor(
     next: Option<&str>,
     client_id: Option<&str>,
 ) -> Result<FirstFactor, AppError> {
+    // A first factor that is already multi-factor (a passkey with user verification) completes.
+    if amr.iter().any(|m| m == "mfa") {
+        return Ok(FirstFactor::Complete(amr));
+    }
     let purpose = if totp_credentials::is_enabled(&state.db, user.id).await? {
         PURPOSE_MFA
     } else if organizations::requires_mfa(&state.db, user.id).await? {

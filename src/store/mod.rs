@@ -14,12 +14,14 @@ pub mod mail_outbox;
 pub mod memberships;
 pub mod one_time_tokens;
 pub mod organizations;
+pub mod passkeys;
 pub mod refresh_tokens;
 pub mod revoked_tokens;
 pub mod services;
 pub mod signing_keys;
 pub mod totp_credentials;
 pub mod users;
+pub mod webauthn_ceremonies;
 
 use std::time::Duration;
 

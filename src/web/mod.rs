@@ -23,6 +23,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(health::readyz))
         .route("/static/gatehouse.css", web::get().to(stylesheet))
         .route("/static/form_post.js", web::get().to(form_post_script))
+        .route("/static/js/passkey.js", web::get().to(passkey_script))
         // OIDC / OAuth 2
         .route(
             "/.well-known/openid-configuration",
@@ -78,6 +79,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/api/auth/magic-link/verify",
             web::get().to(api::auth::verify_magic_link),
+        )
+        .route(
+            "/auth/passkeys/register/start",
+            web::post().to(api::passkeys::register_start),
+        )
+        .route(
+            "/auth/passkeys/register/finish",
+            web::post().to(api::passkeys::register_finish),
+        )
+        .route(
+            "/auth/passkeys/authenticate/start",
+            web::post().to(api::passkeys::authenticate_start),
+        )
+        .route(
+            "/auth/passkeys/authenticate/finish",
+            web::post().to(api::passkeys::authenticate_finish),
         )
         .route("/api/auth/logout", web::post().to(api::auth::logout))
         .route("/api/auth/me", web::get().to(api::auth::me))
@@ -187,6 +204,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/account/security/backup-codes",
             web::post().to(pages::security::backup_codes_regenerate),
         )
+        .route(
+            "/login/passkey",
+            web::post().to(pages::passkeys::sign_in_submit),
+        )
+        .route(
+            "/account/security/passkeys/options",
+            web::post().to(pages::passkeys::register_options),
+        )
+        .route(
+            "/account/security/passkeys",
+            web::post().to(pages::passkeys::register_submit),
+        )
+        .route(
+            "/account/security/passkeys/{id}/rename",
+            web::post().to(pages::passkeys::rename_submit),
+        )
+        .route(
+            "/account/security/passkeys/{id}/delete",
+            web::post().to(pages::passkeys::delete_submit),
+        )
         .route("/account", web::get().to(pages::account::account_page))
         .route(
             "/account/consents/revoke",
@@ -211,6 +248,13 @@ async fn form_post_script() -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .content_type("text/javascript; charset=utf-8")
         .body(include_str!("../../static/form_post.js"))
+}
+
+async fn passkey_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .content_type("text/javascript; charset=utf-8")
+        .body(include_str!("../../static/js/passkey.js"))
 }
 
 /// JSON for API paths, a page elsewhere.

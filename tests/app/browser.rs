@@ -174,3 +174,138 @@ async fn a_person_enters_a_device_code_signs_in_and_approves_in_a_real_browser()
     assert!(tokens["access_token"].is_string(), "{tokens}");
     assert!(tokens["id_token"].is_string(), "{tokens}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_adds_a_passkey_and_signs_in_with_it_alone_in_a_real_browser() {
+    // Arrange: a verified user and a relying app whose callback the test serves.
+    let (app, mailbox) = browser_app().await;
+    let email = unique_email();
+    app.verified_user(&email).await;
+    let callback = format!("{mailbox}/callback");
+    let service = app
+        .create_service(ServiceOptions {
+            redirect_uris: vec![callback.clone()],
+            ..ServiceOptions::default()
+        })
+        .await;
+    let rp = RelyingParty::discover(
+        &app.address,
+        &service.client_id,
+        service.secret.as_deref(),
+        &callback,
+    )
+    .await;
+    let request = rp.authorize(&["openid", "email"]);
+
+    // Act: add a passkey, sign out, sign in with it alone, then through the relying app.
+    let stdout = run_script(
+        "passkey.mjs",
+        vec![
+            ("GATEHOUSE_URL", app.address.clone()),
+            ("AUTHORIZE_URL", request.url.clone()),
+            ("CALLBACK_URL", callback),
+            ("USER_EMAIL", email.clone()),
+            ("USER_PASSWORD", crate::helpers::PASSWORD.to_owned()),
+        ],
+    )
+    .await;
+
+    // Assert: the relying app's ID token says a hardware-bound key (and MFA) signed the person in.
+    let landed = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("LANDED "))
+        .expect("the script reports where it landed");
+    let params = callback_params(landed);
+    assert_eq!(params["state"], *request.state.secret());
+    let tokens = rp.exchange(&params["code"], request.verifier).await;
+    let claims = rp.verify_id_token(&tokens, &request.nonce);
+    assert_eq!(claims.email().unwrap().as_str(), email);
+    let amr: Vec<String> = claims
+        .auth_method_refs()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().to_owned())
+        .collect();
+    assert!(amr.iter().any(|m| m == "hwk"), "amr: {amr:?}");
+    assert!(amr.iter().any(|m| m == "mfa"), "amr: {amr:?}");
+    assert!(!amr.iter().any(|m| m == "pwd"), "amr: {amr:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_json_passkey_ceremonies_work_with_a_real_authenticator() {
+    let (app, _) = browser_app().await;
+    let email = unique_email();
+    app.verified_user(&email).await;
+    let login: serde_json::Value = app
+        .post_json(
+            "/api/auth/login",
+            serde_json::json!({ "email": email, "password": crate::helpers::PASSWORD }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    let stdout = run_script(
+        "passkey_json.mjs",
+        vec![
+            ("GATEHOUSE_URL", app.address.clone()),
+            (
+                "ACCESS_TOKEN",
+                login["access_token"].as_str().unwrap().to_owned(),
+            ),
+            ("USER_EMAIL", email.clone()),
+        ],
+    )
+    .await;
+    let result: serde_json::Value = serde_json::from_str(
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("RESULT "))
+            .expect("the script reports its result"),
+    )
+    .unwrap();
+
+    // Registration: seed 004's shape.
+    assert_eq!(result["registered"]["body"]["success"], true);
+    assert!(result["registered"]["body"]["passkey_id"].is_string());
+    assert_eq!(result["allowCredentials"], 1);
+    // Sign-in: tokens for the built-in first-party service, a passkey login.
+    let first = &result["first"];
+    assert_eq!(first["status"], 200, "{first}");
+    let token = first["body"]["token"].as_str().unwrap();
+    assert_eq!(first["body"]["access_token"], token);
+    assert!(
+        first["body"]["refresh_token"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty())
+    );
+    assert_eq!(first["body"]["last_login_method"], "passkey");
+    let me: serde_json::Value = app
+        .client
+        .get(app.url("/api/auth/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], email);
+    assert_eq!(first["body"]["user_id"], me["id"]);
+    // A replayed answer is refused; so is an old answer for a new challenge.
+    assert_eq!(result["replayed"]["status"], 400);
+    assert!(
+        result["replayed"]["body"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("already used")
+    );
+    assert_eq!(result["mismatched"]["status"], 400);
+    // The next real sign-in (a higher counter) works.
+    assert_eq!(result["second"]["status"], 200, "{}", result["second"]);
+    let logins = gatehouse::store::audit_events::list_for_action(&app.db, "passkey.login")
+        .await
+        .unwrap();
+    assert_eq!(logins.iter().filter(|e| e.outcome == "success").count(), 2);
+}

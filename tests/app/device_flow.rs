@@ -65,10 +65,7 @@ async fn cli_client(
     app: &TestApp,
     service: &TestService,
 ) -> (DeviceClient, openidconnect::reqwest::Client) {
-    let http = openidconnect::reqwest::Client::builder()
-        .redirect(openidconnect::reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = crate::helpers::rp::rp_http_client();
     let metadata =
         DeviceProviderMetadata::discover_async(IssuerUrl::new(app.address.clone()).unwrap(), &http)
             .await
@@ -635,6 +632,7 @@ async fn approval_needs_the_second_factor_when_the_user_has_one() {
     let stale = reqwest::Client::builder()
         .cookie_provider(jar)
         .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(std::time::Duration::from_secs(1))
         .build()
         .unwrap();
     let response = stale

@@ -16,5 +16,6 @@ mod end_session;
 mod health;
 mod magic_link;
 mod mfa;
+mod passkeys;
 mod startup;
 mod tokens;

@@ -6,10 +6,10 @@ const { AUTHORIZE_URL, CALLBACK_URL, USER_EMAIL, USER_PASSWORD } = process.env;
 
 await run('authorize_with_consent', async (page) => {
   await page.goto(AUTHORIZE_URL);
-  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await page.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
   await page.getByLabel('Email').fill(USER_EMAIL);
   await page.getByLabel('Password').fill(USER_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 
   await page.getByRole('heading', { name: /wants to access your account/ }).waitFor();
   expect(await page.getByText('See your email address').isVisible(), 'consent lists the email scope');

@@ -13,7 +13,7 @@ await run('device_approve', async (page) => {
   await page.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
   await page.getByLabel('Email').fill(USER_EMAIL);
   await page.getByLabel('Password').fill(USER_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 
   await page.getByRole('heading', { name: /on your device\?$/ }).waitFor();
   expect((await page.locator('#user-code').textContent()) === USER_CODE, 'the page shows the code to compare');

@@ -17,10 +17,10 @@ await run('register_verify_sign_in', async (page) => {
   await page.getByRole('button', { name: 'Verify my email' }).click();
   await page.getByRole('heading', { name: 'Email verified' }).waitFor();
 
-  await page.getByRole('link', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Sign in', exact: true }).click();
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL(`${base}/account`);
   expect((await page.locator('#account-email').textContent()) === email, 'account page shows the email');
 

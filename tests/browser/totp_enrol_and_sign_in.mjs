@@ -8,7 +8,7 @@ async function signIn(page) {
   await page.goto(`${base}/login`);
   await page.getByLabel('Email').fill(USER_EMAIL);
   await page.getByLabel('Password').fill(USER_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 await run('totp_enrol_and_sign_in', async (page) => {

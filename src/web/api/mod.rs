@@ -1,3 +1,4 @@
 //! JSON API for first-party apps (paths and shapes of seed 004).
 pub mod auth;
 pub mod device;
+pub mod passkeys;

@@ -19,6 +19,29 @@ struct LoginPage<'a> {
     next: &'a str,
     error: Option<String>,
     unverified: bool,
+    /// Offer "Sign in with a passkey" (needs a host-name issuer and JavaScript).
+    passkeys: bool,
+}
+
+/// The sign-in page again, with an error (used by the passkey sign-in too).
+pub fn login_error_page(
+    state: &AppState,
+    csrf: &str,
+    next: &str,
+    status: StatusCode,
+    error: String,
+) -> Result<HttpResponse, AppError> {
+    respond::html(
+        status,
+        &LoginPage {
+            csrf,
+            email: "",
+            next,
+            error: Some(error),
+            unverified: false,
+            passkeys: state.webauthn.is_some(),
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -30,6 +53,7 @@ pub struct LoginQuery {
 }
 
 pub async fn login_page(
+    state: web::Data<AppState>,
     query: web::Query<LoginQuery>,
     csrf: CsrfToken,
     user: MaybeUser,
@@ -45,6 +69,7 @@ pub async fn login_page(
         next,
         error: None,
         unverified: false,
+        passkeys: state.webauthn.is_some(),
     })?)
 }
 
@@ -74,6 +99,7 @@ pub async fn login_submit(
                 next,
                 error: Some(error),
                 unverified,
+                passkeys: state.webauthn.is_some(),
             },
         )
     };

@@ -5,6 +5,7 @@ pub mod login;
 pub mod logout;
 pub mod magic_link;
 pub mod mfa;
+pub mod passkeys;
 pub mod password_reset;
 pub mod register;
 pub mod security;

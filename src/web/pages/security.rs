@@ -87,13 +87,22 @@ struct SecurityPage<'a> {
     enabled_since: String,
     backup_codes_left: u64,
     error: Option<String>,
+    passkeys: Vec<PasskeyRow>,
+    passkeys_available: bool,
 }
 
-fn to_login() -> HttpResponse {
+struct PasskeyRow {
+    id: uuid::Uuid,
+    name: String,
+    created: String,
+    last_used: Option<String>,
+}
+
+pub fn to_login() -> HttpResponse {
     respond::see_other("/login?next=/account/security")
 }
 
-async fn security_page(
+pub async fn security_page(
     state: &AppState,
     signed_in: &SignedIn,
     csrf: &str,
@@ -111,6 +120,19 @@ async fn security_page(
             .unwrap_or_default(),
         backup_codes_left: backup_codes::count_unused(&state.db, signed_in.user.id).await?,
         error: error.clone(),
+        passkeys: crate::auth::passkeys::list(state, signed_in.user.id)
+            .await?
+            .into_iter()
+            .map(|p| PasskeyRow {
+                id: p.id,
+                name: p.name,
+                created: p.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                last_used: p
+                    .last_used_at
+                    .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+            })
+            .collect(),
+        passkeys_available: state.webauthn.is_some(),
     };
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST

@@ -71,6 +71,9 @@ pub fn new_client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
+        // Below actix's 5 s keep-alive, so a pooled connection is never reused
+        // just as the server closes it (hyper's IncompleteMessage under load).
+        .pool_idle_timeout(std::time::Duration::from_secs(1))
         .build()
         .expect("client")
 }

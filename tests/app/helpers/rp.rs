@@ -38,10 +38,7 @@ impl RelyingParty {
         secret: Option<&str>,
         redirect_uri: &str,
     ) -> Self {
-        let http = openidconnect::reqwest::Client::builder()
-            .redirect(openidconnect::reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let http = rp_http_client();
         let metadata =
             CoreProviderMetadata::discover_async(IssuerUrl::new(issuer.to_owned()).unwrap(), &http)
                 .await
@@ -141,4 +138,14 @@ pub fn refresh_of(tokens: &CoreTokenResponse) -> String {
 
 pub fn access_of(tokens: &CoreTokenResponse) -> String {
     tokens.access_token().secret().clone()
+}
+
+/// The HTTP client a relying app uses for back-channel calls: no redirects,
+/// and (see `new_client`) idle connections dropped before the server's keep-alive.
+pub fn rp_http_client() -> openidconnect::reqwest::Client {
+    openidconnect::reqwest::Client::builder()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .pool_idle_timeout(std::time::Duration::from_secs(1))
+        .build()
+        .expect("client")
 }

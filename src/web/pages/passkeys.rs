@@ -1,0 +1,197 @@
+//! Passkeys in the hosted pages: sign-in on `/login`, add / rename / delete on
+//! `/account/security`. `static/js/passkey.js` runs the browser side of each ceremony and posts
+//! its result in an ordinary CSRF-protected form.
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
+
+use super::security::{security_page, to_login};
+use crate::auth::passkeys;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::csrf::{CsrfForm, CsrfToken};
+use crate::web::errors::PageError;
+use crate::web::extract::{MaybeUser, Meta, SignedIn};
+use crate::web::respond;
+
+/// Renaming or deleting a passkey needs a sign-in this recent.
+pub const REAUTH_MINUTES: i64 = 10;
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    challenge_id: String,
+    #[serde(default)]
+    credential: String,
+    next: Option<String>,
+}
+
+/// `POST /login/passkey`: the authenticator's answer to a sign-in ceremony.
+pub async fn sign_in_submit(
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<SignInForm>,
+    csrf: CsrfToken,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    let next = respond::safe_next(form.next.as_deref());
+    let fail = |status, message: String| {
+        crate::web::pages::login::login_error_page(&state, &csrf.0, next, status, message)
+    };
+    let Ok(credential) = serde_json::from_str::<PublicKeyCredential>(&form.credential) else {
+        return Ok(fail(
+            StatusCode::BAD_REQUEST,
+            "Signing in with a passkey needs JavaScript. Sign in with your email instead.".into(),
+        )?);
+    };
+    match passkeys::finish_authentication(&state, &form.challenge_id, &credential, &meta).await {
+        Ok(user) => Ok(crate::web::pages::mfa::continue_after_first_factor(
+            &state,
+            &user,
+            passkeys::amr(),
+            next,
+            &meta,
+        )
+        .await?),
+        Err(AppError::Invalid { message, .. }) => {
+            Ok(fail(StatusCode::BAD_REQUEST, message.into_owned())?)
+        }
+        Err(AppError::Unauthorized { message, .. } | AppError::Forbidden { message, .. }) => {
+            Ok(fail(StatusCode::UNAUTHORIZED, message.into_owned())?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NameForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// `POST /account/security/passkeys/options`: starts adding a passkey (JSON for the script).
+pub async fn register_options(
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<NameForm>,
+    user: MaybeUser,
+) -> Result<HttpResponse, AppError> {
+    let Some(signed_in) = user.0 else {
+        return Err(AppError::Unauthorized {
+            code: crate::error::ErrorCode::Unauthorized,
+            message: "Your session ended. Sign in again.".into(),
+        });
+    };
+    let (challenge_id, options) =
+        passkeys::start_registration(&state, &signed_in.user, &form.name).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "challenge_id": challenge_id, "options": options })))
+}
+
+#[derive(Deserialize)]
+pub struct RegisterForm {
+    #[serde(default)]
+    challenge_id: String,
+    #[serde(default)]
+    credential: String,
+}
+
+/// `POST /account/security/passkeys`: the authenticator's answer to a registration ceremony.
+pub async fn register_submit(
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<RegisterForm>,
+    user: MaybeUser,
+    csrf: CsrfToken,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    let Some(signed_in) = user.0 else {
+        return Ok(to_login());
+    };
+    let Ok(credential) = serde_json::from_str::<RegisterPublicKeyCredential>(&form.credential)
+    else {
+        return security_page(
+            &state,
+            &signed_in,
+            &csrf.0,
+            Some("Adding a passkey needs JavaScript in this browser.".into()),
+        )
+        .await;
+    };
+    match passkeys::finish_registration(
+        &state,
+        &signed_in.user,
+        &form.challenge_id,
+        &credential,
+        &meta,
+    )
+    .await
+    {
+        Ok(_) => Ok(respond::see_other("/account/security")),
+        Err(AppError::Invalid { message, .. } | AppError::Unauthorized { message, .. }) => {
+            security_page(&state, &signed_in, &csrf.0, Some(message.into_owned())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Changes to passkeys need a recent sign-in; otherwise the person signs in again first.
+fn needs_reauthentication(signed_in: &SignedIn) -> bool {
+    signed_in.session.auth_time < crate::store::now() - chrono::Duration::minutes(REAUTH_MINUTES)
+}
+
+fn reauthenticate() -> HttpResponse {
+    respond::see_other("/login?again=1&next=/account/security")
+}
+
+/// `POST /account/security/passkeys/{id}/rename`
+pub async fn rename_submit(
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+    CsrfForm(form): CsrfForm<NameForm>,
+    user: MaybeUser,
+    csrf: CsrfToken,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    let Some(signed_in) = user.0 else {
+        return Ok(to_login());
+    };
+    if needs_reauthentication(&signed_in) {
+        return Ok(reauthenticate());
+    }
+    match passkeys::rename(&state, &signed_in.user, *path, &form.name, &meta).await {
+        Ok(()) => Ok(respond::see_other("/account/security")),
+        Err(AppError::Invalid { message, .. }) => {
+            security_page(&state, &signed_in, &csrf.0, Some(message.into_owned())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EmptyForm {}
+
+/// `POST /account/security/passkeys/{id}/delete`
+pub async fn delete_submit(
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+    user: MaybeUser,
+    csrf: CsrfToken,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    let Some(signed_in) = user.0 else {
+        return Ok(to_login());
+    };
+    if needs_reauthentication(&signed_in) {
+        return Ok(reauthenticate());
+    }
+    match passkeys::delete(&state, &signed_in.user, *path, &meta).await {
+        Ok(()) => Ok(respond::see_other("/account/security")),
+        Err(AppError::Invalid { message, .. }) => {
+            security_page(&state, &signed_in, &csrf.0, Some(message.into_owned())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,69 @@
+// A person adds a passkey on the security page (Chromium's CDP virtual authenticator: ctap2,
+// internal, resident keys, user verification), signs out, signs in with the passkey alone (the
+// "Sign in with a passkey" button, no email typed), then completes a relying app's authorize
+// flow with it through passkey autofill. Prints "LANDED <url>".
+//
+// The virtual authenticator answers a conditional (autofill) request at once, as if the person
+// had picked the passkey; autofill is switched off for the button leg through localStorage.
+import { base, expect, run } from './lib.mjs';
+
+const { USER_EMAIL, USER_PASSWORD, AUTHORIZE_URL, CALLBACK_URL } = process.env;
+
+async function signOut(page) {
+  await page.goto(`${base}/account`);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'You are signed out' }).waitFor();
+}
+
+await run('passkey', async (page) => {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+    },
+  });
+
+  await page.addInitScript(() => {
+    if (window.PublicKeyCredential) {
+      PublicKeyCredential.isConditionalMediationAvailable = async () => localStorage.getItem('autofill') === 'on';
+    }
+  });
+
+  // Sign in with the password and add a passkey.
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Email').fill(USER_EMAIL);
+  await page.getByLabel('Password').fill(USER_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL(`${base}/account`);
+  await page.goto(`${base}/account/security`);
+  await page.getByLabel('Passkey name').fill('Test laptop');
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  await page.locator('#passkeys .passkey-name', { hasText: 'Test laptop' }).waitFor();
+  expect((await page.locator('#passkeys').textContent()).includes('Never used'), 'listed, not used yet');
+  const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+  expect(credentials.length === 1 && credentials[0].isResidentCredential, 'a discoverable credential');
+
+  // Sign out, then sign in with the passkey alone.
+  await signOut(page);
+  await page.goto(`${base}/login`);
+  await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+  await page.waitForURL(`${base}/account`);
+  const facts = await page.locator('.facts').textContent();
+  expect(facts.includes('hwk'), `signed in with a hardware-bound key: ${facts}`);
+  await page.goto(`${base}/account/security`);
+  expect((await page.locator('#passkeys').textContent()).includes('Last used'), 'last use recorded');
+
+  // A relying app: the passkey (offered by autofill) signs the person in on the way.
+  await signOut(page);
+  await page.evaluate(() => localStorage.setItem('autofill', 'on'));
+  await page.goto(AUTHORIZE_URL);
+  await page.getByRole('heading', { name: /wants to access your account/ }).waitFor();
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await page.waitForURL((url) => url.href.startsWith(CALLBACK_URL));
+  console.log(`LANDED ${page.url()}`);
+});
