@@ -92,7 +92,7 @@ pub struct RateLimitSettings {
     pub login_per_account_per_15_minutes: u32,
     /// Emails (verification, reset) per address per hour.
     pub mail_per_address_per_hour: u32,
-    /// Account registrations and mail requests per client IP per minute.
+    /// Account registrations, mail requests and passkey ceremony starts per client IP per minute.
     pub requests_per_ip_per_minute: u32,
     /// Second-factor (TOTP or backup code) attempts per user per 5 minutes.
     pub mfa_attempts_per_user_per_5_minutes: u32,

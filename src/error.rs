@@ -21,8 +21,9 @@ pub enum AppError {
         code: ErrorCode,
         message: Cow<'static, str>,
     },
-    #[error("Not found")]
-    NotFound,
+    /// 404; the message says what was not found (seed 004 names it, e.g. "User not found").
+    #[error("{0}")]
+    NotFound(&'static str),
     #[error("Too many requests. Please try again later.")]
     RateLimited { retry_after: Duration, limit: u32 },
     /// 500; the cause is logged, never serialized.
@@ -36,6 +37,10 @@ impl AppError {
             code: ErrorCode::BadRequest,
             message: message.into(),
         }
+    }
+
+    pub fn not_found() -> Self {
+        Self::NotFound("Not found")
     }
 
     pub fn bad_credentials() -> Self {

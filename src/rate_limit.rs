@@ -86,7 +86,15 @@ impl RateLimits {
         self.login_account.check(&account.to_owned())
     }
 
-    /// Requests that send mail or create accounts, per client IP.
+    /// Sign-in attempts that name no account until they are verified (passkeys), per client IP.
+    pub fn check_login_ip(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
+        match ip {
+            Some(ip) => self.login_ip.check(&ip),
+            None => Ok(()),
+        }
+    }
+
+    /// Requests that send mail, create accounts or start passkey ceremonies, per client IP.
     pub fn check_request(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
         match ip {
             Some(ip) => self.requests_ip.check(&ip),

@@ -56,7 +56,7 @@ pub async fn verify(state: &AppState, token: &str, meta: &RequestMeta) -> Result
     .await?;
     let user = users::find_by_id(&txn, user_id)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or_else(AppError::not_found)?;
     txn.commit().await?;
     Ok(user)
 }

@@ -252,13 +252,27 @@ pub async fn finish_registration(
     Ok(row)
 }
 
+/// What an email-first sign-in answers for an address without an account or without passkeys.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum UnknownEmail {
+    /// Seed 004's JSON API: 404 "User not found", 400 "No passkeys registered for this user".
+    Refuse,
+    /// The hosted login page: an ordinary-looking ceremony naming one decoy credential derived
+    /// from the address, so the answer does not tell whether the account exists.
+    Disguise,
+}
+
 /// Starts a sign-in. With an email: the user's passkeys are offered (authenticators without
 /// resident keys). Without: a discoverable ceremony, the authenticator picks the account.
+/// Every start stores a ceremony, so starts count against the client IP's request limit.
 pub async fn start_authentication(
     state: &AppState,
     email: Option<&str>,
+    unknown: UnknownEmail,
+    meta: &RequestMeta,
 ) -> Result<(Uuid, serde_json::Value), AppError> {
     let webauthn = webauthn(state)?;
+    state.limits.check_request(meta.ip)?;
     let Some(raw) = email.map(str::trim).filter(|e| !e.is_empty()) else {
         let (rcr, discoverable) = webauthn
             .start_discoverable_authentication()
@@ -273,12 +287,21 @@ pub async fn start_authentication(
     let email = Email::parse(raw).map_err(|_| AppError::invalid("Invalid email format"))?;
     let user = users::find_by_email(&state.db, email.normalized())
         .await?
-        .filter(|u| u.status == "active")
-        .ok_or(AppError::NotFound)?;
-    let rows = passkeys::list_for_user(&state.db, user.id).await?;
-    if rows.is_empty() {
-        return Err(AppError::invalid("No passkeys registered for this user"));
-    }
+        .filter(|u| u.status == "active");
+    let rows = match &user {
+        Some(user) => passkeys::list_for_user(&state.db, user.id).await?,
+        None => Vec::new(),
+    };
+    let has_account = user.is_some();
+    let (Some(user), false) = (user, rows.is_empty()) else {
+        return match unknown {
+            UnknownEmail::Refuse if has_account => {
+                Err(AppError::invalid("No passkeys registered for this user"))
+            }
+            UnknownEmail::Refuse => Err(AppError::NotFound("User not found")),
+            UnknownEmail::Disguise => decoy_ceremony(state, webauthn, email.normalized()).await,
+        };
+    };
     let mut keys = Vec::with_capacity(rows.len());
     for row in &rows {
         keys.push(parse_passkey(row)?);
@@ -294,6 +317,39 @@ pub async fn start_authentication(
     ))
 }
 
+/// An email-first ceremony for an address with no passkey: the options of a real one, naming a
+/// credential id derived from the address (stable, so repeated asks look alike). No
+/// authenticator holds that credential and the ceremony belongs to no user, so it cannot finish.
+async fn decoy_ceremony(
+    state: &AppState,
+    webauthn: &Webauthn,
+    normalized_email: &str,
+) -> Result<(Uuid, serde_json::Value), AppError> {
+    let (rcr, discoverable) = webauthn
+        .start_discoverable_authentication()
+        .map_err(unexpected)?;
+    let mut options = serde_json::to_value(&rcr.public_key).map_err(unexpected)?;
+    let decoy = decoy_credential_id(&state.master.derive("passkey decoy"), normalized_email);
+    options["allowCredentials"] = serde_json::json!([{ "type": "public-key", "id": decoy }]);
+    options["userVerification"] = "required".into();
+    // Discoverable options carry extensions an email-first ceremony does not.
+    if let Some(fields) = options.as_object_mut() {
+        fields.remove("extensions");
+    }
+    let saved = serde_json::to_string(&discoverable).map_err(unexpected)?;
+    let id = new_ceremony(state, KIND_AUTHENTICATE, None, saved).await?;
+    Ok((id, options))
+}
+
+fn decoy_credential_id(key: &[u8; 32], normalized_email: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(key);
+    hasher.update(normalized_email.as_bytes());
+    // 32 bytes, the length many platform authenticators (and Chromium's) use.
+    encode_id(&hasher.finalize())
+}
+
 /// Verifies a sign-in; on success the passkey's counter and last use are recorded. A counter
 /// that goes backwards is refused and audited as a possible clone.
 pub async fn finish_authentication(
@@ -303,6 +359,7 @@ pub async fn finish_authentication(
     meta: &RequestMeta,
 ) -> Result<User, AppError> {
     let webauthn = webauthn(state)?;
+    state.limits.check_login_ip(meta.ip)?;
     let ceremony = take_ceremony(
         state,
         challenge_id,
@@ -412,7 +469,7 @@ pub async fn rename(
     let name = normalize_name(raw_name)?;
     let txn = crate::store::begin(&state.db).await?;
     if !passkeys::rename(&txn, user.id, id, &name).await? {
-        return Err(AppError::NotFound);
+        return Err(AppError::not_found());
     }
     audit::record(
         &txn,
@@ -435,7 +492,7 @@ pub async fn delete(
 ) -> Result<(), AppError> {
     let txn = crate::store::begin(&state.db).await?;
     if passkeys::find_for_user(&txn, user.id, id).await?.is_none() {
-        return Err(AppError::NotFound);
+        return Err(AppError::not_found());
     }
     let others = passkeys::count_for_user(&txn, user.id)
         .await?

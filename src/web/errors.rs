@@ -20,7 +20,7 @@ impl AppError {
             AppError::Invalid { code, .. }
             | AppError::Unauthorized { code, .. }
             | AppError::Forbidden { code, .. } => *code,
-            AppError::NotFound => ErrorCode::NotFound,
+            AppError::NotFound(_) => ErrorCode::NotFound,
             AppError::RateLimited { .. } => ErrorCode::RateLimitExceeded,
             AppError::Unexpected(_) => ErrorCode::InternalServerError,
         }
@@ -41,7 +41,7 @@ impl ResponseError for AppError {
             AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -122,7 +122,7 @@ impl ResponseError for PageError {
                     Some(reference),
                 )
             }
-            AppError::NotFound => (
+            AppError::NotFound(_) => (
                 "Page not found",
                 "There is nothing at this address.".to_owned(),
                 None,

@@ -209,6 +209,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(pages::passkeys::sign_in_submit),
         )
         .route(
+            "/login/passkey/options",
+            web::post().to(pages::passkeys::sign_in_options),
+        )
+        .route(
             "/account/security/passkeys/options",
             web::post().to(pages::passkeys::register_options),
         )
@@ -260,9 +264,9 @@ async fn passkey_script() -> HttpResponse {
 /// JSON for API paths, a page elsewhere.
 async fn not_found(req: HttpRequest) -> actix_web::Result<HttpResponse> {
     if wants_json(&req) {
-        Err(AppError::NotFound.into())
+        Err(AppError::not_found().into())
     } else {
-        Err(PageError(AppError::NotFound).into())
+        Err(PageError(AppError::not_found()).into())
     }
 }
 

@@ -107,8 +107,10 @@
       signIn.submit();
     };
 
-    const ask = async (body, mediation, signal) => {
-      const { challenge_id: challengeId, options } = await post('/auth/passkeys/authenticate/start', body);
+    const ask = async (email, mediation, signal) => {
+      const body = new URLSearchParams({ csrf_token: field(signIn, 'csrf_token').value });
+      if (email) body.set('email', email);
+      const { challenge_id: challengeId, options } = await post('/login/passkey/options', body);
       options.challenge = toBuffer(options.challenge);
       (options.allowCredentials || []).forEach((c) => { c.id = toBuffer(c.id); });
       const request = { publicKey: options };
@@ -124,7 +126,7 @@
       const email = document.getElementById('email');
       const typed = email && email.value.trim();
       try {
-        await ask(typed ? { email: typed } : {}, null, null);
+        await ask(typed, null, null);
       } catch (error) {
         showError(describe(error));
       }
@@ -135,7 +137,7 @@
       PublicKeyCredential.isConditionalMediationAvailable().then((available) => {
         if (!available) return;
         autofill = new AbortController();
-        ask({}, 'conditional', autofill.signal).catch(() => {});
+        ask(null, 'conditional', autofill.signal).catch(() => {});
       }).catch(() => {});
     }
   }

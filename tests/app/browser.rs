@@ -308,4 +308,46 @@ async fn the_json_passkey_ceremonies_work_with_a_real_authenticator() {
         .await
         .unwrap();
     assert_eq!(logins.iter().filter(|e| e.outcome == "success").count(), 2);
+
+    // A cloned authenticator (same key, counter behind) is refused and audited.
+    assert_eq!(result["cloned"]["status"], 400, "{}", result["cloned"]);
+    assert!(
+        result["cloned"]["body"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("signature counter went backwards"),
+        "{}",
+        result["cloned"]
+    );
+    let clones = gatehouse::store::audit_events::list_for_action(&app.db, "passkey.clone_detected")
+        .await
+        .unwrap();
+    assert_eq!(clones.len(), 1);
+
+    // The login page's email-first start: an unknown address gets a ceremony shaped like a
+    // real one (one credential, same fields), and the same decoy every time.
+    let starts = &result["pageStarts"];
+    let (known, unknown) = (&starts["known"]["body"], &starts["unknown"]["body"]);
+    assert_eq!(starts["known"]["status"], 200, "{starts}");
+    assert_eq!(starts["unknown"]["status"], 200, "{starts}");
+    let fields = |v: &serde_json::Value| {
+        let mut keys: Vec<String> = v["options"].as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(fields(known), fields(unknown));
+    for field in ["rpId", "userVerification", "timeout"] {
+        assert_eq!(
+            known["options"][field], unknown["options"][field],
+            "{field}"
+        );
+    }
+    let ids = |v: &serde_json::Value| v["options"]["allowCredentials"].clone();
+    assert_eq!(ids(unknown).as_array().unwrap().len(), 1);
+    assert_eq!(
+        ids(known)[0]["id"].as_str().unwrap().len(),
+        ids(unknown)[0]["id"].as_str().unwrap().len(),
+        "decoy ids look like real ones"
+    );
+    assert_eq!(ids(unknown), ids(&starts["unknownAgain"]["body"]));
 }

@@ -213,7 +213,9 @@ async fn authentication_start_is_discoverable_or_email_first() {
             json!({ "email": unique_email() }),
         )
         .await;
-    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let (status, error) = error_of(unknown).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error, "User not found");
     let (status, error) = error_of(
         app.post_json(
             "/auth/passkeys/authenticate/start",
@@ -271,7 +273,7 @@ async fn authentication_finish_refuses_unknown_credentials_wrong_ceremonies_and_
 }
 
 #[tokio::test]
-async fn a_registered_credential_with_malformed_client_data_is_refused_and_audited() {
+async fn a_registered_credential_with_malformed_client_data_is_refused() {
     let app = localhost_app().await;
     let email = unique_email();
     let _ = bearer_for(&app, &email).await;
@@ -626,4 +628,105 @@ async fn renaming_and_deleting_on_the_security_page_need_a_recent_sign_in() {
         .await;
     crate::helpers::assert_redirect_to(&deleted, "/account/security");
     assert_eq!(passkeys::count_for_user(&app.db, user.id).await.unwrap(), 0);
+}
+
+/// Posts the login page's passkey start form (`/login/passkey/options`) with its CSRF token.
+async fn page_start(app: &TestApp, email: &str) -> (StatusCode, Value) {
+    let response = app
+        .submit("/login", "/login/passkey/options", &[("email", email)])
+        .await;
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_login_page_answers_alike_whether_or_not_an_address_has_passkeys() {
+    let app = localhost_app().await;
+    let without_passkeys = unique_email();
+    let _ = bearer_for(&app, &without_passkeys).await;
+    let nobody = unique_email();
+
+    let (status, first) = page_start(&app, &nobody).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let (_, again) = page_start(&app, &nobody).await;
+    let (status, member) = page_start(&app, &without_passkeys).await;
+    assert_eq!(status, StatusCode::OK, "{member}");
+
+    // One credential named, user verification required, like a real email-first ceremony;
+    // the same decoy for the same address, another for another address.
+    let ids = |v: &Value| v["options"]["allowCredentials"].clone();
+    assert_eq!(ids(&first).as_array().unwrap().len(), 1);
+    assert_eq!(ids(&first)[0]["type"], "public-key");
+    assert_eq!(first["options"]["userVerification"], "required");
+    assert_eq!(first["options"]["rpId"], "localhost");
+    assert!(first["options"].get("extensions").is_none());
+    assert_eq!(ids(&first), ids(&again));
+    assert_ne!(ids(&first), ids(&member));
+    assert_ne!(first["challenge_id"], again["challenge_id"]);
+
+    // A decoy ceremony cannot be finished, not even with the decoy's credential id.
+    let decoy_id = ids(&first)[0]["id"].as_str().unwrap().to_owned();
+    let (status, error) = error_of(
+        app.post_json(
+            "/auth/passkeys/authenticate/finish",
+            json!({ "challenge_id": first["challenge_id"], "credential": malformed_assertion(&decoy_id) }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error, "This passkey is not registered here");
+
+    // Without an email the page starts a discoverable ceremony.
+    let (status, discoverable) = page_start(&app, "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        ids(&discoverable)
+            .as_array()
+            .is_none_or(|ids| ids.is_empty())
+    );
+}
+
+#[tokio::test]
+async fn the_login_page_start_needs_its_csrf_token() {
+    let app = localhost_app().await;
+    let response = app
+        .client
+        .post(app.url("/login/passkey/options"))
+        .form(&[("email", unique_email())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn ceremony_starts_and_sign_in_attempts_are_rate_limited_per_ip() {
+    let app = spawn_app_with(|s| {
+        s.server.public_url = s.server.public_url.replace("127.0.0.1", "localhost");
+        s.rate_limit.requests_per_ip_per_minute = 2;
+        s.rate_limit.login_per_ip_per_minute = 2;
+    })
+    .await;
+    for _ in 0..2 {
+        let response = app
+            .post_json("/auth/passkeys/authenticate/start", json!({}))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let throttled = app
+        .post_json("/auth/passkeys/authenticate/start", json!({}))
+        .await;
+    assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(throttled.headers().contains_key("retry-after"));
+
+    let finish = || {
+        app.post_json(
+            "/auth/passkeys/authenticate/finish",
+            json!({ "challenge_id": uuid::Uuid::new_v4(), "credential": malformed_assertion("AAAA") }),
+        )
+    };
+    assert_eq!(finish().await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(finish().await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(finish().await.status(), StatusCode::TOO_MANY_REQUESTS);
 }

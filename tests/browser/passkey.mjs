@@ -1,7 +1,8 @@
 // A person adds a passkey on the security page (Chromium's CDP virtual authenticator: ctap2,
 // internal, resident keys, user verification), signs out, signs in with the passkey alone (the
 // "Sign in with a passkey" button, no email typed), then completes a relying app's authorize
-// flow with it through passkey autofill. Prints "LANDED <url>".
+// flow with it through passkey autofill. Last, a security key without resident keys signs in
+// email-first. Prints "LANDED <url>" (the relying app's callback).
 //
 // The virtual authenticator answers a conditional (autofill) request at once, as if the person
 // had picked the passkey; autofill is switched off for the button leg through localStorage.
@@ -65,5 +66,27 @@ await run('passkey', async (page) => {
   await page.getByRole('heading', { name: /wants to access your account/ }).waitFor();
   await page.getByRole('button', { name: 'Allow' }).click();
   await page.waitForURL((url) => url.href.startsWith(CALLBACK_URL));
-  console.log(`LANDED ${page.url()}`);
+  const landed = page.url();
+
+  // Email-first: a security key without resident keys is added as a second passkey; after
+  // signing out, the person types their email and the key signs them in.
+  await page.evaluate(() => localStorage.setItem('autofill', 'off'));
+  await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+  const { authenticatorId: keyId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: false, hasUserVerification: true, isUserVerified: true },
+  });
+  await page.goto(`${base}/account/security`);
+  await page.getByLabel('Passkey name').fill('Security key');
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  await page.locator('#passkeys .passkey-name', { hasText: 'Security key' }).waitFor();
+  const keys = (await cdp.send('WebAuthn.getCredentials', { authenticatorId: keyId })).credentials;
+  expect(keys.length === 1 && !keys[0].isResidentCredential, 'a server-side (non-discoverable) credential');
+  await signOut(page);
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Email').fill(USER_EMAIL);
+  await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+  await page.waitForURL(`${base}/account`);
+  expect((await page.locator('.facts').textContent()).includes('hwk'), 'signed in email-first with the key');
+
+  console.log(`LANDED ${landed}`);
 });

@@ -1,5 +1,8 @@
 // The JSON ceremonies of seed 004 with a real (virtual) authenticator: register a passkey with a
-// Bearer access token, then sign in email-first with it. Prints "RESULT <json>".
+// Bearer access token, then sign in email-first with it. Then the same credential is put back
+// with a lower signature counter (a cloned authenticator) and must be refused. Last, the login
+// page's own email-first start must answer alike for an account with a passkey and for an
+// unknown address. Prints "RESULT <json>".
 import { base, expect, run } from './lib.mjs';
 
 const { ACCESS_TOKEN, USER_EMAIL } = process.env;
@@ -7,12 +10,12 @@ const { ACCESS_TOKEN, USER_EMAIL } = process.env;
 await run('passkey_json', async (page) => {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
     options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
   });
   await page.goto(`${base}/login`);
 
-  const result = await page.evaluate(async ({ token, email }) => {
+  const ceremonies = await page.evaluate(async ({ token, email }) => {
     const toBuffer = (v) => Uint8Array.from(atob(v.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (v.length % 4)) % 4)), (c) => c.charCodeAt(0)).buffer;
     const toB64u = (b) => (b ? btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') : null);
     const post = async (path, body, bearer) => {
@@ -60,6 +63,7 @@ await run('passkey_json', async (page) => {
     const fresh = await post('/auth/passkeys/authenticate/start', { email });
     const mismatched = await post('/auth/passkeys/authenticate/finish', { challenge_id: fresh.body.challenge_id, credential: first.credential });
     const second = await signIn();
+    window.signIn = signIn;
     return {
       registered,
       allowCredentials: first.begin.body.options.allowCredentials.length,
@@ -70,6 +74,27 @@ await run('passkey_json', async (page) => {
     };
   }, { token: ACCESS_TOKEN, email: USER_EMAIL });
 
-  expect(result.registered.status === 200, `registered: ${JSON.stringify(result.registered)}`);
-  console.log(`RESULT ${JSON.stringify(result)}`);
+  expect(ceremonies.registered.status === 200, `registered: ${JSON.stringify(ceremonies.registered)}`);
+
+  // Clone: the same key, its counter back at zero.
+  const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+  expect(credentials.length === 1, 'one credential registered');
+  const [original] = credentials;
+  await cdp.send('WebAuthn.removeCredential', { authenticatorId, credentialId: original.credentialId });
+  await cdp.send('WebAuthn.addCredential', { authenticatorId, credential: { ...original, signCount: 0 } });
+  const cloned = await page.evaluate(async () => (await window.signIn()).finish);
+
+  // The login page's email-first start (CSRF-protected form post, enumeration-safe).
+  const pageStarts = await page.evaluate(async ({ email }) => {
+    const csrf = document.querySelector('#passkey-sign-in input[name=csrf_token]').value;
+    const start = async (address) => {
+      const body = new URLSearchParams({ csrf_token: csrf, email: address });
+      const response = await fetch('/login/passkey/options', { method: 'POST', body });
+      return { status: response.status, body: await response.json() };
+    };
+    const unknown = `nobody-${Date.now()}@example.com`;
+    return { known: await start(email), unknown: await start(unknown), unknownAgain: await start(unknown) };
+  }, { email: USER_EMAIL });
+
+  console.log(`RESULT ${JSON.stringify({ ...ceremonies, cloned, pageStarts })}`);
 });

@@ -5,7 +5,7 @@ use serde_json::json;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
 use crate::auth::first_party::{self, LoginOutcome};
-use crate::auth::passkeys;
+use crate::auth::passkeys::{self, UnknownEmail};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::api::auth::BearerUser;
@@ -58,9 +58,11 @@ pub struct AuthenticateStartRequest {
 pub async fn authenticate_start(
     state: web::Data<AppState>,
     body: web::Json<AuthenticateStartRequest>,
+    Meta(meta): Meta,
 ) -> Result<HttpResponse, AppError> {
     let (challenge_id, options) =
-        passkeys::start_authentication(&state, body.email.as_deref()).await?;
+        passkeys::start_authentication(&state, body.email.as_deref(), UnknownEmail::Refuse, &meta)
+            .await?;
     Ok(no_store().json(json!({ "challenge_id": challenge_id, "options": options })))
 }
 

@@ -66,6 +66,36 @@ pub async fn sign_in_submit(
 }
 
 #[derive(Deserialize)]
+pub struct SignInOptionsForm {
+    #[serde(default)]
+    email: Option<String>,
+}
+
+/// `POST /login/passkey/options`: starts a sign-in for the login page's script (JSON).
+/// Discoverable without an email; with one, the answer looks the same whether or not the
+/// address has an account or passkeys (enumeration safety).
+pub async fn sign_in_options(
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<SignInOptionsForm>,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, AppError> {
+    let (challenge_id, options) = passkeys::start_authentication(
+        &state,
+        form.email.as_deref(),
+        passkeys::UnknownEmail::Disguise,
+        &meta,
+    )
+    .await?;
+    Ok(ceremony_json(challenge_id, options))
+}
+
+fn ceremony_json(challenge_id: Uuid, options: serde_json::Value) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "challenge_id": challenge_id, "options": options }))
+}
+
+#[derive(Deserialize)]
 pub struct NameForm {
     #[serde(default)]
     name: String,
@@ -85,9 +115,7 @@ pub async fn register_options(
     };
     let (challenge_id, options) =
         passkeys::start_registration(&state, &signed_in.user, &form.name).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(json!({ "challenge_id": challenge_id, "options": options })))
+    Ok(ceremony_json(challenge_id, options))
 }
 
 #[derive(Deserialize)]
