@@ -42,6 +42,14 @@ async fn enrolled_user_with_code(app: &TestApp) -> (String, String, Vec<String>,
     let email = unique_email();
     app.verified_user(&email).await;
     assert_redirect_to(&app.login(&email, PASSWORD).await, "/account");
+    let (secret, codes, first_code) = enrol_totp_signed_in(app).await;
+    app.submit("/account", "/logout", &[]).await;
+    (email, secret, codes, first_code)
+}
+
+/// Enrols TOTP for the signed-in user on the security page: its secret, the backup codes
+/// shown once, and the code that confirmed the enrolment.
+pub(crate) async fn enrol_totp_signed_in(app: &TestApp) -> (String, Vec<String>, String) {
     let enrol = app
         .submit("/account/security", "/account/security/totp", &[])
         .await
@@ -72,8 +80,7 @@ async fn enrolled_user_with_code(app: &TestApp) -> (String, String, Vec<String>,
     let codes = backup_codes_of(&html);
     assert_eq!(codes.len(), 10, "ten backup codes shown once");
     assert!(html.contains("download=\"gatehouse-backup-codes.txt\""));
-    app.submit("/account", "/logout", &[]).await;
-    (email, secret, codes, first_code)
+    (secret, codes, first_code)
 }
 
 async fn submit_code(app: &TestApp, code: &str) -> reqwest::Response {
