@@ -116,6 +116,8 @@ async fn issue(
     verification_uri: String,
     meta: &RequestMeta,
 ) -> Result<DeviceAuthorization, AppError> {
+    // Every request stores a code: limited per client IP like the other unauthenticated writes.
+    state.limits.check_request(meta.ip)?;
     let device_code = random_token();
     for _ in 0..INSERT_ATTEMPTS {
         let user_code = UserCode::generate();

@@ -604,6 +604,23 @@ async fn code_entry_is_rate_limited_per_ip() {
 }
 
 #[tokio::test]
+async fn device_authorization_requests_are_rate_limited_per_ip() {
+    // Arrange: each request stores a code; two a minute from one IP.
+    let app = spawn_app_with(|s| s.rate_limit.requests_per_ip_per_minute = 2).await;
+    let service = device_service(&app, true, None).await;
+    start(&app, &service).await;
+    start(&app, &service).await;
+
+    // Act
+    let (status, headers, body) = client_post(&app, "/device_authorization", &service, &[]).await;
+
+    // Assert: RFC 6749 error body, with when to come back.
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body["error"], "temporarily_unavailable");
+    assert!(headers.contains_key("retry-after"));
+}
+
+#[tokio::test]
 async fn approval_needs_the_second_factor_when_the_user_has_one() {
     // Arrange: a user with TOTP, and a device waiting.
     let app = spawn_app().await;
