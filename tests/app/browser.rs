@@ -51,9 +51,12 @@ async fn a_person_registers_verifies_and_signs_in_with_a_real_browser() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_relying_app_signs_a_person_in_through_login_and_consent_in_a_real_browser() {
-    // Arrange: a verified user and a third-party service whose callback the test serves.
+/// A fresh verified user, and a relying app whose callback the mailbox server answers: `script`
+/// runs the app's authorize request in Chromium; the app then exchanges the code it lands with.
+/// Returns the user's email and the verified ID token claims.
+async fn sign_in_to_a_relying_app(
+    script: &str,
+) -> (String, openidconnect::core::CoreIdTokenClaims) {
     let (app, mailbox) = browser_app().await;
     let email = unique_email();
     app.verified_user(&email).await;
@@ -73,9 +76,8 @@ async fn a_relying_app_signs_a_person_in_through_login_and_consent_in_a_real_bro
     .await;
     let request = rp.authorize(&["openid", "email"]);
 
-    // Act: Chromium signs in on the hosted page, approves consent and lands on the callback.
     let stdout = run_script(
-        "authorize_with_consent.mjs",
+        script,
         vec![
             ("GATEHOUSE_URL", app.address.clone()),
             ("AUTHORIZE_URL", request.url.clone()),
@@ -86,7 +88,6 @@ async fn a_relying_app_signs_a_person_in_through_login_and_consent_in_a_real_bro
     )
     .await;
 
-    // Assert: the relying party completes the flow with what the browser brought back.
     let landed = stdout
         .lines()
         .find_map(|l| l.strip_prefix("LANDED "))
@@ -95,6 +96,14 @@ async fn a_relying_app_signs_a_person_in_through_login_and_consent_in_a_real_bro
     assert_eq!(params["state"], *request.state.secret());
     let tokens = rp.exchange(&params["code"], request.verifier).await;
     let claims = rp.verify_id_token(&tokens, &request.nonce);
+    (email, claims)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relying_app_signs_a_person_in_through_login_and_consent_in_a_real_browser() {
+    // Chromium signs in on the hosted page, approves consent and lands on the callback.
+    let (email, claims) = sign_in_to_a_relying_app("authorize_with_consent.mjs").await;
+
     assert_eq!(claims.email().unwrap().as_str(), email);
 }
 
@@ -177,48 +186,11 @@ async fn a_person_enters_a_device_code_signs_in_and_approves_in_a_real_browser()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_adds_a_passkey_and_signs_in_with_it_alone_in_a_real_browser() {
-    // Arrange: a verified user and a relying app whose callback the test serves.
-    let (app, mailbox) = browser_app().await;
-    let email = unique_email();
-    app.verified_user(&email).await;
-    let callback = format!("{mailbox}/callback");
-    let service = app
-        .create_service(ServiceOptions {
-            redirect_uris: vec![callback.clone()],
-            ..ServiceOptions::default()
-        })
-        .await;
-    let rp = RelyingParty::discover(
-        &app.address,
-        &service.client_id,
-        service.secret.as_deref(),
-        &callback,
-    )
-    .await;
-    let request = rp.authorize(&["openid", "email"]);
+    // Add a passkey, sign out, sign in with it alone, then through the relying app (autofill),
+    // then email-first with a security key.
+    let (email, claims) = sign_in_to_a_relying_app("passkey.mjs").await;
 
-    // Act: add a passkey, sign out, sign in with it alone, then through the relying app.
-    let stdout = run_script(
-        "passkey.mjs",
-        vec![
-            ("GATEHOUSE_URL", app.address.clone()),
-            ("AUTHORIZE_URL", request.url.clone()),
-            ("CALLBACK_URL", callback),
-            ("USER_EMAIL", email.clone()),
-            ("USER_PASSWORD", crate::helpers::PASSWORD.to_owned()),
-        ],
-    )
-    .await;
-
-    // Assert: the relying app's ID token says a hardware-bound key (and MFA) signed the person in.
-    let landed = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("LANDED "))
-        .expect("the script reports where it landed");
-    let params = callback_params(landed);
-    assert_eq!(params["state"], *request.state.secret());
-    let tokens = rp.exchange(&params["code"], request.verifier).await;
-    let claims = rp.verify_id_token(&tokens, &request.nonce);
+    // The relying app's ID token says a hardware-bound key (and MFA) signed the person in.
     assert_eq!(claims.email().unwrap().as_str(), email);
     let amr: Vec<String> = claims
         .auth_method_refs()

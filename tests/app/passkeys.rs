@@ -28,6 +28,16 @@ async fn bearer_for(app: &TestApp, email: &str) -> String {
     tokens["access_token"].as_str().unwrap().to_owned()
 }
 
+/// The user's row, to give it passkeys directly in the store.
+async fn user_row(app: &TestApp, email: &str) -> users::Model {
+    users::Entity::find()
+        .filter(users::Column::Email.eq(email))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the user exists")
+}
+
 async fn post_bearer(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::Response {
     app.client
         .post(app.url(path))
@@ -277,12 +287,7 @@ async fn a_registered_credential_with_malformed_client_data_is_refused() {
     let app = localhost_app().await;
     let email = unique_email();
     let _ = bearer_for(&app, &email).await;
-    let user = users::Entity::find()
-        .filter(users::Column::Email.eq(email.as_str()))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let user = user_row(&app, &email).await;
     // A stored passkey row whose credential id the malformed answer names.
     passkeys::insert(
         &app.db,
@@ -322,12 +327,7 @@ async fn the_signature_counter_only_moves_forward() {
     let app = localhost_app().await;
     let email = unique_email();
     let _ = bearer_for(&app, &email).await;
-    let user = users::Entity::find()
-        .filter(users::Column::Email.eq(email.as_str()))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let user = user_row(&app, &email).await;
     let row = passkeys::insert(
         &app.db,
         NewPasskey {
@@ -377,12 +377,7 @@ async fn the_last_way_to_sign_in_cannot_be_deleted() {
     let app = localhost_app().await;
     let email = unique_email();
     let _ = bearer_for(&app, &email).await;
-    let mut user = users::Entity::find()
-        .filter(users::Column::Email.eq(email.as_str()))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let mut user = user_row(&app, &email).await;
     let insert = |name: &'static str, credential_id: &'static str| {
         let db = app.db.clone();
         let user_id = user.id;
@@ -554,12 +549,7 @@ async fn renaming_and_deleting_on_the_security_page_need_a_recent_sign_in() {
     let email = unique_email();
     app.verified_user(&email).await;
     app.login(&email, PASSWORD).await;
-    let user = users::Entity::find()
-        .filter(users::Column::Email.eq(email.as_str()))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let user = user_row(&app, &email).await;
     let key = passkeys::insert(
         &app.db,
         NewPasskey {

@@ -147,18 +147,28 @@ pub async fn register_submit(
         )
         .await;
     };
-    match passkeys::finish_registration(
+    let result = passkeys::finish_registration(
         &state,
         &signed_in.user,
         &form.challenge_id,
         &credential,
         &meta,
     )
-    .await
-    {
-        Ok(_) => Ok(respond::see_other("/account/security")),
+    .await;
+    back_to_security_page(&state, &signed_in, &csrf, result.map(drop)).await
+}
+
+/// After a change: the security page again, with the reason when the change was refused.
+async fn back_to_security_page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    csrf: &CsrfToken,
+    result: Result<(), AppError>,
+) -> Result<HttpResponse, PageError> {
+    match result {
+        Ok(()) => Ok(respond::see_other("/account/security")),
         Err(AppError::Invalid { message, .. } | AppError::Unauthorized { message, .. }) => {
-            security_page(&state, &signed_in, &csrf.0, Some(message.into_owned())).await
+            security_page(state, signed_in, &csrf.0, Some(message.into_owned())).await
         }
         Err(e) => Err(e.into()),
     }
@@ -188,13 +198,8 @@ pub async fn rename_submit(
     if needs_reauthentication(&signed_in) {
         return Ok(reauthenticate());
     }
-    match passkeys::rename(&state, &signed_in.user, *path, &form.name, &meta).await {
-        Ok(()) => Ok(respond::see_other("/account/security")),
-        Err(AppError::Invalid { message, .. }) => {
-            security_page(&state, &signed_in, &csrf.0, Some(message.into_owned())).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let result = passkeys::rename(&state, &signed_in.user, *path, &form.name, &meta).await;
+    back_to_security_page(&state, &signed_in, &csrf, result).await
 }
 
 #[derive(Deserialize)]
@@ -215,11 +220,6 @@ pub async fn delete_submit(
     if needs_reauthentication(&signed_in) {
         return Ok(reauthenticate());
     }
-    match passkeys::delete(&state, &signed_in.user, *path, &meta).await {
-        Ok(()) => Ok(respond::see_other("/account/security")),
-        Err(AppError::Invalid { message, .. }) => {
-            security_page(&state, &signed_in, &csrf.0, Some(message.into_owned())).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let result = passkeys::delete(&state, &signed_in.user, *path, &meta).await;
+    back_to_security_page(&state, &signed_in, &csrf, result).await
 }
