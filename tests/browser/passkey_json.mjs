@@ -13,6 +13,11 @@ await run('passkey_json', async (page) => {
   const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
     options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
   });
+  // The login page's passkey autofill would answer with the new credential and navigate away
+  // mid-script; this script drives the ceremonies itself.
+  await page.addInitScript(() => {
+    if (window.PublicKeyCredential) PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+  });
   await page.goto(`${base}/login`);
 
   const ceremonies = await page.evaluate(async ({ token, email }) => {
