@@ -54,6 +54,7 @@
   // Adding a passkey on /account/security.
   const register = document.getElementById('passkey-register');
   if (register) {
+    register.hidden = false;
     register.addEventListener('submit', async (event) => {
       event.preventDefault();
       try {
@@ -120,6 +121,17 @@
       if (credential) finish(challengeId, credential);
     };
 
+    // Passkey autofill on the email field, where the browser offers it. A browser runs one
+    // WebAuthn request at a time, so the button aborts it and arms it again if it fails.
+    const armAutofill = () => {
+      if (!PublicKeyCredential.isConditionalMediationAvailable) return;
+      PublicKeyCredential.isConditionalMediationAvailable().then((available) => {
+        if (!available) return;
+        autofill = new AbortController();
+        ask(null, 'conditional', autofill.signal).catch(() => {});
+      }).catch(() => {});
+    };
+
     signIn.addEventListener('submit', async (event) => {
       event.preventDefault();
       if (autofill) autofill.abort();
@@ -129,16 +141,10 @@
         await ask(typed, null, null);
       } catch (error) {
         showError(describe(error));
+        armAutofill();
       }
     });
 
-    // Passkey autofill on the email field, where the browser offers it.
-    if (PublicKeyCredential.isConditionalMediationAvailable) {
-      PublicKeyCredential.isConditionalMediationAvailable().then((available) => {
-        if (!available) return;
-        autofill = new AbortController();
-        ask(null, 'conditional', autofill.signal).catch(() => {});
-      }).catch(() => {});
-    }
+    armAutofill();
   }
 })();

@@ -567,6 +567,9 @@ async fn renaming_and_deleting_on_the_security_page_need_a_recent_sign_in() {
         page.contains("Laptop") && page.contains("Never used"),
         "{page}"
     );
+    // Adding one needs the script, which shows the form; without it the page says why.
+    assert!(page.contains(r#"id="passkey-register" hidden"#), "{page}");
+    assert!(page.contains("<noscript>"), "{page}");
 
     let renamed = app
         .submit(
