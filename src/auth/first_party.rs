@@ -282,6 +282,34 @@ fn unexpected(e: crate::oidc::error::OAuthError) -> AppError {
     AppError::Unexpected(anyhow::anyhow!("{e}"))
 }
 
+/// A user's access token for the JSON account API (`/api/auth/me`, logout, passkey
+/// registration): only tokens issued to a first-party service. A third-party app holds its
+/// users' access tokens too; with them it must not add a passkey to the account, nor read more
+/// than its scopes allow.
+pub async fn authenticate_bearer(
+    state: &AppState,
+    token: &str,
+) -> Result<(AccessClaims, crate::store::users::User), AppError> {
+    let (claims, user) = match crate::oidc::resource::authenticate_user(state, token).await {
+        Ok(found) => found,
+        Err(e) if e.code == OAuthErrorCode::ServerError => return Err(unexpected(e)),
+        Err(_) => {
+            return Err(AppError::Unauthorized {
+                code: ErrorCode::JwtError,
+                message: "Invalid or expired access token".into(),
+            });
+        }
+    };
+    let client = state.clients.get(&state.db, &claims.client_id).await?;
+    if !client.is_some_and(|c| c.service.first_party) {
+        return Err(AppError::Forbidden {
+            code: ErrorCode::Forbidden,
+            message: "This access token belongs to a third-party app; this API takes tokens of first-party apps only".into(),
+        });
+    }
+    Ok((claims, user))
+}
+
 /// The signed-in user id of a bearer token.
 pub fn subject(claims: &AccessClaims) -> Option<Uuid> {
     Uuid::parse_str(&claims.sub).ok()

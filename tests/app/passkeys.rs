@@ -4,7 +4,8 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_with, unique_email};
+use crate::helpers::rp::{access_of, callback_params};
+use crate::helpers::{PASSWORD, ServiceOptions, TestApp, spawn_app, spawn_app_with, unique_email};
 use gatehouse::store::entities::{users, webauthn_ceremonies};
 use gatehouse::store::passkeys::{self, NewPasskey};
 
@@ -126,6 +127,58 @@ async fn registration_start_returns_options_for_this_relying_party() {
         .post_json("/auth/passkeys/register/start", json!({ "name": "x" }))
         .await;
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_third_party_apps_access_token_cannot_add_a_passkey_or_read_the_account() {
+    // A relying app holds its users' access tokens; with one it must not plant its own passkey
+    // on the account (a lasting way in), nor read the email its scopes did not grant.
+    let app = localhost_app().await;
+    let email = unique_email();
+    app.verified_user(&email).await;
+    let service = app.create_service(ServiceOptions::default()).await;
+    let rp = app.rp(&service).await;
+    let request = rp.authorize(&["openid"]);
+    let code = callback_params(
+        &app.authorize_in_browser(&request.url, &email, "approve")
+            .await,
+    )["code"]
+        .clone();
+    let token = access_of(&rp.exchange(&code, request.verifier).await);
+    // The token itself is good: userinfo takes it.
+    assert!(rp.userinfo(&token).await.is_ok());
+
+    for (path, body) in [
+        (
+            "/auth/passkeys/register/start",
+            json!({ "name": "Planted" }),
+        ),
+        (
+            "/auth/passkeys/register/finish",
+            json!({ "challenge_id": uuid::Uuid::new_v4(), "credential": malformed_registration() }),
+        ),
+    ] {
+        let (status, error) = error_of(post_bearer(&app, path, &token, body).await).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        assert!(error.contains("first-party"), "{path}: {error}");
+    }
+    let me = app
+        .client
+        .get(app.url("/api/auth/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::FORBIDDEN);
+    let body: Value = me.json().await.unwrap();
+    assert_eq!(body["error_code"], "FORBIDDEN");
+    assert!(body.get("email").is_none());
+    assert!(
+        passkeys::list_for_user(&app.db, user_row(&app, &email).await.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]

@@ -202,7 +202,8 @@ pub(super) fn no_store(
     builder
 }
 
-/// A user's access token from `Authorization: Bearer`; 401 with the JSON envelope otherwise.
+/// A user's access token from `Authorization: Bearer`, issued to a first-party service; 401
+/// (or 403 for a third-party app's token) with the JSON envelope otherwise.
 pub struct BearerUser(
     pub crate::oidc::tokens::AccessClaims,
     pub crate::store::users::User,
@@ -216,21 +217,13 @@ impl actix_web::FromRequest for BearerUser {
         let req = req.clone();
         Box::pin(async move {
             let state = crate::web::extract::app_state(&req)?;
-            let missing = || AppError::Unauthorized {
+            let token = crate::web::oidc::bearer(&req).ok_or_else(|| AppError::Unauthorized {
                 code: crate::error::ErrorCode::Unauthorized,
                 message: "Missing or invalid Authorization header".into(),
-            };
-            let token = crate::web::oidc::bearer(&req).ok_or_else(missing)?;
-            match crate::oidc::resource::authenticate_user(&state, &token).await {
-                Ok((claims, user)) => Ok(BearerUser(claims, user)),
-                Err(e) if e.code == crate::oidc::error::OAuthErrorCode::ServerError => {
-                    Err(AppError::Unexpected(anyhow::anyhow!("{e}")))
-                }
-                Err(_) => Err(AppError::Unauthorized {
-                    code: crate::error::ErrorCode::JwtError,
-                    message: "Invalid or expired access token".into(),
-                }),
-            }
+            })?;
+            let (claims, user) =
+                crate::auth::first_party::authenticate_bearer(&state, &token).await?;
+            Ok(BearerUser(claims, user))
         })
     }
 }
