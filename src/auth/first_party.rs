@@ -223,7 +223,9 @@ async fn issue(
     })
 }
 
-/// `POST /api/auth/refresh`: rotation with the same reuse rules as the token endpoint.
+/// `POST /api/auth/refresh`: rotation with the same reuse rules as the token endpoint, for
+/// first-party services. A third-party service's refresh token is bound to that client and, for
+/// a confidential one, to its secret (RFC 6749 §6): it is refreshed at `/token` only.
 pub async fn refresh(
     state: &AppState,
     raw: &str,
@@ -244,6 +246,14 @@ pub async fn refresh(
         .get(&state.db, &service.client_id)
         .await?
         .ok_or_else(invalid)?;
+    if !client.service.first_party {
+        return Err(AppError::Forbidden {
+            code: ErrorCode::Forbidden,
+            message:
+                "This refresh token belongs to a third-party app: refresh it at the token endpoint"
+                    .into(),
+        });
+    }
     match grants::refresh(state, &client, raw, None, meta).await {
         Ok(response) => Ok(SignedInTokens {
             access_token: response.access_token,

@@ -1,6 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::helpers::rp::{callback_params, refresh_of};
 use crate::helpers::{PASSWORD, ServiceOptions, spawn_app, unique_email};
 
 #[tokio::test]
@@ -152,4 +153,32 @@ async fn json_login_answers_401_for_bad_credentials_and_403_when_blocked() {
         missing.json::<Value>().await.unwrap()["error"],
         "Missing or invalid Authorization header"
     );
+}
+
+#[tokio::test]
+async fn a_third_party_refresh_token_is_refreshed_only_at_the_token_endpoint() {
+    // A confidential app's refresh token needs the app's secret (RFC 6749 §6); the JSON API,
+    // which takes no client authentication, must not refresh it.
+    let app = spawn_app().await;
+    let email = unique_email();
+    app.verified_user(&email).await;
+    let service = app.create_service(ServiceOptions::default()).await;
+    let rp = app.rp(&service).await;
+    let request = rp.authorize(&["openid", "offline_access"]);
+    let code = callback_params(
+        &app.authorize_in_browser(&request.url, &email, "approve")
+            .await,
+    )["code"]
+        .clone();
+    let refresh = refresh_of(&rp.exchange(&code, request.verifier).await);
+
+    let response = app
+        .post_json("/api/auth/refresh", json!({ "refresh_token": refresh }))
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error_code"], "FORBIDDEN");
+    assert!(body.get("access_token").is_none());
+    // Nothing was used up: the app itself still refreshes with its secret.
+    assert!(rp.refresh(&refresh).await.is_ok());
 }
