@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::rp::{callback_params, refresh_of};
+use crate::helpers::rp::refresh_of;
 use crate::helpers::{PASSWORD, ServiceOptions, spawn_app, unique_email};
 
 #[tokio::test]
@@ -163,14 +163,10 @@ async fn a_third_party_refresh_token_is_refreshed_only_at_the_token_endpoint() {
     let email = unique_email();
     app.verified_user(&email).await;
     let service = app.create_service(ServiceOptions::default()).await;
-    let rp = app.rp(&service).await;
-    let request = rp.authorize(&["openid", "offline_access"]);
-    let code = callback_params(
-        &app.authorize_in_browser(&request.url, &email, "approve")
-            .await,
-    )["code"]
-        .clone();
-    let refresh = refresh_of(&rp.exchange(&code, request.verifier).await);
+    let (rp, tokens) = app
+        .tokens_through_browser(&service, &email, &["openid", "offline_access"])
+        .await;
+    let refresh = refresh_of(&tokens);
 
     let response = app
         .post_json("/api/auth/refresh", json!({ "refresh_token": refresh }))

@@ -51,13 +51,9 @@ async fn access_tokens_are_rfc9068_jwts_with_the_promised_claims() {
     let email = unique_email();
     app.verified_user(&email).await;
     let service = app.create_service(ServiceOptions::default()).await;
-    let rp = app.rp(&service).await;
-    let request = rp.authorize(&["openid", "email"]);
-    let params = callback_params(
-        &app.authorize_in_browser(&request.url, &email, "approve")
-            .await,
-    );
-    let tokens = rp.exchange(&params["code"], request.verifier).await;
+    let (_, tokens) = app
+        .tokens_through_browser(&service, &email, &["openid", "email"])
+        .await;
 
     let access = access_of(&tokens);
     let header = jsonwebtoken::decode_header(&access).unwrap();

@@ -1,7 +1,7 @@
 use openidconnect::TokenResponse;
 use reqwest::StatusCode;
 
-use crate::helpers::rp::{access_of, callback_params, refresh_of};
+use crate::helpers::rp::{access_of, refresh_of};
 use crate::helpers::{PASSWORD, ServiceOptions, assert_redirect_to, spawn_app, unique_email};
 
 const SIGNED_OUT: &str = "http://127.0.0.1:9/signed-out";
@@ -18,14 +18,9 @@ async fn logout_with_id_token_hint_ends_the_session_and_returns_to_the_client_wi
             ..ServiceOptions::default()
         })
         .await;
-    let rp = app.rp(&service).await;
-    let request = rp.authorize(&["openid"]);
-    let code = callback_params(
-        &app.authorize_in_browser(&request.url, &email, "approve")
-            .await,
-    )["code"]
-        .clone();
-    let tokens = rp.exchange(&code, request.verifier).await;
+    let (rp, tokens) = app
+        .tokens_through_browser(&service, &email, &["openid"])
+        .await;
     let id_token = tokens.id_token().unwrap().to_string();
 
     // Act
@@ -57,14 +52,9 @@ async fn offline_access_survives_logout() {
             ..ServiceOptions::default()
         })
         .await;
-    let rp = app.rp(&service).await;
-    let request = rp.authorize(&["openid", "offline_access"]);
-    let code = callback_params(
-        &app.authorize_in_browser(&request.url, &email, "approve")
-            .await,
-    )["code"]
-        .clone();
-    let tokens = rp.exchange(&code, request.verifier).await;
+    let (rp, tokens) = app
+        .tokens_through_browser(&service, &email, &["openid", "offline_access"])
+        .await;
 
     app.submit("/account", "/logout", &[]).await;
 

@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 
-use crate::helpers::rp::{access_of, callback_params};
+use crate::helpers::rp::access_of;
 use crate::helpers::{PASSWORD, ServiceOptions, TestApp, spawn_app, spawn_app_with, unique_email};
 use gatehouse::store::entities::{users, webauthn_ceremonies};
 use gatehouse::store::passkeys::{self, NewPasskey};
@@ -137,14 +137,10 @@ async fn a_third_party_apps_access_token_cannot_add_a_passkey_or_read_the_accoun
     let email = unique_email();
     app.verified_user(&email).await;
     let service = app.create_service(ServiceOptions::default()).await;
-    let rp = app.rp(&service).await;
-    let request = rp.authorize(&["openid"]);
-    let code = callback_params(
-        &app.authorize_in_browser(&request.url, &email, "approve")
-            .await,
-    )["code"]
-        .clone();
-    let token = access_of(&rp.exchange(&code, request.verifier).await);
+    let (rp, tokens) = app
+        .tokens_through_browser(&service, &email, &["openid"])
+        .await;
+    let token = access_of(&tokens);
     // The token itself is good: userinfo takes it.
     assert!(rp.userinfo(&token).await.is_ok());
 

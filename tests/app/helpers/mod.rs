@@ -296,6 +296,24 @@ impl TestApp {
         .await
     }
 
+    /// A relying app of `service` and the tokens it gets once `email` signs in and approves.
+    pub async fn tokens_through_browser(
+        &self,
+        service: &TestService,
+        email: &str,
+        scopes: &[&str],
+    ) -> (rp::RelyingParty, openidconnect::core::CoreTokenResponse) {
+        let rp = self.rp(service).await;
+        let request = rp.authorize(scopes);
+        let callback = self
+            .authorize_in_browser(&request.url, email, "approve")
+            .await;
+        let tokens = rp
+            .exchange(&rp::callback_params(&callback)["code"], request.verifier)
+            .await;
+        (rp, tokens)
+    }
+
     /// Follows an authorization URL like a browser: signs in with the pages when asked, approves
     /// consent when shown, and returns the final redirect to the client.
     pub async fn authorize_in_browser(&self, url: &str, email: &str, consent: &str) -> String {
