@@ -1,5 +1,6 @@
 //! The only module tree that knows actix-web. `routes` is the complete route table.
 pub mod api;
+pub mod assets;
 pub mod csrf;
 pub mod errors;
 pub mod extract;
@@ -9,7 +10,6 @@ pub mod oidc;
 pub mod pages;
 pub mod respond;
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::AppError;
@@ -21,9 +21,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .app_data(query_config())
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
-        .route("/static/gatehouse.css", web::get().to(stylesheet))
-        .route("/static/form_post.js", web::get().to(form_post_script))
-        .route("/static/js/passkey.js", web::get().to(passkey_script))
+        .route("/static/gatehouse.css", web::get().to(assets::stylesheet))
+        .route(
+            "/static/form_post.js",
+            web::get().to(assets::form_post_script),
+        )
+        .route(
+            "/static/js/passkey.js",
+            web::get().to(assets::passkey_script),
+        )
         // OIDC / OAuth 2
         .route(
             "/.well-known/openid-configuration",
@@ -238,27 +244,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 async fn home() -> HttpResponse {
     respond::see_other("/account")
-}
-
-async fn stylesheet() -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .content_type("text/css; charset=utf-8")
-        .body(include_str!("../../static/gatehouse.css"))
-}
-
-async fn form_post_script() -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .content_type("text/javascript; charset=utf-8")
-        .body(include_str!("../../static/form_post.js"))
-}
-
-async fn passkey_script() -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .content_type("text/javascript; charset=utf-8")
-        .body(include_str!("../../static/js/passkey.js"))
 }
 
 /// JSON for API paths, a page elsewhere.

@@ -317,7 +317,7 @@ async fn form_post_response_mode_renders_an_auto_submitting_form() {
                 request.state.secret()
             ))
     );
-    assert!(html.contains(r#"<script src="/static/form_post.js""#) && !html.contains("<script>"));
+    assert!(html.contains(r#"<script src="/static/form_post.js?v="#) && !html.contains("<script>"));
 }
 
 #[tokio::test]

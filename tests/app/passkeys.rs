@@ -521,7 +521,20 @@ async fn the_script_is_served_and_the_login_page_offers_passkeys() {
     );
     let login = app.get_html("/login").await;
     assert!(login.contains("Sign in with a passkey"));
-    assert!(login.contains(r#"<script src="/static/js/passkey.js" defer></script>"#));
+    // Linked with a hash of the assets, so an upgrade never meets a cached older script.
+    let linked = format!(
+        r#"<script src="/static/js/passkey.js?v={}" defer></script>"#,
+        gatehouse::web::assets::VERSION
+    );
+    assert!(login.contains(&linked), "{login}");
+    assert_eq!(gatehouse::web::assets::VERSION.len(), 16);
+    let versioned = app
+        .get(&format!(
+            "/static/js/passkey.js?v={}",
+            gatehouse::web::assets::VERSION
+        ))
+        .await;
+    assert_eq!(versioned.status(), StatusCode::OK);
     assert!(login.contains(r#"autocomplete="username webauthn""#));
     // Without JavaScript, the passkey form explains itself instead of failing silently.
     assert!(login.contains(r#"id="passkey-sign-in" data-passkey hidden"#));
