@@ -76,28 +76,35 @@ fn page_error(e: OAuthError) -> PageError {
     }
 }
 
+/// What the request needs next in this browser: a sign-in, consent, or the code.
+async fn next_step(
+    state: &AppState,
+    pending: &Pending,
+    user: Option<&SignedIn>,
+) -> Result<Result<Step, OAuthError>, PageError> {
+    let granted = match user {
+        Some(signed_in) => consents::find(&state.db, signed_in.user.id, pending.client.service.id)
+            .await?
+            .map(|c| ScopeSet::from_list(&from_json_list(&c.scopes))),
+        None => None,
+    };
+    Ok(core::next_step(
+        &pending.client,
+        &pending.request,
+        pending.created_at,
+        user.map(|s| (&s.session, &s.user)),
+        granted.as_ref(),
+        crate::store::now(),
+    ))
+}
+
 async fn proceed(
     state: &AppState,
     pending: Pending,
     user: Option<SignedIn>,
     csrf: &CsrfToken,
 ) -> Result<HttpResponse, PageError> {
-    let consent = match &user {
-        Some(signed_in) => {
-            consents::find(&state.db, signed_in.user.id, pending.client.service.id).await?
-        }
-        None => None,
-    };
-    let granted = consent.map(|c| ScopeSet::from_list(&from_json_list(&c.scopes)));
-    let session = user.as_ref().map(|s| (&s.session, &s.user));
-    let step = core::next_step(
-        &pending.client,
-        &pending.request,
-        pending.created_at,
-        session,
-        granted.as_ref(),
-        crate::store::now(),
-    );
+    let step = next_step(state, &pending, user.as_ref()).await?;
     match (step, user) {
         (Err(error), _) => finish_with_error(state, &pending, &error).await,
         (Ok(Step::Login { again }), _) => {
@@ -209,6 +216,7 @@ pub async fn consent_submit(
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<ConsentForm>,
     user: MaybeUser,
+    csrf: CsrfToken,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
     let pending = load(&state, &form.request).await?;
@@ -218,6 +226,16 @@ pub async fn consent_submit(
             pending.handle
         )));
     };
+    // An approval cannot skip a sign-in the request still needs (prompt=login, max_age,
+    // another user's id_token_hint): only a request at the consent (or issue) step takes it.
+    if form.decision == "approve"
+        && !matches!(
+            next_step(&state, &pending, Some(&signed_in)).await?,
+            Ok(Step::Consent | Step::Issue)
+        )
+    {
+        return proceed(&state, pending, Some(signed_in), &csrf).await;
+    }
     let event = AuditEvent::new(if form.decision == "approve" { "consent.granted" } else { "consent.denied" }, Outcome::Success, &meta)
         .user(signed_in.user.id)
         .details(serde_json::json!({ "client_id": pending.client.client_id(), "scope": pending.request.scope.to_string() }));
