@@ -8,6 +8,7 @@ mod m20261123_000003_mfa;
 mod m20261123_000004_magic_links;
 mod m20261123_000005_device_codes;
 mod m20261123_000006_passkeys;
+mod m20261201_000007_registration_password;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_magic_links::Migration),
             Box::new(m20261123_000005_device_codes::Migration),
             Box::new(m20261123_000006_passkeys::Migration),
+            Box::new(m20261201_000007_registration_password::Migration),
         ]
     }
 }

@@ -9,11 +9,13 @@ use crate::mail::templates;
 use crate::state::AppState;
 use crate::store::{one_time_tokens, users, users::User};
 
-/// Creates a verification token and queues its mail in the caller's transaction.
+/// Creates a verification token and queues its mail in the caller's transaction. A link sent
+/// by a registration carries that registration's password hash: verifying applies it.
 pub async fn issue<C: ConnectionTrait>(
     state: &AppState,
     db: &C,
     user: &User,
+    password_hash: Option<String>,
 ) -> Result<(), AppError> {
     let ttl = state.settings.tokens.email_verification_ttl_minutes;
     let token = random_token();
@@ -25,6 +27,7 @@ pub async fn issue<C: ConnectionTrait>(
         Some(user.id),
         Some(user.email.clone()),
         expires_at,
+        password_hash,
     )
     .await?;
     let link = state.url(&format!("/verify-email?token={token}"));
@@ -49,6 +52,11 @@ pub async fn verify(state: &AppState, token: &str, meta: &RequestMeta) -> Result
         .user_id
         .ok_or_else(|| AppError::invalid("Invalid verification token"))?;
     users::update_email_verified(&txn, user_id).await?;
+    // The password chosen by the registration this link answers, not whatever an earlier
+    // (possibly someone else's) registration of the same address left on the account.
+    if let Some(hash) = consumed.password_hash {
+        users::update_password_hash(&txn, user_id, hash).await?;
+    }
     audit::record(
         &txn,
         AuditEvent::new("user.email_verified", Outcome::Success, meta).user(user_id),
@@ -71,7 +79,7 @@ pub async fn resend(state: &AppState, email: &Email, meta: &RequestMeta) -> Resu
         return Ok(());
     }
     let txn = crate::store::begin(&state.db).await?;
-    issue(state, &txn, &user).await?;
+    issue(state, &txn, &user, None).await?;
     txn.commit().await?;
     state.mailer.wake();
     Ok(())

@@ -120,7 +120,10 @@ pub async fn redeem(
         None => return Err(AppError::invalid("User not found. Please register first.")),
     };
     if !user.email_verified {
+        // Whoever registered the address may not own the mailbox: the link proves the mailbox,
+        // not that password, so the password goes (forgot-password sets a new one).
         users::update_email_verified(&txn, user.id).await?;
+        users::clear_password_hash(&txn, user.id).await?;
     }
     audit::record(
         &txn,

@@ -30,6 +30,7 @@ pub async fn request(state: &AppState, email: &Email, meta: &RequestMeta) -> Res
         Some(user.id),
         Some(user.email.clone()),
         expires_at,
+        None,
     )
     .await?;
     state

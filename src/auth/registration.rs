@@ -25,7 +25,7 @@ pub async fn register(
     // Hash first, also for known addresses, so timing does not tell them apart.
     let hash = state.passwords.hash(password.into_secret()).await?;
     if let Some(existing) = users::find_by_email(&state.db, email.normalized()).await? {
-        notify_existing(state, &existing).await?;
+        notify_existing(state, &existing, hash).await?;
         return Ok(Registration::AlreadyExists);
     }
     let txn = crate::store::begin(&state.db).await?;
@@ -33,7 +33,7 @@ pub async fn register(
         email: email.as_str(),
         email_normalized: email.normalized(),
         email_verified: false,
-        password_hash: Some(hash),
+        password_hash: Some(hash.clone()),
     };
     let user = match users::insert(&txn, new).await {
         Ok(user) => user,
@@ -43,7 +43,7 @@ pub async fn register(
         }
         Err(e) => return Err(e.into()),
     };
-    super::email_verification::issue(state, &txn, &user).await?;
+    super::email_verification::issue(state, &txn, &user, Some(hash)).await?;
     audit::record(
         &txn,
         AuditEvent::new("user.registered", Outcome::Success, meta).user(user.id),
@@ -55,7 +55,13 @@ pub async fn register(
     Ok(Registration::Created)
 }
 
-async fn notify_existing(state: &AppState, existing: &users::User) -> Result<(), AppError> {
+/// An address that already has an account: a verified one is told by mail; an unverified one
+/// gets a verification link that, when used, sets the password of this registration.
+async fn notify_existing(
+    state: &AppState,
+    existing: &users::User,
+    password_hash: String,
+) -> Result<(), AppError> {
     if !state.limits.allow_mail_to(&existing.email_normalized) {
         return Ok(());
     }
@@ -64,7 +70,7 @@ async fn notify_existing(state: &AppState, existing: &users::User) -> Result<(),
         let email = templates::account_exists(&state.url("/login")).map_err(anyhow::Error::new)?;
         state.mailer.enqueue(&txn, &existing.email, email).await?;
     } else {
-        super::email_verification::issue(state, &txn, existing).await?;
+        super::email_verification::issue(state, &txn, existing, Some(password_hash)).await?;
     }
     txn.commit().await?;
     state.mailer.wake();

@@ -15,6 +15,7 @@ pub async fn insert<C: ConnectionTrait>(
     user_id: Option<Uuid>,
     email: Option<String>,
     expires_at: DateTime<Utc>,
+    password_hash: Option<String>,
 ) -> Result<OneTimeToken, DbErr> {
     one_time_tokens::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -26,6 +27,7 @@ pub async fn insert<C: ConnectionTrait>(
         expires_at: Set(expires_at),
         used_at: Set(None),
         next_path: Set(None),
+        password_hash: Set(password_hash),
     }
     .insert(db)
     .await
@@ -100,6 +102,7 @@ pub async fn insert_magic_link<C: ConnectionTrait>(
         expires_at: Set(expires_at),
         used_at: Set(None),
         next_path: Set(next_path),
+        password_hash: Set(None),
     }
     .insert(db)
     .await

@@ -82,6 +82,18 @@ pub async fn update_password_hash<C: ConnectionTrait>(
     Ok(())
 }
 
+pub async fn clear_password_hash<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), DbErr> {
+    users::ActiveModel {
+        id: Set(id),
+        password_hash: Set(None),
+        updated_at: Set(super::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
 pub async fn update_last_login<C: ConnectionTrait>(
     db: &C,
     id: Uuid,

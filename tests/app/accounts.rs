@@ -141,6 +141,30 @@ async fn registering_an_existing_address_reveals_nothing_and_tells_the_owner() {
 }
 
 #[tokio::test]
+async fn verifying_an_address_applies_the_password_of_the_registration_it_answers() {
+    // Someone pre-registers the address with a password of theirs; the owner then registers
+    // with their own and follows their link. The account must not keep the first password.
+    let app = spawn_app().await;
+    let email = unique_email();
+    let squatter = "squatter password 123";
+    let owner = "owner password 456";
+    app.register(&email, squatter).await;
+    app.mail.wait_for(&email).await;
+
+    app.register(&email, owner).await;
+    let owners_link = app.mail.wait_for_nth(&email, 2).await;
+    assert_eq!(owners_link.subject(), "Verify your email address");
+    assert_eq!(
+        app.verify_from_mail(&owners_link).await.status(),
+        StatusCode::OK
+    );
+
+    let refused = app.new_device().login(&email, squatter).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert_redirect_to(&app.new_device().login(&email, owner).await, "/account");
+}
+
+#[tokio::test]
 async fn forgot_password_answers_the_same_for_known_and_unknown_emails() {
     let app = spawn_app().await;
     let email = unique_email();

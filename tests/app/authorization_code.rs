@@ -264,6 +264,45 @@ async fn prompt_login_and_max_age_force_a_fresh_sign_in() {
 }
 
 #[tokio::test]
+async fn a_consent_approval_cannot_skip_a_required_fresh_sign_in() {
+    // prompt=login sends the signed-in person to the login form; posting the consent form for
+    // the pending request straight away must not issue a code on the old sign-in.
+    let app = spawn_app().await;
+    let email = unique_email();
+    app.verified_user(&email).await;
+    let service = app.create_service(ServiceOptions::default()).await;
+    let rp = app.rp(&service).await;
+    app.login(&email, PASSWORD).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    let response = app
+        .client
+        .get(format!("{}&prompt=login", rp.authorize(&["openid"]).url))
+        .send()
+        .await
+        .unwrap();
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.contains("again=1"), "{location}");
+    let handle = location
+        .split("request%3D")
+        .nth(1)
+        .and_then(|rest| rest.split('&').next())
+        .unwrap()
+        .to_owned();
+
+    let approved = app
+        .submit(
+            "/account",
+            "/authorize/consent",
+            &[("request", handle.as_str()), ("decision", "approve")],
+        )
+        .await;
+    let target = approved.headers()["location"].to_str().unwrap();
+    assert!(target.starts_with("/login?"), "{target}");
+    assert!(!target.contains("code="), "{target}");
+}
+
+#[tokio::test]
 async fn login_hint_prefills_the_email() {
     let app = spawn_app().await;
     let service = app.create_service(ServiceOptions::default()).await;

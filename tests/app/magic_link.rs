@@ -92,6 +92,30 @@ async fn a_person_signs_in_from_the_emailed_link_once() {
 }
 
 #[tokio::test]
+async fn a_link_to_an_unverified_account_drops_the_password_it_was_registered_with() {
+    // The password of an unverified account may be someone else's (a pre-registration); the
+    // link proves the mailbox only, so after it that password no longer signs in.
+    let app = spawn_app().await;
+    let email = unique_email();
+    let squatter = "squatter password 123";
+    app.register(&email, squatter).await;
+    app.mail.wait_for(&email).await;
+
+    request_link(&app, &email, None).await;
+    let link = app.mail.wait_for_nth(&email, 2).await.link();
+    assert_redirect_to(&follow(&app, &link).await, "/account");
+
+    let user = gatehouse::store::users::find_by_email(&app.db, &email.to_lowercase())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(user.email_verified);
+    assert!(user.password_hash.is_none());
+    let refused = app.new_device().login(&email, squatter).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn requests_answer_the_same_for_known_and_unknown_addresses() {
     let app = spawn_app().await;
     let known = unique_email();
