@@ -224,8 +224,9 @@ async fn issue(
 }
 
 /// `POST /api/auth/refresh`: rotation with the same reuse rules as the token endpoint, for
-/// first-party services. A third-party service's refresh token is bound to that client and, for
-/// a confidential one, to its secret (RFC 6749 §6): it is refreshed at `/token` only.
+/// public first-party services. It takes no client authentication, so a third-party or
+/// confidential service's refresh token, bound to that client and its secret (RFC 6749 §6), is
+/// refreshed at `/token` only.
 pub async fn refresh(
     state: &AppState,
     raw: &str,
@@ -246,12 +247,10 @@ pub async fn refresh(
         .get(&state.db, &service.client_id)
         .await?
         .ok_or_else(invalid)?;
-    if !client.service.first_party {
+    if !client.service.first_party || client.service.confidential {
         return Err(AppError::Forbidden {
             code: ErrorCode::Forbidden,
-            message:
-                "This refresh token belongs to a third-party app: refresh it at the token endpoint"
-                    .into(),
+            message: "This refresh token belongs to a third-party or confidential app: refresh it at the token endpoint with the app's credentials".into(),
         });
     }
     match grants::refresh(state, &client, raw, None, meta).await {

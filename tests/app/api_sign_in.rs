@@ -156,7 +156,7 @@ async fn json_login_answers_401_for_bad_credentials_and_403_when_blocked() {
 }
 
 #[tokio::test]
-async fn a_third_party_refresh_token_is_refreshed_only_at_the_token_endpoint() {
+async fn a_third_party_or_confidential_refresh_token_is_refreshed_only_at_the_token_endpoint() {
     // A confidential app's refresh token needs the app's secret (RFC 6749 §6); the JSON API,
     // which takes no client authentication, must not refresh it.
     let app = spawn_app().await;
@@ -176,5 +176,24 @@ async fn a_third_party_refresh_token_is_refreshed_only_at_the_token_endpoint() {
     assert_eq!(body["error_code"], "FORBIDDEN");
     assert!(body.get("access_token").is_none());
     // Nothing was used up: the app itself still refreshes with its secret.
-    assert!(rp.refresh(&refresh).await.is_ok());
+    let refreshed = rp.refresh(&refresh).await.unwrap();
+    assert_ne!(refresh_of(&refreshed), refresh);
+
+    // A confidential first-party app's token needs its secret just the same.
+    let first_party = app
+        .create_service(ServiceOptions {
+            first_party: true,
+            ..ServiceOptions::default()
+        })
+        .await;
+    let (_, tokens) = app
+        .tokens_through_browser(&first_party, &email, &["openid", "offline_access"])
+        .await;
+    let response = app
+        .post_json(
+            "/api/auth/refresh",
+            json!({ "refresh_token": refresh_of(&tokens) }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
