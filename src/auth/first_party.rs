@@ -319,6 +319,27 @@ pub async fn authenticate_bearer(
     Ok((claims, user))
 }
 
+/// For a change to how the account signs in (adding a passkey): the access token must come
+/// from a sign-in of the last few minutes, not from a long-lived refresh.
+pub fn require_recent_sign_in(claims: &AccessClaims) -> Result<(), AppError> {
+    let recent = claims
+        .auth_time
+        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .is_some_and(crate::auth::sessions::signed_in_recently);
+    if recent {
+        Ok(())
+    } else {
+        Err(AppError::Unauthorized {
+            code: ErrorCode::Unauthorized,
+            message: format!(
+                "Sign in again: adding a passkey needs a sign-in from the last {} minutes",
+                crate::auth::sessions::REAUTH_MINUTES
+            )
+            .into(),
+        })
+    }
+}
+
 /// The signed-in user id of a bearer token.
 pub fn subject(claims: &AccessClaims) -> Option<Uuid> {
     Uuid::parse_str(&claims.sub).ok()

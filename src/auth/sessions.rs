@@ -9,6 +9,15 @@ use crate::store::refresh_tokens::{self, Families};
 use crate::store::revoked_tokens;
 use crate::store::users::{self, User};
 
+/// Changing how an account signs in (adding or removing a passkey or an authenticator app, new
+/// backup codes) needs a sign-in this recent: a borrowed session or token cannot plant a way in.
+pub const REAUTH_MINUTES: i64 = 10;
+
+/// Whether a sign-in at `auth_time` is recent enough for such a change.
+pub fn signed_in_recently(auth_time: chrono::DateTime<chrono::Utc>) -> bool {
+    auth_time >= crate::store::now() - chrono::Duration::minutes(REAUTH_MINUTES)
+}
+
 /// Starts a session after successful authentication; returns the cookie value.
 pub async fn start(
     state: &AppState,

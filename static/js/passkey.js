@@ -45,7 +45,11 @@
     }
     const response = await fetch(url, init);
     const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(data.error || 'The server refused the passkey request.');
+    if (!response.ok) {
+      const error = new Error(data.error || 'The server refused the passkey request.');
+      error.status = response.status;
+      throw error;
+    }
     return data;
   };
 
@@ -81,6 +85,11 @@
         });
         register.submit();
       } catch (error) {
+        // Adding a passkey needs a recent sign-in: sign in again, then come back here.
+        if (error.status === 401) {
+          window.location.assign('/login?again=1&next=/account/security');
+          return;
+        }
         showError(describe(error));
       }
     });

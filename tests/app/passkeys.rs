@@ -178,6 +178,39 @@ async fn a_third_party_apps_access_token_cannot_add_a_passkey_or_read_the_accoun
 }
 
 #[tokio::test]
+async fn the_json_api_adds_a_passkey_only_after_a_recent_sign_in() {
+    let app = localhost_app().await;
+    let token = bearer_for(&app, &unique_email()).await;
+    // The same token, as if its sign-in were an hour old (a refreshed token keeps its auth_time).
+    let mut validation =
+        jsonwebtoken::Validation::new(jsonwebtoken::decode_header(&token).unwrap().alg);
+    validation.validate_aud = false;
+    let mut claims: Value = app
+        .state
+        .keys
+        .verify(&token, validation)
+        .map(|data| data.claims)
+        .unwrap();
+    claims["auth_time"] = json!(chrono::Utc::now().timestamp() - 3600);
+    let stale = app
+        .state
+        .keys
+        .sign(&claims, "RS256", Some("at+jwt"))
+        .unwrap();
+
+    for path in [
+        "/auth/passkeys/register/start",
+        "/auth/passkeys/register/finish",
+    ] {
+        let body = json!({ "name": "Key", "challenge_id": uuid::Uuid::new_v4(), "credential": malformed_registration() });
+        let (status, error) = error_of(post_bearer(&app, path, &stale, body).await).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+        assert!(error.contains("Sign in again"), "{path}: {error}");
+    }
+    start_registration(&app, &token).await;
+}
+
+#[tokio::test]
 async fn registration_finish_refuses_malformed_replayed_foreign_expired_and_unknown_challenges() {
     let app = localhost_app().await;
     let alice = bearer_for(&app, &unique_email()).await;
@@ -666,6 +699,25 @@ async fn renaming_and_deleting_on_the_security_page_need_a_recent_sign_in() {
         .await;
     crate::helpers::assert_redirect_to(&stale, "/login?again=1&next=/account/security");
     assert_eq!(passkeys::count_for_user(&app.db, user.id).await.unwrap(), 1);
+    // Adding a way to sign in needs the same: a passkey (the script's 401 sends the person to
+    // sign in again), an authenticator app, new backup codes.
+    let add = app
+        .submit(
+            "/account/security",
+            "/account/security/passkeys/options",
+            &[("name", "Planted")],
+        )
+        .await;
+    assert_eq!(add.status(), StatusCode::UNAUTHORIZED);
+    for action in [
+        "/account/security/passkeys",
+        "/account/security/totp",
+        "/account/security/totp/confirm",
+        "/account/security/backup-codes",
+    ] {
+        let refused = app.submit("/account/security", action, &[]).await;
+        crate::helpers::assert_redirect_to(&refused, "/login?again=1&next=/account/security");
+    }
 
     // After signing in again the passkey can go (the password remains).
     app.submit(

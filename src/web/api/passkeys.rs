@@ -20,9 +20,10 @@ pub struct RegisterStartRequest {
 /// `POST /auth/passkeys/register/start` (Bearer)
 pub async fn register_start(
     state: web::Data<AppState>,
-    BearerUser(_, user): BearerUser,
+    BearerUser(claims, user): BearerUser,
     body: web::Json<RegisterStartRequest>,
 ) -> Result<HttpResponse, AppError> {
+    first_party::require_recent_sign_in(&claims)?;
     let name = body.name.as_deref().unwrap_or("Passkey");
     let (challenge_id, options) = passkeys::start_registration(&state, &user, name).await?;
     Ok(no_store().json(json!({ "challenge_id": challenge_id, "options": options })))
@@ -37,10 +38,11 @@ pub struct RegisterFinishRequest {
 /// `POST /auth/passkeys/register/finish` (Bearer)
 pub async fn register_finish(
     state: web::Data<AppState>,
-    BearerUser(_, user): BearerUser,
+    BearerUser(claims, user): BearerUser,
     body: web::Json<RegisterFinishRequest>,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, AppError> {
+    first_party::require_recent_sign_in(&claims)?;
     let passkey =
         passkeys::finish_registration(&state, &user, &body.challenge_id, &body.credential, &meta)
             .await?;

@@ -8,7 +8,7 @@ use serde_json::json;
 use uuid::Uuid;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
-use super::security::{security_page, to_login};
+use super::security::{recently_signed_in, security_page};
 use crate::auth::passkeys;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -16,9 +16,6 @@ use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::errors::PageError;
 use crate::web::extract::{MaybeUser, Meta, SignedIn};
 use crate::web::respond;
-
-/// Renaming or deleting a passkey needs a sign-in this recent.
-pub const REAUTH_MINUTES: i64 = 10;
 
 #[derive(Deserialize)]
 pub struct SignInForm {
@@ -107,12 +104,19 @@ pub async fn register_options(
     CsrfForm(form): CsrfForm<NameForm>,
     user: MaybeUser,
 ) -> Result<HttpResponse, AppError> {
+    // The script sends the person to sign in again on a 401.
     let Some(signed_in) = user.0 else {
         return Err(AppError::Unauthorized {
             code: crate::error::ErrorCode::Unauthorized,
             message: "Your session ended. Sign in again.".into(),
         });
     };
+    if !crate::auth::sessions::signed_in_recently(signed_in.session.auth_time) {
+        return Err(AppError::Unauthorized {
+            code: crate::error::ErrorCode::Unauthorized,
+            message: "For your security, sign in again to add a passkey.".into(),
+        });
+    }
     let (challenge_id, options) =
         passkeys::start_registration(&state, &signed_in.user, &form.name).await?;
     Ok(ceremony_json(challenge_id, options))
@@ -134,8 +138,9 @@ pub async fn register_submit(
     csrf: CsrfToken,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
-    let Some(signed_in) = user.0 else {
-        return Ok(to_login());
+    let signed_in = match recently_signed_in(user) {
+        Ok(signed_in) => signed_in,
+        Err(response) => return Ok(response),
     };
     let Ok(credential) = serde_json::from_str::<RegisterPublicKeyCredential>(&form.credential)
     else {
@@ -174,15 +179,6 @@ async fn back_to_security_page(
     }
 }
 
-/// Changes to passkeys need a recent sign-in; otherwise the person signs in again first.
-fn needs_reauthentication(signed_in: &SignedIn) -> bool {
-    signed_in.session.auth_time < crate::store::now() - chrono::Duration::minutes(REAUTH_MINUTES)
-}
-
-fn reauthenticate() -> HttpResponse {
-    respond::see_other("/login?again=1&next=/account/security")
-}
-
 /// `POST /account/security/passkeys/{id}/rename`
 pub async fn rename_submit(
     state: web::Data<AppState>,
@@ -192,12 +188,10 @@ pub async fn rename_submit(
     csrf: CsrfToken,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
-    let Some(signed_in) = user.0 else {
-        return Ok(to_login());
+    let signed_in = match recently_signed_in(user) {
+        Ok(signed_in) => signed_in,
+        Err(response) => return Ok(response),
     };
-    if needs_reauthentication(&signed_in) {
-        return Ok(reauthenticate());
-    }
     let result = passkeys::rename(&state, &signed_in.user, *path, &form.name, &meta).await;
     back_to_security_page(&state, &signed_in, &csrf, result).await
 }
@@ -214,12 +208,10 @@ pub async fn delete_submit(
     csrf: CsrfToken,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
-    let Some(signed_in) = user.0 else {
-        return Ok(to_login());
+    let signed_in = match recently_signed_in(user) {
+        Ok(signed_in) => signed_in,
+        Err(response) => return Ok(response),
     };
-    if needs_reauthentication(&signed_in) {
-        return Ok(reauthenticate());
-    }
     let result = passkeys::delete(&state, &signed_in.user, *path, &meta).await;
     back_to_security_page(&state, &signed_in, &csrf, result).await
 }

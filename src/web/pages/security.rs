@@ -102,6 +102,20 @@ pub fn to_login() -> HttpResponse {
     respond::see_other("/login?next=/account/security")
 }
 
+/// The signed-in person, for a change to how the account signs in: someone who signed in
+/// recently, or else the answer that sends them to sign in (again) first.
+pub fn recently_signed_in(user: MaybeUser) -> Result<SignedIn, HttpResponse> {
+    match user.0 {
+        None => Err(to_login()),
+        Some(signed_in)
+            if !crate::auth::sessions::signed_in_recently(signed_in.session.auth_time) =>
+        {
+            Err(respond::see_other("/login?again=1&next=/account/security"))
+        }
+        Some(signed_in) => Ok(signed_in),
+    }
+}
+
 pub async fn security_page(
     state: &AppState,
     signed_in: &SignedIn,
@@ -163,8 +177,9 @@ pub async fn totp_start(
     user: MaybeUser,
     csrf: CsrfToken,
 ) -> Result<HttpResponse, PageError> {
-    let Some(signed_in) = user.0 else {
-        return Ok(to_login());
+    let signed_in = match recently_signed_in(user) {
+        Ok(signed_in) => signed_in,
+        Err(response) => return Ok(response),
     };
     match crate::auth::totp::start_enrolment(&state, &signed_in.user).await {
         Ok(enrolment) => Ok(respond::ok_page(&EnrolPage::new(
@@ -194,8 +209,9 @@ pub async fn totp_confirm(
     csrf: CsrfToken,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
-    let Some(signed_in) = user.0 else {
-        return Ok(to_login());
+    let signed_in = match recently_signed_in(user) {
+        Ok(signed_in) => signed_in,
+        Err(response) => return Ok(response),
     };
     state.limits.check_mfa(signed_in.user.id)?;
     match crate::auth::totp::confirm_enrolment(&state, &signed_in.user, &form.code, &meta).await {
@@ -253,8 +269,9 @@ pub async fn backup_codes_regenerate(
     csrf: CsrfToken,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
-    let Some(signed_in) = user.0 else {
-        return Ok(to_login());
+    let signed_in = match recently_signed_in(user) {
+        Ok(signed_in) => signed_in,
+        Err(response) => return Ok(response),
     };
     if !totp_credentials::is_enabled(&state.db, signed_in.user.id).await? {
         return security_page(
