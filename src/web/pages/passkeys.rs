@@ -140,7 +140,7 @@ pub async fn register_submit(
 ) -> Result<HttpResponse, PageError> {
     let signed_in = match recently_signed_in(user) {
         Ok(signed_in) => signed_in,
-        Err(response) => return Ok(response),
+        Err(sign_in) => return Ok(respond::see_other(sign_in)),
     };
     let Ok(credential) = serde_json::from_str::<RegisterPublicKeyCredential>(&form.credential)
     else {
@@ -190,7 +190,7 @@ pub async fn rename_submit(
 ) -> Result<HttpResponse, PageError> {
     let signed_in = match recently_signed_in(user) {
         Ok(signed_in) => signed_in,
-        Err(response) => return Ok(response),
+        Err(sign_in) => return Ok(respond::see_other(sign_in)),
     };
     let result = passkeys::rename(&state, &signed_in.user, *path, &form.name, &meta).await;
     back_to_security_page(&state, &signed_in, &csrf, result).await
@@ -210,7 +210,7 @@ pub async fn delete_submit(
 ) -> Result<HttpResponse, PageError> {
     let signed_in = match recently_signed_in(user) {
         Ok(signed_in) => signed_in,
-        Err(response) => return Ok(response),
+        Err(sign_in) => return Ok(respond::see_other(sign_in)),
     };
     let result = passkeys::delete(&state, &signed_in.user, *path, &meta).await;
     back_to_security_page(&state, &signed_in, &csrf, result).await

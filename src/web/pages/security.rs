@@ -103,14 +103,14 @@ pub fn to_login() -> HttpResponse {
 }
 
 /// The signed-in person, for a change to how the account signs in: someone who signed in
-/// recently, or else the answer that sends them to sign in (again) first.
-pub fn recently_signed_in(user: MaybeUser) -> Result<SignedIn, HttpResponse> {
+/// recently, or else where to sign in (again) first.
+pub fn recently_signed_in(user: MaybeUser) -> Result<SignedIn, &'static str> {
     match user.0 {
-        None => Err(to_login()),
+        None => Err("/login?next=/account/security"),
         Some(signed_in)
             if !crate::auth::sessions::signed_in_recently(signed_in.session.auth_time) =>
         {
-            Err(respond::see_other("/login?again=1&next=/account/security"))
+            Err("/login?again=1&next=/account/security")
         }
         Some(signed_in) => Ok(signed_in),
     }
@@ -179,7 +179,7 @@ pub async fn totp_start(
 ) -> Result<HttpResponse, PageError> {
     let signed_in = match recently_signed_in(user) {
         Ok(signed_in) => signed_in,
-        Err(response) => return Ok(response),
+        Err(sign_in) => return Ok(respond::see_other(sign_in)),
     };
     match crate::auth::totp::start_enrolment(&state, &signed_in.user).await {
         Ok(enrolment) => Ok(respond::ok_page(&EnrolPage::new(
@@ -211,7 +211,7 @@ pub async fn totp_confirm(
 ) -> Result<HttpResponse, PageError> {
     let signed_in = match recently_signed_in(user) {
         Ok(signed_in) => signed_in,
-        Err(response) => return Ok(response),
+        Err(sign_in) => return Ok(respond::see_other(sign_in)),
     };
     state.limits.check_mfa(signed_in.user.id)?;
     match crate::auth::totp::confirm_enrolment(&state, &signed_in.user, &form.code, &meta).await {
@@ -271,7 +271,7 @@ pub async fn backup_codes_regenerate(
 ) -> Result<HttpResponse, PageError> {
     let signed_in = match recently_signed_in(user) {
         Ok(signed_in) => signed_in,
-        Err(response) => return Ok(response),
+        Err(sign_in) => return Ok(respond::see_other(sign_in)),
     };
     if !totp_credentials::is_enabled(&state.db, signed_in.user.id).await? {
         return security_page(
