@@ -6,7 +6,7 @@ use crate::keys::{hash_token, random_token};
 use crate::mail::templates;
 use crate::state::AppState;
 use crate::store::refresh_tokens::{self, Families};
-use crate::store::{browser_sessions, one_time_tokens, revoked_tokens, users};
+use crate::store::{browser_sessions, login_tickets, one_time_tokens, revoked_tokens, users};
 
 /// Sends a reset link when the account exists. Always answers the same (enumeration safety).
 #[tracing::instrument(skip_all, err(level = "warn"))]
@@ -84,6 +84,7 @@ pub async fn reset(
     users::update_email_verified(&txn, user_id).await?;
     one_time_tokens::invalidate_for_user(&txn, user_id, purpose::PASSWORD_RESET).await?;
     let revoked = browser_sessions::revoke_all_for_user(&txn, user_id).await?;
+    login_tickets::consume_all_for_user(&txn, user_id).await?;
     let issued = refresh_tokens::revoke(&txn, Families::User(user_id)).await?;
     revoked_tokens::insert_many(&txn, &issued).await?;
     audit::record(

@@ -37,6 +37,18 @@ pub async fn consume<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<bool, DbErr
     Ok(result.rows_affected == 1)
 }
 
+/// Ends every unused ticket of a user (a password reset: a sign-in half done with the old
+/// password must not finish).
+pub async fn consume_all_for_user<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<u64, DbErr> {
+    let result = Tickets::update_many()
+        .col_expr(Column::UsedAt, Expr::value(super::now()))
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
 /// Counts a wrong code; returns the new count.
 pub async fn record_failure<C: ConnectionTrait>(
     db: &C,

@@ -108,6 +108,48 @@ async fn enrol_totp_then_sign_in_with_it() {
 }
 
 #[tokio::test]
+async fn a_password_reset_ends_a_sign_in_waiting_for_its_second_factor() {
+    // Someone with the old password stands at the code step; the owner resets the password.
+    let app = spawn_app().await;
+    let (email, secret, _) = enrolled_user(&app).await;
+    let intruder = app.new_device();
+    assert_redirect_to(&intruder.login(&email, PASSWORD).await, "/login/mfa");
+
+    let before = app.mail.messages_to(&email).len();
+    app.submit("/forgot-password", "/forgot-password", &[("email", &email)])
+        .await;
+    let link = app.mail.wait_for_nth(&email, before + 1).await.link();
+    let path = link.strip_prefix(&app.address).unwrap().to_owned();
+    let token = path.split("token=").nth(1).unwrap().to_owned();
+    let reset = app
+        .submit(
+            &path,
+            "/reset-password",
+            &[("token", &token), ("password", "a brand new password")],
+        )
+        .await;
+    assert!(reset.text().await.unwrap().contains("Password changed"));
+
+    // The code step has nothing left to finish, even with a right code.
+    let csrf = csrf_of(&intruder.get_html("/login").await);
+    let finished = intruder
+        .client
+        .post(intruder.url("/login/mfa"))
+        .form(&[("code", code(&secret, 1)), ("csrf_token", csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        finished
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap()),
+        Some("/account")
+    );
+    assert_redirect_to(&intruder.get("/account").await, "/login?next=/account");
+}
+
+#[tokio::test]
 async fn a_used_code_is_refused_a_second_time() {
     let app = spawn_app().await;
     let (email, _, _, reused) = enrolled_user_with_code(&app).await;
