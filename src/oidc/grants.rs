@@ -16,7 +16,8 @@ use crate::keys::{hash_token, random_token};
 use crate::state::AppState;
 use crate::store::refresh_tokens::{self, Families, RefreshToken};
 use crate::store::{
-    authorization_codes, from_json_list, memberships, revoked_tokens, to_json_list, users,
+    authorization_codes, browser_sessions, from_json_list, memberships, revoked_tokens,
+    to_json_list, users,
 };
 
 pub const AUTHORIZATION_CODE: &str = "authorization_code";
@@ -144,6 +145,17 @@ async fn authorization_code(
         }
         (None, None) => {}
     }
+    // Without offline_access the refresh family lives only as long as the sign-in session; one
+    // that ended between the code and its exchange (sign-out) must not start a family.
+    if let Some(session_id) = row.session_id
+        && refresh_tokens::session_bound(&row.scope)
+        && client.allows_grant(REFRESH_TOKEN)
+        && !browser_sessions::is_live(&state.db, session_id, now).await?
+    {
+        return Err(OAuthError::invalid_grant(
+            "the sign-in session of this authorization code has ended",
+        ));
+    }
     if !authorization_codes::consume(&state.db, row.id, now).await? {
         return Err(code_replayed(state, &row, meta).await);
     }
@@ -230,6 +242,18 @@ pub async fn refresh(
     }
     if row.expires_at <= now {
         return Err(OAuthError::invalid_grant("the refresh token has expired"));
+    }
+    // A session-bound family (no offline_access) ends with its sign-in session, also when the
+    // session simply expired.
+    if let Some(session_id) = row.session_id
+        && !browser_sessions::is_live(&state.db, session_id, now).await?
+    {
+        let txn = crate::store::begin(&state.db).await?;
+        revoke_families(&txn, Families::Family(row.family_id)).await?;
+        txn.commit().await?;
+        return Err(OAuthError::invalid_grant(
+            "the sign-in session of this refresh token has ended",
+        ));
     }
     let granted = ScopeSet::parse(&row.scope).unwrap_or_default();
     let scope = match requested_scope {

@@ -53,6 +53,20 @@ pub async fn find_active<C: ConnectionTrait>(
         .await
 }
 
+/// Whether a session is still live: not revoked and not expired.
+pub async fn is_live<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    Ok(Sessions::find_by_id(id)
+        .filter(browser_sessions::Column::RevokedAt.is_null())
+        .filter(browser_sessions::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?
+        .is_some())
+}
+
 pub async fn revoke<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), DbErr> {
     Sessions::update_many()
         .col_expr(

@@ -442,6 +442,55 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_family() {
 }
 
 #[tokio::test]
+async fn without_offline_access_refresh_ends_with_the_sign_in_session() {
+    use gatehouse::store::entities::browser_sessions;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let app = spawn_app().await;
+    let (_service, rp, tokens) = tokens_for(&app, &["openid"]).await;
+    let refreshed = rp.refresh(&refresh_of(&tokens)).await.unwrap();
+
+    // The browser session expires (no sign-out): the family must not slide on for ever.
+    browser_sessions::Entity::update_many()
+        .col_expr(
+            browser_sessions::Column::ExpiresAt,
+            Expr::value(gatehouse::store::now() - chrono::Duration::minutes(1)),
+        )
+        .filter(browser_sessions::Column::RevokedAt.is_null())
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let ended = rp.refresh(&refresh_of(&refreshed)).await.unwrap_err();
+    assert!(ended.contains("invalid_grant"), "{ended}");
+    assert!(
+        rp.userinfo(&access_of(&refreshed)).await.is_err(),
+        "the family's access token is revoked with it"
+    );
+}
+
+#[tokio::test]
+async fn a_code_whose_session_ended_before_the_exchange_starts_no_refresh_family() {
+    let app = spawn_app().await;
+    let (service, _rp, request, code) =
+        code_for(&app, ServiceOptions::default(), &["openid"]).await;
+    app.submit("/account", "/logout", &[]).await;
+
+    let verifier = request.verifier.secret().clone();
+    let (status, _, body) = token_request(
+        &app,
+        &service,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", verifier.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "invalid_grant");
+}
+
+#[tokio::test]
 async fn refreshed_scopes_can_only_narrow() {
     let app = spawn_app().await;
     let (service, _rp, tokens) = tokens_for(&app, &["openid", "email", "offline_access"]).await;
