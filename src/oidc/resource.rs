@@ -54,8 +54,8 @@ pub async fn userinfo(state: &AppState, token: &str) -> Result<Value, OAuthError
     let scopes: Vec<&str> = claims.scope.split(' ').collect();
     if !scopes.contains(&"openid") {
         return Err(OAuthError::new(
-            OAuthErrorCode::InvalidToken,
-            "the access token was not issued for openid",
+            OAuthErrorCode::InsufficientScope,
+            "userinfo needs an access token with the openid scope",
         ));
     }
     let mut body = Map::new();

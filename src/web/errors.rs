@@ -150,12 +150,14 @@ impl ResponseError for PageError {
 }
 
 /// RFC 6749 §5.2 error body with `no-store`; `invalid_client` after Basic auth is a 401 with
-/// `WWW-Authenticate`, `invalid_token` a 401 with a Bearer challenge (RFC 6750 §3).
+/// `WWW-Authenticate`, `invalid_token` a 401 and `insufficient_scope` a 403, each with a Bearer
+/// challenge (RFC 6750 §3).
 impl ResponseError for crate::oidc::error::OAuthError {
     fn status_code(&self) -> StatusCode {
         use crate::oidc::error::OAuthErrorCode as C;
         match self.code {
             C::InvalidClient | C::InvalidToken => StatusCode::UNAUTHORIZED,
+            C::InsufficientScope => StatusCode::FORBIDDEN,
             C::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             C::TemporarilyUnavailable if self.retry_after.is_some() => {
                 StatusCode::TOO_MANY_REQUESTS
@@ -179,9 +181,10 @@ impl ResponseError for crate::oidc::error::OAuthError {
                     "Basic realm=\"gatehouse\", charset=\"UTF-8\"",
                 ));
             }
-            C::InvalidToken => {
+            C::InvalidToken | C::InsufficientScope => {
                 let challenge = format!(
-                    "Bearer realm=\"gatehouse\", error=\"invalid_token\", error_description=\"{}\"",
+                    "Bearer realm=\"gatehouse\", error=\"{}\", error_description=\"{}\"",
+                    self.code.as_str(),
                     self.description.replace('"', "'")
                 );
                 response.insert_header((header::WWW_AUTHENTICATE, challenge));

@@ -664,6 +664,41 @@ async fn userinfo_refuses_missing_malformed_and_id_tokens() {
 }
 
 #[tokio::test]
+async fn userinfo_answers_insufficient_scope_for_a_token_without_openid() {
+    let app = spawn_app().await;
+    // A refresh narrowed to `email`: the access token is good, but not for userinfo.
+    let (service, _rp, tokens) = tokens_for(&app, &["openid", "email", "offline_access"]).await;
+    let refresh = refresh_of(&tokens);
+    let (status, _, tokens) = token_request(
+        &app,
+        &service,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.as_str()),
+            ("scope", "email"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert_eq!(tokens["scope"], "email");
+    let response = app
+        .client
+        .get(app.url("/userinfo"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let challenge = response.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.starts_with("Bearer") && challenge.contains("error=\"insufficient_scope\""),
+        "{challenge}"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "insufficient_scope");
+}
+
+#[tokio::test]
 async fn key_rotation_keeps_old_tokens_valid_until_they_expire() {
     let app = spawn_app().await;
     let (_service, rp, tokens) = tokens_for(&app, &["openid", "offline_access"]).await;
