@@ -66,10 +66,15 @@ pub async fn request(
     Ok(())
 }
 
-/// Whether a link can still be used, without consuming it (the GET page).
-pub async fn check(state: &AppState, token: &str) -> Result<(), AppError> {
+/// Whether a link can still be used, without consuming it (the GET page): the address it signs
+/// in, which the page names so that nobody is signed in to someone else's account unawares
+/// (a link requested by another person and passed on).
+pub async fn check(state: &AppState, token: &str) -> Result<String, AppError> {
     let row = one_time_tokens::find(&state.db, purpose::MAGIC_LINK, &hash_token(token)).await?;
-    token_problem(row.as_ref(), "magic link").map_or(Ok(()), |_| Err(invalid_link()))
+    if token_problem(row.as_ref(), "magic link").is_some() {
+        return Err(invalid_link());
+    }
+    row.and_then(|r| r.email).ok_or_else(invalid_link)
 }
 
 fn invalid_link() -> AppError {

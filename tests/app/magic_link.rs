@@ -75,7 +75,15 @@ async fn a_person_signs_in_from_the_emailed_link_once() {
     assert!(mail.raw.contains("text/html"));
     let path = link.strip_prefix(&app.address).unwrap().to_owned();
     for _ in 0..2 {
-        assert!(app.get_html(&path).await.contains("Continue signing in"));
+        let page = app.get_html(&path).await;
+        assert!(page.contains("Continue signing in"));
+        // It names the account, so a link passed on by someone else is not followed unawares.
+        assert!(
+            page.contains(&format!(
+                r#"<strong id="magic-link-account">{email}</strong>"#
+            )),
+            "{page}"
+        );
     }
     let signed_in = follow(&app, &link).await;
     assert_redirect_to(&signed_in, "/account");

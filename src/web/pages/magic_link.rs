@@ -101,6 +101,7 @@ async fn sign_in_context(state: &AppState, next: &str) -> String {
 struct VerifyPage<'a> {
     csrf: &'a str,
     token: &'a str,
+    email: &'a str,
 }
 
 #[derive(Deserialize)]
@@ -127,9 +128,10 @@ pub async fn verify_page(
     csrf: CsrfToken,
 ) -> Result<HttpResponse, PageError> {
     match crate::auth::magic_link::check(&state, &query.token).await {
-        Ok(()) => Ok(respond::ok_page(&VerifyPage {
+        Ok(email) => Ok(respond::ok_page(&VerifyPage {
             csrf: &csrf.0,
             token: &query.token,
+            email: &email,
         })?),
         Err(AppError::Invalid { .. }) => Ok(unusable()?),
         Err(e) => Err(e.into()),
