@@ -33,9 +33,13 @@ impl Client {
         self.grant_types.iter().any(|g| g == grant)
     }
 
-    /// RFC 6749 §3.1.2.3 and RFC 9700 §4.1.3: exact string comparison, no normalisation.
+    /// RFC 6749 §3.1.2.3 and RFC 9700 §4.1.3: exact string comparison, no normalisation; the
+    /// one exception is the port of a loopback IP address (RFC 8252 §7.3), which native apps
+    /// pick at run time.
     pub fn has_redirect_uri(&self, uri: &str) -> bool {
-        self.redirect_uris.iter().any(|r| r == uri)
+        self.redirect_uris
+            .iter()
+            .any(|r| r == uri || same_loopback_uri_but_port(r, uri))
     }
 
     pub fn audience(&self) -> &str {
@@ -48,6 +52,25 @@ impl Client {
     pub fn is_active(&self) -> bool {
         self.org.status == "active"
     }
+}
+
+/// `http://127.0.0.1` or `http://[::1]` URIs that differ only in their port. The requested URI
+/// must already be in the parser's normal form, so no normalisation makes two URIs alike.
+fn same_loopback_uri_but_port(registered: &str, requested: &str) -> bool {
+    let (Ok(mut registered), Ok(requested_url)) =
+        (url::Url::parse(registered), url::Url::parse(requested))
+    else {
+        return false;
+    };
+    let loopback = match registered.host() {
+        Some(url::Host::Ipv4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
+        Some(url::Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
+        _ => false,
+    };
+    if !loopback || registered.scheme() != "http" || requested_url.as_str() != requested {
+        return false;
+    }
+    registered.set_port(requested_url.port()).is_ok() && registered == requested_url
 }
 
 /// How the client presented itself at the token, revocation or introspection endpoint.

@@ -80,6 +80,27 @@ async fn untrusted_client_or_redirect_uri_shows_an_error_page_and_never_redirect
             ],
         ),
         (
+            "loopback host name instead of the IP (another port)",
+            vec![
+                ("client_id", id),
+                ("redirect_uri", "http://localhost:53123/callback"),
+            ],
+        ),
+        (
+            "loopback IP with another port and another path",
+            vec![
+                ("client_id", id),
+                ("redirect_uri", "http://127.0.0.1:53123/other"),
+            ],
+        ),
+        (
+            "loopback IP with another port, not in normal form",
+            vec![
+                ("client_id", id),
+                ("redirect_uri", "http://127.0.0.1:53123/x/../callback"),
+            ],
+        ),
+        (
             "redirect_uri with trailing slash",
             vec![
                 ("client_id", id),
@@ -112,6 +133,33 @@ async fn untrusted_client_or_redirect_uri_shows_an_error_page_and_never_redirect
             "{name} shows the error page"
         );
     }
+}
+
+#[tokio::test]
+async fn a_loopback_redirect_uri_may_use_any_port() {
+    // RFC 8252 §7.3: a native app registers http://127.0.0.1/… and listens on a port it picks.
+    let app = spawn_app().await;
+    let service = app.create_service(ServiceOptions::default()).await;
+    let response = authorize(
+        &app,
+        &[
+            ("client_id", &service.client_id),
+            ("redirect_uri", "http://127.0.0.1:53123/callback"),
+            ("response_type", "token"),
+            ("scope", "openid"),
+            ("state", "s"),
+        ],
+    )
+    .await;
+    let location = response.headers()["location"].to_str().unwrap();
+    assert!(
+        location.starts_with("http://127.0.0.1:53123/callback?"),
+        "{location}"
+    );
+    assert_eq!(
+        callback_params(location)["error"],
+        "unsupported_response_type"
+    );
 }
 
 #[tokio::test]
