@@ -156,13 +156,16 @@ async fn authorization_code(
             "the sign-in session of this authorization code has ended",
         ));
     }
-    if !authorization_codes::consume(&state.db, row.id, now).await? {
-        return Err(code_replayed(state, &row, meta).await);
-    }
     let user = active_user(state, row.user_id).await?;
     let scope = ScopeSet::parse(&row.scope).unwrap_or_default();
     let amr = from_json_list(&row.amr);
+    // Used up in the transaction that issues: a concurrent replay waits for it and then finds
+    // (and revokes) what it issued.
     let txn = crate::store::begin(&state.db).await?;
+    if !authorization_codes::consume(&txn, row.id, now).await? {
+        txn.rollback().await?;
+        return Err(code_replayed(state, &row, meta).await);
+    }
     let issued = issue_user_tokens(
         state,
         &txn,
@@ -200,6 +203,10 @@ async fn code_replayed(
     let result: Result<(), OAuthError> = async {
         let txn = crate::store::begin(&state.db).await?;
         let mut denied = revoke_families(&txn, Families::Grant(row.id)).await?;
+        // Read again: a concurrent exchange may have recorded its access token meanwhile.
+        let row = authorization_codes::find(&txn, &row.code_hash)
+            .await?
+            .unwrap_or_else(|| row.clone());
         if let (Some(jti), Some(exp)) = (&row.access_token_jti, row.access_token_expires_at) {
             denied.push((jti.clone(), exp));
             revoked_tokens::insert_many(&txn, &denied).await?;
@@ -265,12 +272,14 @@ pub async fn refresh(
         Some(requested) if !requested.is_empty() => requested,
         _ => granted.clone(),
     };
-    if !refresh_tokens::consume(&state.db, row.id, now).await? {
-        return Err(refresh_replayed(state, &row, meta).await);
-    }
     let user = active_user(state, row.user_id).await?;
     let amr = from_json_list(&row.amr);
+    // Used up in the transaction that issues, as for codes.
     let txn = crate::store::begin(&state.db).await?;
+    if !refresh_tokens::consume(&txn, row.id, now).await? {
+        txn.rollback().await?;
+        return Err(refresh_replayed(state, &row, meta).await);
+    }
     let issued = issue_user_tokens(
         state,
         &txn,

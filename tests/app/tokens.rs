@@ -94,6 +94,40 @@ async fn an_authorization_code_works_once_and_its_replay_revokes_what_it_issued(
 }
 
 #[tokio::test]
+async fn a_code_exchanged_twice_at_once_issues_once_and_the_replay_revokes_it() {
+    let app = spawn_app().await;
+    let (service, rp, request, code) = code_for(&app, ServiceOptions::default(), &["openid"]).await;
+    let verifier = request.verifier.secret().clone();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", CALLBACK),
+        ("code_verifier", verifier.as_str()),
+    ];
+
+    let (first, second) = tokio::join!(
+        token_request(&app, &service, &form),
+        token_request(&app, &service, &form)
+    );
+
+    let mut statuses = [first.0, second.0];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::BAD_REQUEST]);
+    let issued = if first.0 == StatusCode::OK {
+        first.2
+    } else {
+        second.2
+    };
+    let access = issued["access_token"].as_str().unwrap();
+    assert!(
+        rp.userinfo(access).await.is_err(),
+        "the replay revoked the access token the winner got"
+    );
+    let refresh = issued["refresh_token"].as_str().unwrap();
+    assert!(rp.refresh(refresh).await.is_err(), "and its refresh token");
+}
+
+#[tokio::test]
 async fn codes_are_bound_to_client_redirect_uri_and_pkce() {
     let app = spawn_app().await;
     let (service, _rp, request, code) =
