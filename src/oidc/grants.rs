@@ -145,17 +145,6 @@ async fn authorization_code(
         }
         (None, None) => {}
     }
-    // Without offline_access the refresh family lives only as long as the sign-in session; one
-    // that ended between the code and its exchange (sign-out) must not start a family.
-    if let Some(session_id) = row.session_id
-        && refresh_tokens::session_bound(&row.scope)
-        && client.allows_grant(REFRESH_TOKEN)
-        && !browser_sessions::is_live(&state.db, session_id, now).await?
-    {
-        return Err(OAuthError::invalid_grant(
-            "the sign-in session of this authorization code has ended",
-        ));
-    }
     let user = active_user(state, row.user_id).await?;
     let scope = ScopeSet::parse(&row.scope).unwrap_or_default();
     let amr = from_json_list(&row.amr);
@@ -251,7 +240,7 @@ pub async fn refresh(
         return Err(OAuthError::invalid_grant("the refresh token has expired"));
     }
     // A session-bound family (no offline_access) ends with its sign-in session, also when the
-    // session simply expired.
+    // session expired or ended before the code was even exchanged.
     if let Some(session_id) = row.session_id
         && !browser_sessions::is_live(&state.db, session_id, now).await?
     {

@@ -502,26 +502,15 @@ async fn without_offline_access_refresh_ends_with_the_sign_in_session() {
 }
 
 #[tokio::test]
-async fn a_code_whose_session_ended_before_the_exchange_starts_no_refresh_family() {
+async fn a_code_exchanged_after_its_session_ended_gives_a_refresh_token_that_does_not_work() {
     let app = spawn_app().await;
-    let (service, _rp, request, code) =
+    let (_service, rp, request, code) =
         code_for(&app, ServiceOptions::default(), &["openid"]).await;
     app.submit("/account", "/logout", &[]).await;
 
-    let verifier = request.verifier.secret().clone();
-    let (status, _, body) = token_request(
-        &app,
-        &service,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", verifier.as_str()),
-        ],
-    )
-    .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["error"], "invalid_grant");
+    let tokens = rp.exchange(&code, request.verifier).await;
+    let refused = rp.refresh(&refresh_of(&tokens)).await.unwrap_err();
+    assert!(refused.contains("invalid_grant"), "{refused}");
 }
 
 #[tokio::test]
