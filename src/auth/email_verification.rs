@@ -55,7 +55,7 @@ pub async fn verify(state: &AppState, token: &str, meta: &RequestMeta) -> Result
     // The password chosen by the registration this link answers, not whatever an earlier
     // (possibly someone else's) registration of the same address left on the account.
     if let Some(hash) = consumed.password_hash {
-        users::update_password_hash(&txn, user_id, hash).await?;
+        users::update_password_hash(&txn, user_id, Some(hash)).await?;
     }
     audit::record(
         &txn,

@@ -56,7 +56,7 @@ pub async fn authenticate_password(
     if verification.needs_rehash {
         // Parameters changed since this hash was made: upgrade it while we hold the password.
         let hash = state.passwords.hash(password).await?;
-        users::update_password_hash(&state.db, user.id, hash).await?;
+        users::update_password_hash(&state.db, user.id, Some(hash)).await?;
         tracing::info!(user_id = %user.id, "password rehashed with current parameters");
     }
     Ok(user)

@@ -128,7 +128,7 @@ pub async fn redeem(
         // Whoever registered the address may not own the mailbox: the link proves the mailbox,
         // not that password, so the password goes (forgot-password sets a new one).
         users::update_email_verified(&txn, user.id).await?;
-        users::clear_password_hash(&txn, user.id).await?;
+        users::update_password_hash(&txn, user.id, None).await?;
     }
     audit::record(
         &txn,

@@ -79,7 +79,7 @@ pub async fn reset(
     let user_id = consumed
         .user_id
         .ok_or_else(|| AppError::invalid("Invalid reset token"))?;
-    users::update_password_hash(&txn, user_id, hash).await?;
+    users::update_password_hash(&txn, user_id, Some(hash)).await?;
     // The mailbox owner proved control of the address.
     users::update_email_verified(&txn, user_id).await?;
     one_time_tokens::invalidate_for_user(&txn, user_id, purpose::PASSWORD_RESET).await?;

@@ -66,26 +66,15 @@ pub async fn update_email_verified<C: ConnectionTrait>(db: &C, id: Uuid) -> Resu
     Ok(())
 }
 
+/// Sets the password hash; `None` removes the password.
 pub async fn update_password_hash<C: ConnectionTrait>(
     db: &C,
     id: Uuid,
-    hash: String,
+    hash: Option<String>,
 ) -> Result<(), DbErr> {
     users::ActiveModel {
         id: Set(id),
-        password_hash: Set(Some(hash)),
-        updated_at: Set(super::now()),
-        ..Default::default()
-    }
-    .update(db)
-    .await?;
-    Ok(())
-}
-
-pub async fn clear_password_hash<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), DbErr> {
-    users::ActiveModel {
-        id: Set(id),
-        password_hash: Set(None),
+        password_hash: Set(hash),
         updated_at: Set(super::now()),
         ..Default::default()
     }

@@ -206,21 +206,10 @@ async fn password_reset_works_once_and_signs_out_every_session() {
     assert_redirect_to(&other_device.login(&email, PASSWORD).await, "/account");
 
     // Act
-    app.submit("/forgot-password", "/forgot-password", &[("email", &email)])
-        .await;
-    let link = app.mail.wait_for_nth(&email, 2).await.link();
-    let path = link.strip_prefix(&app.address).unwrap().to_owned();
-    let token = path.split("token=").nth(1).unwrap().to_owned();
-    let reset = app
-        .submit(
-            &path,
-            "/reset-password",
-            &[("token", &token), ("password", "a brand new password")],
-        )
-        .await;
+    let (reset, link) = app.reset_password(&email, "a brand new password").await;
 
     // Assert
-    assert!(reset.text().await.unwrap().contains("Password changed"));
+    assert!(reset.contains("Password changed"));
     assert_redirect_to(&app.get("/account").await, "/login?next=/account");
     assert_redirect_to(&other_device.get("/account").await, "/login?next=/account");
     assert_eq!(

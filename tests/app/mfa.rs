@@ -115,20 +115,8 @@ async fn a_password_reset_ends_a_sign_in_waiting_for_its_second_factor() {
     let intruder = app.new_device();
     assert_redirect_to(&intruder.login(&email, PASSWORD).await, "/login/mfa");
 
-    let before = app.mail.messages_to(&email).len();
-    app.submit("/forgot-password", "/forgot-password", &[("email", &email)])
-        .await;
-    let link = app.mail.wait_for_nth(&email, before + 1).await.link();
-    let path = link.strip_prefix(&app.address).unwrap().to_owned();
-    let token = path.split("token=").nth(1).unwrap().to_owned();
-    let reset = app
-        .submit(
-            &path,
-            "/reset-password",
-            &[("token", &token), ("password", "a brand new password")],
-        )
-        .await;
-    assert!(reset.text().await.unwrap().contains("Password changed"));
+    let (reset, _) = app.reset_password(&email, "a brand new password").await;
+    assert!(reset.contains("Password changed"));
 
     // The code step has nothing left to finish, even with a right code.
     let csrf = csrf_of(&intruder.get_html("/login").await);

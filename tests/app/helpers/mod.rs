@@ -148,6 +148,35 @@ impl TestApp {
         .await
     }
 
+    /// Asks for a reset link, follows the newest one and sets `new_password`; returns the reset
+    /// page's answer and the link.
+    pub async fn reset_password(&self, email: &str, new_password: &str) -> (String, String) {
+        let before = self.mail.messages_to(email).len();
+        self.submit("/forgot-password", "/forgot-password", &[("email", email)])
+            .await;
+        let link = self.mail.wait_for_nth(email, before + 1).await.link();
+        let path = link
+            .strip_prefix(&self.address)
+            .expect("link points at the issuer")
+            .to_owned();
+        let token = path
+            .split("token=")
+            .nth(1)
+            .expect("token in link")
+            .to_owned();
+        let page = self
+            .submit(
+                &path,
+                "/reset-password",
+                &[("token", &token), ("password", new_password)],
+            )
+            .await
+            .text()
+            .await
+            .expect("reset page");
+        (page, link)
+    }
+
     /// Follows the emailed verification link through its confirmation form.
     pub async fn verify_from_mail(&self, mail: &CapturedMail) -> reqwest::Response {
         let link = mail.link();
