@@ -98,15 +98,17 @@ struct PasskeyRow {
     last_used: Option<String>,
 }
 
+const SIGN_IN: &str = "/login?next=/account/security";
+
 pub fn to_login() -> HttpResponse {
-    respond::see_other("/login?next=/account/security")
+    respond::see_other(SIGN_IN)
 }
 
 /// The signed-in person, for a change to how the account signs in: someone who signed in
 /// recently, or else where to sign in (again) first.
 pub fn recently_signed_in(user: MaybeUser) -> Result<SignedIn, &'static str> {
     match user.0 {
-        None => Err("/login?next=/account/security"),
+        None => Err(SIGN_IN),
         Some(signed_in)
             if !crate::auth::sessions::signed_in_recently(signed_in.session.auth_time) =>
         {
