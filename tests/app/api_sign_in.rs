@@ -180,12 +180,7 @@ async fn a_third_party_or_confidential_refresh_token_is_refreshed_only_at_the_to
     assert_ne!(refresh_of(&refreshed), refresh);
 
     // A confidential first-party app's token needs its secret just the same.
-    let first_party = app
-        .create_service(ServiceOptions {
-            first_party: true,
-            ..ServiceOptions::default()
-        })
-        .await;
+    let first_party = app.create_service(ServiceOptions::first_party()).await;
     let (_, tokens) = app
         .tokens_through_browser(&first_party, &email, &["openid", "offline_access"])
         .await;

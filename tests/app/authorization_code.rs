@@ -184,12 +184,7 @@ async fn first_party_services_skip_consent() {
     let app = spawn_app().await;
     let email = unique_email();
     app.verified_user(&email).await;
-    let service = app
-        .create_service(ServiceOptions {
-            first_party: true,
-            ..ServiceOptions::default()
-        })
-        .await;
+    let service = app.create_service(ServiceOptions::first_party()).await;
     let rp = app.rp(&service).await;
     app.login(&email, PASSWORD).await;
 
@@ -233,12 +228,7 @@ async fn prompt_login_and_max_age_force_a_fresh_sign_in() {
     let app = spawn_app().await;
     let email = unique_email();
     app.verified_user(&email).await;
-    let service = app
-        .create_service(ServiceOptions {
-            first_party: true,
-            ..ServiceOptions::default()
-        })
-        .await;
+    let service = app.create_service(ServiceOptions::first_party()).await;
     let rp = app.rp(&service).await;
     app.login(&email, PASSWORD).await;
 
@@ -329,12 +319,7 @@ async fn form_post_response_mode_renders_an_auto_submitting_form() {
     let app = spawn_app().await;
     let email = unique_email();
     app.verified_user(&email).await;
-    let service = app
-        .create_service(ServiceOptions {
-            first_party: true,
-            ..ServiceOptions::default()
-        })
-        .await;
+    let service = app.create_service(ServiceOptions::first_party()).await;
     let rp = app.rp(&service).await;
     app.login(&email, PASSWORD).await;
 

@@ -12,12 +12,7 @@ async fn logout_with_id_token_hint_ends_the_session_and_returns_to_the_client_wi
     let app = spawn_app().await;
     let email = unique_email();
     app.verified_user(&email).await;
-    let service = app
-        .create_service(ServiceOptions {
-            first_party: true,
-            ..ServiceOptions::default()
-        })
-        .await;
+    let service = app.create_service(ServiceOptions::first_party()).await;
     let (rp, tokens) = app
         .tokens_through_browser(&service, &email, &["openid"])
         .await;
@@ -46,12 +41,7 @@ async fn offline_access_survives_logout() {
     let app = spawn_app().await;
     let email = unique_email();
     app.verified_user(&email).await;
-    let service = app
-        .create_service(ServiceOptions {
-            first_party: true,
-            ..ServiceOptions::default()
-        })
-        .await;
+    let service = app.create_service(ServiceOptions::first_party()).await;
     let (rp, tokens) = app
         .tokens_through_browser(&service, &email, &["openid", "offline_access"])
         .await;

@@ -277,12 +277,7 @@ async fn a_relying_app_sign_in_resumes_after_the_link() {
     let app = spawn_app().await;
     let email = unique_email();
     app.verified_user(&email).await;
-    let service = app
-        .create_service(ServiceOptions {
-            first_party: true,
-            ..ServiceOptions::default()
-        })
-        .await;
+    let service = app.create_service(ServiceOptions::first_party()).await;
     let rp = app.rp(&service).await;
     let request = rp.authorize(&["openid"]);
 

@@ -444,12 +444,7 @@ async fn json_login_with_mfa_follows_the_seed_api() {
 async fn a_relying_party_gets_a_code_only_after_mfa_and_sees_otp_in_amr() {
     let app = spawn_app().await;
     let (email, secret, _) = enrolled_user(&app).await;
-    let service = app
-        .create_service(ServiceOptions {
-            first_party: true,
-            ..ServiceOptions::default()
-        })
-        .await;
+    let service = app.create_service(ServiceOptions::first_party()).await;
     let rp = app.rp(&service).await;
     let request = rp.authorize(&["openid"]);
 

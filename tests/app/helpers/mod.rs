@@ -272,6 +272,16 @@ impl Default for ServiceOptions {
     }
 }
 
+impl ServiceOptions {
+    /// A confidential first-party service (no consent page), otherwise the defaults.
+    pub fn first_party() -> Self {
+        Self {
+            first_party: true,
+            ..Self::default()
+        }
+    }
+}
+
 impl TestApp {
     pub async fn create_service(&self, options: ServiceOptions) -> TestService {
         let org_slug = format!("org-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
