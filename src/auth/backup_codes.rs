@@ -6,9 +6,13 @@ use sea_orm::ConnectionTrait;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::audit::{self, AuditEvent, Outcome};
+use crate::domain::RequestMeta;
 use crate::error::AppError;
+use crate::mail::templates::SecurityChange;
 use crate::state::AppState;
-use crate::store::backup_codes;
+use crate::store::users::User;
+use crate::store::{backup_codes, totp_credentials};
 
 pub const COUNT: usize = 10;
 /// No 0/o, 1/l/i: codes are read off paper.
@@ -55,6 +59,36 @@ pub async fn replace<C: ConnectionTrait>(
         .map(|c| hash(state, user_id, &c))
         .collect();
     backup_codes::replace(db, user_id, hashes).await?;
+    Ok(codes)
+}
+
+/// A new set on the user's request (the old set stops working), audited and announced by mail.
+pub async fn regenerate(
+    state: &AppState,
+    user: &User,
+    meta: &RequestMeta,
+) -> Result<Vec<String>, AppError> {
+    if !totp_credentials::is_enabled(&state.db, user.id).await? {
+        return Err(AppError::invalid("Set up an authenticator app first"));
+    }
+    let txn = crate::store::begin(&state.db).await?;
+    let codes = replace(state, &txn, user.id).await?;
+    audit::record(
+        &txn,
+        AuditEvent::new("mfa.backup_codes_regenerated", Outcome::Success, meta).user(user.id),
+    )
+    .await?;
+    super::notify::security_change(
+        state,
+        &txn,
+        user,
+        SecurityChange::BackupCodesRegenerated,
+        None,
+        meta,
+    )
+    .await?;
+    txn.commit().await?;
+    state.mailer.wake();
     Ok(codes)
 }
 

@@ -36,8 +36,21 @@ pub async fn issue<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Consumes a verification token and marks the address verified.
-pub async fn verify(state: &AppState, token: &str, meta: &RequestMeta) -> Result<User, AppError> {
+/// The outcome of a verification link.
+pub struct Verified {
+    pub user: User,
+    /// Several sign-ups of this address were waiting with different passwords: none was kept,
+    /// since the link proves the mailbox but not which sign-up was its owner's.
+    pub password_withheld: bool,
+}
+
+/// Consumes a verification token and marks the address verified. Every other emailed link of
+/// the account ends in the same transaction.
+pub async fn verify(
+    state: &AppState,
+    token: &str,
+    meta: &RequestMeta,
+) -> Result<Verified, AppError> {
     let hash = hash_token(token);
     let txn = crate::store::begin(&state.db).await?;
     let row = one_time_tokens::find(&txn, purpose::VERIFY_EMAIL, &hash).await?;
@@ -51,22 +64,45 @@ pub async fn verify(state: &AppState, token: &str, meta: &RequestMeta) -> Result
     let user_id = consumed
         .user_id
         .ok_or_else(|| AppError::invalid("Invalid verification token"))?;
-    users::update_email_verified(&txn, user_id).await?;
-    // The password chosen by the registration this link answers, not whatever an earlier
-    // (possibly someone else's) registration of the same address left on the account.
-    if let Some(hash) = consumed.password_hash {
-        users::update_password_hash(&txn, user_id, Some(hash)).await?;
+    let before = users::find_by_id(&txn, user_id)
+        .await?
+        .ok_or_else(|| AppError::invalid("Invalid verification token"))?;
+    let mut password_withheld = false;
+    // An account that is already verified keeps its password: its owner chose it since.
+    if let (false, Some(chosen)) = (before.email_verified, consumed.password_hash) {
+        // The password of the registration this link answers, not whatever an earlier
+        // (possibly someone else's) registration left on the account; and none at all while
+        // another registration's link is still waiting, since the mailbox owner may be
+        // following a link someone else's sign-up sent them.
+        let competing = one_time_tokens::count_competing_registrations(
+            &txn,
+            user_id,
+            purpose::VERIFY_EMAIL,
+            &chosen,
+        )
+        .await?;
+        password_withheld = competing > 0;
+        let password = (!password_withheld).then_some(chosen);
+        users::update_password_hash(&txn, user_id, password).await?;
     }
+    users::update_email_verified(&txn, user_id).await?;
+    // The other registrations' links (and any reset or magic link) end with this one.
+    one_time_tokens::end_all_for_account(&txn, user_id, &before.email_normalized).await?;
     audit::record(
         &txn,
-        AuditEvent::new("user.email_verified", Outcome::Success, meta).user(user_id),
+        AuditEvent::new("user.email_verified", Outcome::Success, meta)
+            .user(user_id)
+            .details(serde_json::json!({ "password_withheld": password_withheld })),
     )
     .await?;
     let user = users::find_by_id(&txn, user_id)
         .await?
         .ok_or_else(AppError::not_found)?;
     txn.commit().await?;
-    Ok(user)
+    Ok(Verified {
+        user,
+        password_withheld,
+    })
 }
 
 /// Sends a fresh link to an unverified account. Answers the same whatever the address.

@@ -124,6 +124,9 @@ pub async fn redeem(
         }
         None => return Err(AppError::invalid("User not found. Please register first.")),
     };
+    // Signing in by link ends every other link of the account, this address's sign-up links
+    // and a squatter's verification link included.
+    one_time_tokens::end_all_for_account(&txn, user.id, &user.email_normalized).await?;
     if !user.email_verified {
         // Whoever registered the address may not own the mailbox: the link proves the mailbox,
         // not that password, so the password goes (forgot-password sets a new one).

@@ -5,6 +5,7 @@ pub mod first_party;
 pub mod login;
 pub mod magic_link;
 pub mod mfa;
+pub mod notify;
 pub mod passkeys;
 pub mod password;
 pub mod password_reset;

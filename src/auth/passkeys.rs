@@ -14,6 +14,7 @@ use webauthn_rs::prelude::{
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::config::Settings;
 use crate::domain::{Email, RequestMeta};
+use crate::mail::templates::SecurityChange;
 use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 use crate::store::passkeys::{self, NewPasskey, StoredPasskey};
@@ -248,7 +249,18 @@ pub async fn finish_registration(
             .details(serde_json::json!({ "passkey_id": row.id, "name": row.name })),
     )
     .await?;
+    let named = format!("named \u{201c}{}\u{201d}", row.name);
+    super::notify::security_change(
+        state,
+        &txn,
+        user,
+        SecurityChange::PasskeyAdded,
+        Some(&named),
+        meta,
+    )
+    .await?;
     txn.commit().await?;
+    state.mailer.wake();
     Ok(row)
 }
 
@@ -311,15 +323,17 @@ pub async fn start_authentication(
         .map_err(unexpected)?;
     let saved = serde_json::to_string(&authentication).map_err(unexpected)?;
     let id = new_ceremony(state, KIND_AUTHENTICATE, Some(user.id), saved).await?;
-    Ok((
-        id,
-        serde_json::to_value(&rcr.public_key).map_err(unexpected)?,
-    ))
+    let options = serde_json::to_value(&rcr.public_key).map_err(unexpected)?;
+    Ok(match unknown {
+        UnknownEmail::Disguise => (id, without_transport_hints(options)),
+        UnknownEmail::Refuse => (id, options),
+    })
 }
 
-/// An email-first ceremony for an address with no passkey: the options of a real one, naming a
-/// credential id derived from the address (stable, so repeated asks look alike). No
-/// authenticator holds that credential and the ceremony belongs to no user, so it cannot finish.
+/// An email-first ceremony for an address with no passkey: the options of a real one, naming
+/// credential ids derived from the address (stable, so repeated asks look alike) in the number
+/// and lengths real accounts here have. No authenticator holds them and the ceremony belongs to
+/// no user, so it cannot finish.
 async fn decoy_ceremony(
     state: &AppState,
     webauthn: &Webauthn,
@@ -329,8 +343,16 @@ async fn decoy_ceremony(
         .start_discoverable_authentication()
         .map_err(unexpected)?;
     let mut options = serde_json::to_value(&rcr.public_key).map_err(unexpected)?;
-    let decoy = decoy_credential_id(&state.master.derive("passkey decoy"), normalized_email);
-    options["allowCredentials"] = serde_json::json!([{ "type": "public-key", "id": decoy }]);
+    let lengths = passkeys::credential_id_lengths(&state.db).await?;
+    let ids = decoy_credential_ids(
+        &state.master.derive("passkey decoy"),
+        normalized_email,
+        &lengths,
+    );
+    options["allowCredentials"] = ids
+        .into_iter()
+        .map(|id| serde_json::json!({ "type": "public-key", "id": id }))
+        .collect();
     options["userVerification"] = "required".into();
     // Discoverable options carry extensions an email-first ceremony does not.
     if let Some(fields) = options.as_object_mut() {
@@ -341,13 +363,55 @@ async fn decoy_ceremony(
     Ok((id, options))
 }
 
-fn decoy_credential_id(key: &[u8; 32], normalized_email: &str) -> String {
+/// Derives the decoy's credential ids from the address: how many (most accounts have one
+/// passkey, some two or three) and, for each, a length among those of the stored credential ids
+/// (base64url characters; 43, i.e. 32 bytes, when none is stored yet).
+fn decoy_credential_ids(key: &[u8; 32], normalized_email: &str, lengths: &[i64]) -> Vec<String> {
     use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    hasher.update(key);
-    hasher.update(normalized_email.as_bytes());
-    // 32 bytes, the length many platform authenticators (and Chromium's) use.
-    encode_id(&hasher.finalize())
+    let digest = |label: &[u8]| {
+        let mut hasher = Sha256::new();
+        hasher.update(key);
+        hasher.update(normalized_email.as_bytes());
+        hasher.update(label);
+        hasher.finalize()
+    };
+    let shape = digest(b"shape");
+    let count = match shape[0] % 20 {
+        0 => 3,
+        1..=4 => 2,
+        _ => 1,
+    };
+    (0..count)
+        .map(|i| {
+            let chars = match lengths {
+                [] => 43,
+                _ => lengths[usize::from(shape[1 + i]) % lengths.len()].clamp(22, 1364),
+            };
+            // base64url without padding: n bytes take ceil(4n/3) characters.
+            let bytes = usize::try_from(chars * 3 / 4).unwrap_or(32);
+            let mut id = Vec::with_capacity(bytes);
+            let mut block = 0u8;
+            while id.len() < bytes {
+                id.extend_from_slice(&digest(&[b'i', i as u8, block]));
+                block = block.wrapping_add(1);
+            }
+            id.truncate(bytes);
+            encode_id(&id)
+        })
+        .collect()
+}
+
+/// The hosted page's email-first options for a real account, trimmed to what a decoy can show:
+/// transport hints would tell a decoy (which has none to give) from a real account.
+fn without_transport_hints(mut options: serde_json::Value) -> serde_json::Value {
+    if let Some(credentials) = options["allowCredentials"].as_array_mut() {
+        for credential in credentials {
+            if let Some(fields) = credential.as_object_mut() {
+                fields.remove("transports");
+            }
+        }
+    }
+    options
 }
 
 /// Verifies a sign-in; on success the passkey's counter and last use are recorded. A counter
@@ -491,9 +555,9 @@ pub async fn delete(
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     let txn = crate::store::begin(&state.db).await?;
-    if passkeys::find_for_user(&txn, user.id, id).await?.is_none() {
+    let Some(removed) = passkeys::find_for_user(&txn, user.id, id).await? else {
         return Err(AppError::not_found());
-    }
+    };
     let others = passkeys::count_for_user(&txn, user.id)
         .await?
         .saturating_sub(1);
@@ -518,6 +582,17 @@ pub async fn delete(
             .details(serde_json::json!({ "passkey_id": id })),
     )
     .await?;
+    let named = format!("named \u{201c}{}\u{201d}", removed.name);
+    super::notify::security_change(
+        state,
+        &txn,
+        user,
+        SecurityChange::PasskeyRemoved,
+        Some(&named),
+        meta,
+    )
+    .await?;
     txn.commit().await?;
+    state.mailer.wake();
     Ok(())
 }

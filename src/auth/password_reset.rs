@@ -3,7 +3,7 @@ use crate::audit::{self, AuditEvent, Outcome};
 use crate::domain::{Email, NewPassword, RequestMeta};
 use crate::error::AppError;
 use crate::keys::{hash_token, random_token};
-use crate::mail::templates;
+use crate::mail::templates::{self, SecurityChange};
 use crate::state::AppState;
 use crate::store::refresh_tokens::{self, Families};
 use crate::store::{browser_sessions, login_tickets, one_time_tokens, revoked_tokens, users};
@@ -79,10 +79,15 @@ pub async fn reset(
     let user_id = consumed
         .user_id
         .ok_or_else(|| AppError::invalid("Invalid reset token"))?;
+    let user = users::find_by_id(&txn, user_id)
+        .await?
+        .ok_or_else(|| AppError::invalid("Invalid reset token"))?;
     users::update_password_hash(&txn, user_id, Some(hash)).await?;
     // The mailbox owner proved control of the address.
     users::update_email_verified(&txn, user_id).await?;
-    one_time_tokens::invalidate_for_user(&txn, user_id, purpose::PASSWORD_RESET).await?;
+    // No link mailed before this change may be used after it (a squatter's verification link
+    // would otherwise set its own password again).
+    one_time_tokens::end_all_for_account(&txn, user_id, &user.email_normalized).await?;
     let revoked = browser_sessions::revoke_all_for_user(&txn, user_id).await?;
     login_tickets::consume_all_for_user(&txn, user_id).await?;
     let issued = refresh_tokens::revoke(&txn, Families::User(user_id)).await?;
@@ -94,6 +99,16 @@ pub async fn reset(
             .details(serde_json::json!({ "sessions_revoked": revoked })),
     )
     .await?;
+    super::notify::security_change(
+        state,
+        &txn,
+        &user,
+        SecurityChange::PasswordChanged,
+        None,
+        meta,
+    )
+    .await?;
     txn.commit().await?;
+    state.mailer.wake();
     Ok(())
 }

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::domain::RequestMeta;
 use crate::error::AppError;
+use crate::mail::templates::SecurityChange;
 use crate::state::AppState;
 use crate::store::totp_credentials;
 use crate::store::users::User;
@@ -74,37 +75,86 @@ fn enrolment(totp: &Totp) -> Result<Enrolment, AppError> {
     })
 }
 
-/// Starts enrolment with a fresh secret (or shows the pending one again).
-pub async fn start_enrolment(state: &AppState, user: &User) -> Result<Enrolment, AppError> {
-    if let Some(existing) = totp_credentials::find(&state.db, user.id).await? {
-        if existing.enabled_at.is_some() {
-            return Err(AppError::invalid("An authenticator app is already set up"));
+/// How long a pending secret can be confirmed.
+pub const ENROLMENT_MINUTES: i64 = 10;
+
+/// The sign-in an enrolment belongs to: only it sees the pending secret and can confirm it, so
+/// someone who knows only the password cannot copy a secret that the real user later enrols.
+#[derive(Clone, Copy)]
+pub enum EnrolmentOwner {
+    /// A signed-in browser session (the security page).
+    Session(Uuid),
+    /// A login ticket (enrolment forced by organization policy during sign-in).
+    Ticket(Uuid),
+}
+
+impl EnrolmentOwner {
+    fn key(self) -> String {
+        match self {
+            Self::Session(id) => format!("session:{id}"),
+            Self::Ticket(id) => format!("ticket:{id}"),
         }
-        return enrolment(&totp(
-            secret_of(state, user.id, &existing.secret_sealed)?,
-            &user.email,
-        )?);
+    }
+}
+
+/// The pending secret if it belongs to `owner` and can still be confirmed.
+async fn pending_of(
+    state: &AppState,
+    user: &User,
+    owner: EnrolmentOwner,
+) -> Result<Option<totp_credentials::TotpCredential>, AppError> {
+    let oldest = crate::store::now() - chrono::Duration::minutes(ENROLMENT_MINUTES);
+    Ok(totp_credentials::find(&state.db, user.id)
+        .await?
+        .filter(|t| t.enabled_at.is_none() && t.created_at > oldest)
+        .filter(|t| t.pending_owner.as_deref() == Some(owner.key().as_str())))
+}
+
+/// Starts enrolment with a fresh secret, replacing any pending one (whoever started it).
+pub async fn start_enrolment(
+    state: &AppState,
+    user: &User,
+    owner: EnrolmentOwner,
+) -> Result<Enrolment, AppError> {
+    if totp_credentials::is_enabled(&state.db, user.id).await? {
+        return Err(AppError::invalid("An authenticator app is already set up"));
     }
     let secret = Secret::generate();
     let sealed = state.master.seal(secret.as_ref(), user.id.as_bytes());
-    totp_credentials::upsert_pending(&state.db, user.id, sealed).await?;
+    totp_credentials::upsert_pending(&state.db, user.id, sealed, owner.key()).await?;
     enrolment(&totp(secret.as_ref().to_vec(), &user.email)?)
+}
+
+/// The enrolment of this sign-in shown again (after a wrong code), or a fresh one when it was
+/// replaced or has expired.
+pub async fn resume_enrolment(
+    state: &AppState,
+    user: &User,
+    owner: EnrolmentOwner,
+) -> Result<Enrolment, AppError> {
+    match pending_of(state, user, owner).await? {
+        Some(pending) => enrolment(&totp(
+            secret_of(state, user.id, &pending.secret_sealed)?,
+            &user.email,
+        )?),
+        None => start_enrolment(state, user, owner).await,
+    }
 }
 
 /// Enables TOTP after a valid first code and returns a fresh set of backup codes.
 pub async fn confirm_enrolment(
     state: &AppState,
     user: &User,
+    owner: EnrolmentOwner,
     code: &str,
     meta: &RequestMeta,
 ) -> Result<Vec<String>, AppError> {
     let code = normalize_code(code).map_err(AppError::invalid)?;
-    let pending = totp_credentials::find(&state.db, user.id)
-        .await?
-        .filter(|t| t.enabled_at.is_none())
-        .ok_or_else(|| {
-            AppError::invalid("Start the set-up again: no authenticator is waiting to be confirmed")
-        })?;
+    let pending = pending_of(state, user, owner).await?.ok_or_else(|| {
+        AppError::invalid(
+            "This set-up has expired or was replaced: scan the new code below and enter the code it shows",
+        )
+    })?;
     let step = totp(
         secret_of(state, user.id, &pending.secret_sealed)?,
         &user.email,
@@ -112,7 +162,10 @@ pub async fn confirm_enrolment(
     .check_current(&code);
     let txn = crate::store::begin(&state.db).await?;
     let accepted = match step {
-        Some(step) => totp_credentials::accept_step(&txn, user.id, step as i64, true).await?,
+        Some(step) => {
+            totp_credentials::enable_pending(&txn, user.id, &pending.secret_sealed, step as i64)
+                .await?
+        }
         None => false,
     };
     if !accepted {
@@ -126,7 +179,10 @@ pub async fn confirm_enrolment(
         AuditEvent::new("mfa.totp_enabled", Outcome::Success, meta).user(user.id),
     )
     .await?;
+    super::notify::security_change(state, &txn, user, SecurityChange::TotpEnabled, None, meta)
+        .await?;
     txn.commit().await?;
+    state.mailer.wake();
     Ok(codes)
 }
 
@@ -145,7 +201,7 @@ pub async fn verify(state: &AppState, user: &User, code: &str) -> Result<bool, A
     .check_current(code) else {
         return Ok(false);
     };
-    Ok(totp_credentials::accept_step(&state.db, user.id, step as i64, false).await?)
+    Ok(totp_credentials::accept_step(&state.db, user.id, step as i64).await?)
 }
 
 /// Turns TOTP off after re-authentication with the password or a current code.
@@ -186,7 +242,10 @@ pub async fn disable(
         AuditEvent::new("mfa.totp_disabled", Outcome::Success, meta).user(user.id),
     )
     .await?;
+    super::notify::security_change(state, &txn, user, SecurityChange::TotpDisabled, None, meta)
+        .await?;
     txn.commit().await?;
+    state.mailer.wake();
     Ok(())
 }
 
@@ -199,7 +258,20 @@ pub async fn reset(state: &AppState, user_id: Uuid, meta: &RequestMeta) -> Resul
     event.actor = Some("admin:cli".into());
     event.target = Some(format!("user:{user_id}"));
     audit::record(&txn, event).await?;
+    if let (true, Some(user)) = (had, crate::store::users::find_by_id(&txn, user_id).await?) {
+        let detail = "by an administrator";
+        super::notify::security_change(
+            state,
+            &txn,
+            &user,
+            SecurityChange::TotpDisabled,
+            Some(detail),
+            meta,
+        )
+        .await?;
+    }
     txn.commit().await?;
+    state.mailer.wake();
     Ok(had)
 }
 

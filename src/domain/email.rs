@@ -1,4 +1,11 @@
-/// An email address as typed (trimmed) plus its case-insensitive form used for look-ups.
+/// An email address as typed (trimmed) plus the normal form used to look it up.
+///
+/// The normal form lower-cases only ASCII letters of the local part and maps the domain to its
+/// IDNA ASCII form (the form mail is routed by). Full Unicode case folding is not applied:
+/// it maps distinct characters onto one (the Kelvin sign `K` onto `k`, `ß` onto `ss` in some
+/// foldings), so two different mailboxes could share a normal form and one could capture the
+/// other's account. Distinct normal forms for one mailbox cost at most a duplicate account;
+/// a shared one would cost an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email {
     display: String,
@@ -18,9 +25,10 @@ impl Email {
         {
             return Err("Invalid email format");
         }
+        let normalized = normalize(trimmed).ok_or("Invalid email format")?;
         Ok(Self {
             display: trimmed.to_owned(),
-            normalized: trimmed.to_lowercase(),
+            normalized,
         })
     }
 
@@ -33,6 +41,20 @@ impl Email {
     }
 }
 
+fn normalize(address: &str) -> Option<String> {
+    let (local, domain) = address.rsplit_once('@')?;
+    let domain = if domain.starts_with('[') {
+        // An address literal (`[192.0.2.1]`): no IDNA, ASCII only.
+        domain.to_ascii_lowercase()
+    } else {
+        idna::domain_to_ascii(domain).ok()?
+    };
+    if domain.is_empty() {
+        return None;
+    }
+    Some(format!("{}@{domain}", local.to_ascii_lowercase()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::Email;
@@ -42,6 +64,25 @@ mod tests {
         let email = Email::parse("  Alice@Example.COM ").unwrap();
         assert_eq!(email.as_str(), "Alice@Example.COM");
         assert_eq!(email.normalized(), "alice@example.com");
+    }
+
+    #[test]
+    fn distinct_mailboxes_never_share_a_normal_form() {
+        // The Kelvin sign folds to `k` and the dotted capital I to `i̇` under Unicode
+        // lower-casing: neither may land on another mailbox's normal form.
+        let kelvin = Email::parse("\u{212A}ate@example.com").unwrap();
+        assert_ne!(kelvin.normalized(), "kate@example.com");
+        let dotted = Email::parse("\u{130}van@example.com").unwrap();
+        assert_ne!(dotted.normalized(), Email::parse("ivan@example.com").unwrap().normalized());
+        // ASCII case and the domain's Unicode form do name one mailbox.
+        assert_eq!(
+            Email::parse("Kate@B\u{dc}cher.Example").unwrap().normalized(),
+            "kate@xn--bcher-kva.example"
+        );
+        assert_eq!(
+            Email::parse("kate@xn--bcher-kva.example").unwrap().normalized(),
+            "kate@xn--bcher-kva.example"
+        );
     }
 
     #[test]

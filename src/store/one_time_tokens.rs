@@ -67,20 +67,50 @@ pub async fn consume<C: ConnectionTrait>(
     find(db, purpose, token_hash).await
 }
 
-/// Marks every outstanding token of a purpose for a user as used (e.g. after a reset succeeds).
-pub async fn invalidate_for_user<C: ConnectionTrait>(
+/// Ends every outstanding emailed link of an account (verification, reset and magic links,
+/// including sign-up links sent to its address before it had an id), so no link mailed before a
+/// change of the account's credentials can be used after it.
+pub async fn end_all_for_account<C: ConnectionTrait>(
     db: &C,
     user_id: Uuid,
-    purpose: &str,
-) -> Result<(), DbErr> {
-    Tokens::update_many()
+    email_normalized: &str,
+) -> Result<u64, DbErr> {
+    use sea_orm::Condition;
+    let result = Tokens::update_many()
         .col_expr(one_time_tokens::Column::UsedAt, Expr::value(super::now()))
-        .filter(one_time_tokens::Column::UserId.eq(user_id))
-        .filter(one_time_tokens::Column::Purpose.eq(purpose))
         .filter(one_time_tokens::Column::UsedAt.is_null())
+        .filter(
+            Condition::any()
+                .add(one_time_tokens::Column::UserId.eq(user_id))
+                .add(
+                    Condition::all()
+                        .add(one_time_tokens::Column::UserId.is_null())
+                        .add(one_time_tokens::Column::Email.eq(email_normalized)),
+                ),
+        )
         .exec(db)
         .await?;
-    Ok(())
+    Ok(result.rows_affected)
+}
+
+/// Live verification links of a user that carry a registration's password other than
+/// `password_hash`: another sign-up of the same address is still waiting for its answer.
+pub async fn count_competing_registrations<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    verify_purpose: &str,
+    password_hash: &str,
+) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    Tokens::find()
+        .filter(one_time_tokens::Column::UserId.eq(user_id))
+        .filter(one_time_tokens::Column::Purpose.eq(verify_purpose))
+        .filter(one_time_tokens::Column::UsedAt.is_null())
+        .filter(one_time_tokens::Column::ExpiresAt.gt(super::now()))
+        .filter(one_time_tokens::Column::PasswordHash.is_not_null())
+        .filter(one_time_tokens::Column::PasswordHash.ne(password_hash))
+        .count(db)
+        .await
 }
 
 /// A magic link: the email is stored normalized, `next_path` is where sign-in resumes.

@@ -52,6 +52,22 @@ pub async fn count_for_user<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result
         .await
 }
 
+/// The distinct lengths (in base64url characters) of the credential ids stored here: what the
+/// deployment's authenticators produce, for decoys that look like them.
+pub async fn credential_id_lengths<C: ConnectionTrait>(db: &C) -> Result<Vec<i64>, DbErr> {
+    use sea_orm::QuerySelect;
+    Passkeys::find()
+        .select_only()
+        .column_as(
+            Expr::cust("CAST(LENGTH(credential_id) AS BIGINT)"),
+            "length",
+        )
+        .distinct()
+        .into_tuple::<i64>()
+        .all(db)
+        .await
+}
+
 pub async fn find_by_credential_id<C: ConnectionTrait>(
     db: &C,
     credential_id: &str,

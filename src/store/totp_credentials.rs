@@ -14,11 +14,13 @@ pub async fn find<C: ConnectionTrait>(
     Totp::find_by_id(user_id).one(db).await
 }
 
-/// Starts (or restarts) an enrolment with a new secret; replaces only a not-yet-enabled one.
+/// Starts (or restarts) an enrolment with a new secret owned by `owner`; replaces only a
+/// not-yet-enabled one.
 pub async fn upsert_pending<C: ConnectionTrait>(
     db: &C,
     user_id: Uuid,
     secret_sealed: String,
+    owner: String,
 ) -> Result<(), DbErr> {
     Totp::insert(totp_credentials::ActiveModel {
         user_id: Set(user_id),
@@ -26,6 +28,7 @@ pub async fn upsert_pending<C: ConnectionTrait>(
         last_used_step: Set(None),
         created_at: Set(super::now()),
         enabled_at: Set(None),
+        pending_owner: Set(Some(owner)),
     })
     .on_conflict(
         OnConflict::column(Column::UserId)
@@ -33,6 +36,7 @@ pub async fn upsert_pending<C: ConnectionTrait>(
                 Column::SecretSealed,
                 Column::LastUsedStep,
                 Column::CreatedAt,
+                Column::PendingOwner,
             ])
             .action_and_where(Expr::col((totp_credentials::Entity, Column::EnabledAt)).is_null())
             .to_owned(),
@@ -48,24 +52,38 @@ pub async fn accept_step<C: ConnectionTrait>(
     db: &C,
     user_id: Uuid,
     step: i64,
-    enable: bool,
 ) -> Result<bool, DbErr> {
-    let mut update = Totp::update_many()
+    let update = Totp::update_many()
         .col_expr(Column::LastUsedStep, Expr::value(step))
         .filter(Column::UserId.eq(user_id))
-        .filter(
-            Condition::any()
-                .add(Column::LastUsedStep.is_null())
-                .add(Column::LastUsedStep.lt(step)),
-        );
-    if enable {
-        update = update
-            .col_expr(Column::EnabledAt, Expr::value(super::now()))
-            .filter(Column::EnabledAt.is_null());
-    } else {
-        update = update.filter(Column::EnabledAt.is_not_null());
-    }
+        .filter(Column::EnabledAt.is_not_null())
+        .filter(newer_step(step));
     Ok(update.exec(db).await?.rows_affected == 1)
+}
+
+/// Enables the pending secret whose first code was checked, only if it is still the one
+/// stored (a new enrolment started in between replaced it) and still pending.
+pub async fn enable_pending<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    secret_sealed: &str,
+    step: i64,
+) -> Result<bool, DbErr> {
+    let update = Totp::update_many()
+        .col_expr(Column::LastUsedStep, Expr::value(step))
+        .col_expr(Column::EnabledAt, Expr::value(super::now()))
+        .col_expr(Column::PendingOwner, Expr::value(Option::<String>::None))
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::SecretSealed.eq(secret_sealed))
+        .filter(Column::EnabledAt.is_null())
+        .filter(newer_step(step));
+    Ok(update.exec(db).await?.rows_affected == 1)
+}
+
+fn newer_step(step: i64) -> Condition {
+    Condition::any()
+        .add(Column::LastUsedStep.is_null())
+        .add(Column::LastUsedStep.lt(step))
 }
 
 pub async fn delete<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<bool, DbErr> {

@@ -10,6 +10,8 @@ pub struct Model {
     pub last_used_step: Option<i64>,
     pub created_at: DateTimeUtc,
     pub enabled_at: Option<DateTimeUtc>,
+    /// While pending: the sign-in (`session:<id>` or `ticket:<id>`) that started the enrolment.
+    pub pending_owner: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,7 +6,6 @@ use crate::domain::{Email, NewPassword};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::extract::Meta;
-use crate::web::pages::MessagePage;
 use crate::web::respond;
 
 #[derive(Deserialize)]
@@ -50,14 +49,8 @@ pub async fn verify_email(
     query: web::Query<TokenQuery>,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, AppError> {
-    crate::auth::email_verification::verify(&state, &query.token, &meta).await?;
-    let page = MessagePage {
-        title: "Email verified",
-        message: "Your email address is verified. You can sign in now.",
-        link_href: "/login",
-        link_label: "Sign in",
-    };
-    respond::ok_page(&page)
+    let verified = crate::auth::email_verification::verify(&state, &query.token, &meta).await?;
+    respond::ok_page(&crate::web::pages::verify_email::verified_page(&verified))
 }
 
 #[derive(Deserialize)]

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::security::{BackupCodesPage, EnrolPage};
 use crate::auth::mfa::{self, FirstFactor, PURPOSE_ENROL, PURPOSE_MFA};
+use crate::auth::totp::EnrolmentOwner;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::users::User;
@@ -145,10 +146,12 @@ pub async fn enrol_page(
     state: web::Data<AppState>,
     csrf: CsrfToken,
 ) -> Result<HttpResponse, PageError> {
-    let Some((_, user)) = ticket_in(&req, &state, PURPOSE_ENROL).await else {
+    let Some((ticket, user)) = ticket_in(&req, &state, PURPOSE_ENROL).await else {
         return Ok(restart());
     };
-    let enrolment = crate::auth::totp::start_enrolment(&state, &user).await?;
+    let enrolment =
+        crate::auth::totp::start_enrolment(&state, &user, EnrolmentOwner::Ticket(ticket.id))
+            .await?;
     Ok(respond::ok_page(&EnrolPage::new(
         &csrf.0,
         "/login/mfa/enrol",
@@ -169,7 +172,8 @@ pub async fn enrol_submit(
         return Ok(restart());
     };
     state.limits.check_mfa(user.id)?;
-    match crate::auth::totp::confirm_enrolment(&state, &user, &form.code, &meta).await {
+    let owner = EnrolmentOwner::Ticket(ticket.id);
+    match crate::auth::totp::confirm_enrolment(&state, &user, owner, &form.code, &meta).await {
         Ok(codes) => {
             if !crate::store::login_tickets::consume(&state.db, ticket.id).await? {
                 return Ok(restart());
@@ -188,7 +192,7 @@ pub async fn enrol_submit(
             Ok(response)
         }
         Err(AppError::Invalid { message, .. }) => {
-            let enrolment = crate::auth::totp::start_enrolment(&state, &user).await?;
+            let enrolment = crate::auth::totp::resume_enrolment(&state, &user, owner).await?;
             let page = EnrolPage::new(
                 &csrf.0,
                 "/login/mfa/enrol",

@@ -4,8 +4,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::{self, AuditEvent, Outcome};
-use crate::auth::totp::Enrolment;
+use crate::auth::totp::{EnrolmentOwner, Enrolment};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::{backup_codes, totp_credentials};
@@ -183,7 +182,8 @@ pub async fn totp_start(
         Ok(signed_in) => signed_in,
         Err(sign_in) => return Ok(respond::see_other(sign_in)),
     };
-    match crate::auth::totp::start_enrolment(&state, &signed_in.user).await {
+    let owner = EnrolmentOwner::Session(signed_in.session.id);
+    match crate::auth::totp::start_enrolment(&state, &signed_in.user, owner).await {
         Ok(enrolment) => Ok(respond::ok_page(&EnrolPage::new(
             &csrf.0,
             "/account/security/totp/confirm",
@@ -216,13 +216,17 @@ pub async fn totp_confirm(
         Err(sign_in) => return Ok(respond::see_other(sign_in)),
     };
     state.limits.check_mfa(signed_in.user.id)?;
-    match crate::auth::totp::confirm_enrolment(&state, &signed_in.user, &form.code, &meta).await {
+    let owner = EnrolmentOwner::Session(signed_in.session.id);
+    match crate::auth::totp::confirm_enrolment(&state, &signed_in.user, owner, &form.code, &meta)
+        .await
+    {
         Ok(codes) => Ok(respond::ok_page(&BackupCodesPage::new(
             &codes,
             "/account/security",
         ))?),
         Err(AppError::Invalid { message, .. }) => {
-            let enrolment = crate::auth::totp::start_enrolment(&state, &signed_in.user).await?;
+            let enrolment =
+                crate::auth::totp::resume_enrolment(&state, &signed_in.user, owner).await?;
             let page = EnrolPage::new(
                 &csrf.0,
                 "/account/security/totp/confirm",
@@ -275,26 +279,14 @@ pub async fn backup_codes_regenerate(
         Ok(signed_in) => signed_in,
         Err(sign_in) => return Ok(respond::see_other(sign_in)),
     };
-    if !totp_credentials::is_enabled(&state.db, signed_in.user.id).await? {
-        return security_page(
-            &state,
-            &signed_in,
-            &csrf.0,
-            Some("Set up an authenticator app first".into()),
-        )
-        .await;
+    match crate::auth::backup_codes::regenerate(&state, &signed_in.user, &meta).await {
+        Ok(codes) => Ok(respond::ok_page(&BackupCodesPage::new(
+            &codes,
+            "/account/security",
+        ))?),
+        Err(AppError::Invalid { message, .. }) => {
+            security_page(&state, &signed_in, &csrf.0, Some(message.into_owned())).await
+        }
+        Err(e) => Err(e.into()),
     }
-    let txn = crate::store::begin(&state.db).await?;
-    let codes = crate::auth::backup_codes::replace(&state, &txn, signed_in.user.id).await?;
-    audit::record(
-        &txn,
-        AuditEvent::new("mfa.backup_codes_regenerated", Outcome::Success, &meta)
-            .user(signed_in.user.id),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(respond::ok_page(&BackupCodesPage::new(
-        &codes,
-        "/account/security",
-    ))?)
 }

@@ -4,6 +4,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::MessagePage;
+use crate::auth::email_verification::Verified;
 use crate::domain::Email;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -43,6 +44,25 @@ pub async fn verify_email_page(
     })?)
 }
 
+/// What a used verification link shows (the hosted form and the seed's consuming GET).
+pub fn verified_page(verified: &Verified) -> MessagePage<'static> {
+    if verified.password_withheld {
+        MessagePage {
+            title: "Email verified",
+            message: "Your email address is verified. More than one sign-up used this address, so none of their passwords was kept: choose your password now.",
+            link_href: "/forgot-password",
+            link_label: "Choose a password",
+        }
+    } else {
+        MessagePage {
+            title: "Email verified",
+            message: "Your email address is verified. You can sign in now.",
+            link_href: "/login",
+            link_label: "Sign in",
+        }
+    }
+}
+
 #[derive(Deserialize)]
 pub struct VerifyForm {
     #[serde(default)]
@@ -55,12 +75,7 @@ pub async fn verify_email_submit(
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
     match crate::auth::email_verification::verify(&state, &form.token, &meta).await {
-        Ok(_) => Ok(respond::ok_page(&MessagePage {
-            title: "Email verified",
-            message: "Your email address is verified. You can sign in now.",
-            link_href: "/login",
-            link_label: "Sign in",
-        })?),
+        Ok(verified) => Ok(respond::ok_page(&verified_page(&verified))?),
         Err(AppError::Invalid { message, .. }) => Ok(respond::html(
             StatusCode::BAD_REQUEST,
             &MessagePage {
