@@ -1,4 +1,5 @@
 use sea_orm::ConnectionTrait;
+use secrecy::SecretString;
 
 use super::{purpose, token_problem};
 use crate::audit::{self, AuditEvent, Outcome};
@@ -36,57 +37,96 @@ pub async fn issue<C: ConnectionTrait>(
     Ok(())
 }
 
-/// The outcome of a verification link.
+/// What the person following a verification link can say about the password they chose.
+pub enum PasswordProof {
+    /// An interactive page: ask when several sign-ups compete for the address.
+    AskIfContested,
+    /// The password typed on that page.
+    Given(SecretString),
+    /// A consuming GET (seed API): nothing can be asked, so a contested password is withheld.
+    Unavailable,
+}
+
+pub enum Verification {
+    Verified(Verified),
+    /// Several sign-ups of this address are waiting: the page asks for the password chosen at
+    /// sign-up before using the link (the token is not consumed yet).
+    PasswordNeeded,
+}
+
 pub struct Verified {
     pub user: User,
-    /// Several sign-ups of this address were waiting with different passwords: none was kept,
-    /// since the link proves the mailbox but not which sign-up was its owner's.
+    /// The sign-ups competed and no password was proven: none was kept (the owner sets one
+    /// through a reset link).
     pub password_withheld: bool,
 }
 
-/// Consumes a verification token and marks the address verified. Every other emailed link of
+/// Consumes a verification token and marks the address verified; every other emailed link of
 /// the account ends in the same transaction.
+///
+/// The link proves the mailbox, not which sign-up was the mailbox owner's: someone may have
+/// registered the address first with a password of theirs. While the sign-ups of the address
+/// chose one password between them, it is applied. When they chose different ones, the person
+/// must type the password they chose, and the matching one is applied (none if nothing
+/// matches). An account that is already verified never has its password changed by a link.
 pub async fn verify(
     state: &AppState,
     token: &str,
+    proof: PasswordProof,
     meta: &RequestMeta,
-) -> Result<Verified, AppError> {
+) -> Result<Verification, AppError> {
     let hash = hash_token(token);
-    let txn = crate::store::begin(&state.db).await?;
-    let row = one_time_tokens::find(&txn, purpose::VERIFY_EMAIL, &hash).await?;
+    let row = one_time_tokens::find(&state.db, purpose::VERIFY_EMAIL, &hash).await?;
     if let Some(problem) = token_problem(row.as_ref(), "verification") {
         return Err(problem);
     }
-    let consumed =
-        one_time_tokens::consume(&txn, purpose::VERIFY_EMAIL, &hash, crate::store::now())
-            .await?
-            .ok_or_else(|| AppError::invalid("Verification token has already been used"))?;
-    let user_id = consumed
-        .user_id
-        .ok_or_else(|| AppError::invalid("Invalid verification token"))?;
-    let before = users::find_by_id(&txn, user_id)
+    let invalid = || AppError::invalid("Invalid verification token");
+    let row = row.ok_or_else(invalid)?;
+    let user_id = row.user_id.ok_or_else(invalid)?;
+    let before = users::find_by_id(&state.db, user_id)
         .await?
-        .ok_or_else(|| AppError::invalid("Invalid verification token"))?;
-    let mut password_withheld = false;
-    // An account that is already verified keeps its password: its owner chose it since.
-    if let (false, Some(chosen)) = (before.email_verified, consumed.password_hash) {
-        // The password of the registration this link answers, not whatever an earlier
-        // (possibly someone else's) registration left on the account; and none at all while
-        // another registration's link is still waiting, since the mailbox owner may be
-        // following a link someone else's sign-up sent them.
-        let competing = one_time_tokens::count_competing_registrations(
-            &txn,
+        .ok_or_else(invalid)?;
+    // The passwords the sign-ups of an unverified address chose: the one the account was
+    // created with, this link's, and those of other links still waiting.
+    let mut candidates: Vec<String> = Vec::new();
+    if !before.email_verified {
+        let pending = one_time_tokens::pending_registration_passwords(
+            &state.db,
             user_id,
             purpose::VERIFY_EMAIL,
-            &chosen,
         )
         .await?;
-        password_withheld = competing > 0;
-        let password = (!password_withheld).then_some(chosen);
+        for hash in before
+            .password_hash
+            .iter()
+            .chain(&row.password_hash)
+            .chain(&pending)
+        {
+            if !candidates.contains(hash) {
+                candidates.push(hash.clone());
+            }
+        }
+    }
+    let password_withheld = candidates.len() > 1;
+    let password = if password_withheld {
+        match proof {
+            PasswordProof::AskIfContested => return Ok(Verification::PasswordNeeded),
+            PasswordProof::Given(typed) => matching_hash(state, typed, candidates).await?,
+            PasswordProof::Unavailable => None,
+        }
+    } else {
+        candidates.pop()
+    };
+    let password_withheld = password_withheld && password.is_none();
+    let txn = crate::store::begin(&state.db).await?;
+    one_time_tokens::consume(&txn, purpose::VERIFY_EMAIL, &hash, crate::store::now())
+        .await?
+        .ok_or_else(|| AppError::invalid("Verification token has already been used"))?;
+    if !before.email_verified {
         users::update_password_hash(&txn, user_id, password).await?;
     }
     users::update_email_verified(&txn, user_id).await?;
-    // The other registrations' links (and any reset or magic link) end with this one.
+    // The other sign-ups' links (and any reset or magic link) end with this one.
     one_time_tokens::end_all_for_account(&txn, user_id, &before.email_normalized).await?;
     audit::record(
         &txn,
@@ -99,10 +139,29 @@ pub async fn verify(
         .await?
         .ok_or_else(AppError::not_found)?;
     txn.commit().await?;
-    Ok(Verified {
+    Ok(Verification::Verified(Verified {
         user,
         password_withheld,
-    })
+    }))
+}
+
+/// The first stored hash the typed password matches (Argon2 on the blocking pool).
+async fn matching_hash(
+    state: &AppState,
+    typed: SecretString,
+    candidates: Vec<String>,
+) -> Result<Option<String>, AppError> {
+    for candidate in candidates {
+        if state
+            .passwords
+            .verify(typed.clone(), Some(candidate.clone()))
+            .await?
+            .valid
+        {
+            return Ok(Some(candidate));
+        }
+    }
+    Ok(None)
 }
 
 /// Sends a fresh link to an unverified account. Answers the same whatever the address.

@@ -14,8 +14,8 @@ use webauthn_rs::prelude::{
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::config::Settings;
 use crate::domain::{Email, RequestMeta};
-use crate::mail::templates::SecurityChange;
 use crate::error::{AppError, ErrorCode};
+use crate::mail::templates::SecurityChange;
 use crate::state::AppState;
 use crate::store::passkeys::{self, NewPasskey, StoredPasskey};
 use crate::store::users::{self, User};
@@ -595,4 +595,32 @@ pub async fn delete(
     txn.commit().await?;
     state.mailer.wake();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decoy_credential_ids;
+
+    #[test]
+    fn decoys_are_stable_and_shaped_like_the_stored_credentials() {
+        let key = [7u8; 32];
+        let lengths = [22, 86];
+        let first = decoy_credential_ids(&key, "a@example.com", &lengths);
+        assert_eq!(first, decoy_credential_ids(&key, "a@example.com", &lengths));
+        assert_ne!(first, decoy_credential_ids(&key, "b@example.com", &lengths));
+        let mut sizes = [0usize; 4];
+        for i in 0..400 {
+            let ids = decoy_credential_ids(&key, &format!("user{i}@example.com"), &lengths);
+            sizes[ids.len()] += 1;
+            assert!(ids.iter().all(|id| lengths.contains(&(id.len() as i64))));
+        }
+        // Mostly one passkey, sometimes two or three, as accounts have.
+        assert_eq!(sizes[0], 0);
+        assert!(sizes[1] > 250 && sizes[2] > 40 && sizes[3] > 5, "{sizes:?}");
+        assert!(
+            decoy_credential_ids(&key, "a@example.com", &[])
+                .iter()
+                .all(|id| id.len() == 43)
+        );
+    }
 }

@@ -73,14 +73,21 @@ mod tests {
         let kelvin = Email::parse("\u{212A}ate@example.com").unwrap();
         assert_ne!(kelvin.normalized(), "kate@example.com");
         let dotted = Email::parse("\u{130}van@example.com").unwrap();
-        assert_ne!(dotted.normalized(), Email::parse("ivan@example.com").unwrap().normalized());
+        assert_ne!(
+            dotted.normalized(),
+            Email::parse("ivan@example.com").unwrap().normalized()
+        );
         // ASCII case and the domain's Unicode form do name one mailbox.
         assert_eq!(
-            Email::parse("Kate@B\u{dc}cher.Example").unwrap().normalized(),
+            Email::parse("Kate@B\u{dc}cher.Example")
+                .unwrap()
+                .normalized(),
             "kate@xn--bcher-kva.example"
         );
         assert_eq!(
-            Email::parse("kate@xn--bcher-kva.example").unwrap().normalized(),
+            Email::parse("kate@xn--bcher-kva.example")
+                .unwrap()
+                .normalized(),
             "kate@xn--bcher-kva.example"
         );
     }

@@ -25,7 +25,9 @@ impl NewPassword {
         }
         // NIST SP 800-63B §5.1.1.2: refuse passwords found in breach corpuses.
         if COMMON.contains(raw.to_lowercase().as_str()) {
-            return Err("This password is one of the most common ones: choose one that is harder to guess");
+            return Err(
+                "This password is one of the most common ones: choose one that is harder to guess",
+            );
         }
         Ok(Self(SecretString::from(raw)))
     }

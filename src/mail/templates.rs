@@ -146,14 +146,18 @@ impl SecurityChange {
             Self::PasswordChanged => {
                 "The password of your account was changed, and every device that was signed in has been signed out."
             }
-            Self::TotpEnabled => "An authenticator app was set up for two-step sign-in on your account.",
+            Self::TotpEnabled => {
+                "An authenticator app was set up for two-step sign-in on your account."
+            }
             Self::TotpDisabled => {
                 "Two-step sign-in was turned off on your account: the authenticator app and its backup codes no longer work."
             }
             Self::BackupCodesRegenerated => {
                 "A new set of backup codes was created for your account. The previous codes no longer work."
             }
-            Self::PasskeyAdded => "A passkey was added to your account. It can sign in without a password.",
+            Self::PasskeyAdded => {
+                "A passkey was added to your account. It can sign in without a password."
+            }
             Self::PasskeyRemoved => "A passkey was removed from your account.",
         }
     }

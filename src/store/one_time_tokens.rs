@@ -93,24 +93,23 @@ pub async fn end_all_for_account<C: ConnectionTrait>(
     Ok(result.rows_affected)
 }
 
-/// Live verification links of a user that carry a registration's password other than
-/// `password_hash`: another sign-up of the same address is still waiting for its answer.
-pub async fn count_competing_registrations<C: ConnectionTrait>(
+/// The passwords carried by a user's live verification links: sign-ups of the same address
+/// still waiting for their answer.
+pub async fn pending_registration_passwords<C: ConnectionTrait>(
     db: &C,
     user_id: Uuid,
     verify_purpose: &str,
-    password_hash: &str,
-) -> Result<u64, DbErr> {
-    use sea_orm::PaginatorTrait;
-    Tokens::find()
+) -> Result<Vec<String>, DbErr> {
+    Ok(Tokens::find()
         .filter(one_time_tokens::Column::UserId.eq(user_id))
         .filter(one_time_tokens::Column::Purpose.eq(verify_purpose))
         .filter(one_time_tokens::Column::UsedAt.is_null())
         .filter(one_time_tokens::Column::ExpiresAt.gt(super::now()))
-        .filter(one_time_tokens::Column::PasswordHash.is_not_null())
-        .filter(one_time_tokens::Column::PasswordHash.ne(password_hash))
-        .count(db)
-        .await
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|t| t.password_hash)
+        .collect())
 }
 
 /// A magic link: the email is stored normalized, `next_path` is where sign-in resumes.

@@ -346,14 +346,16 @@ async fn a_user_with_totp_goes_through_the_mfa_step() {
         .await
         .unwrap()
         .unwrap();
+    let sealed = app.state.master.seal(&[7u8; 20], user.id.as_bytes());
     gatehouse::store::totp_credentials::upsert_pending(
         &app.db,
         user.id,
-        app.state.master.seal(&[7u8; 20], user.id.as_bytes()),
+        sealed.clone(),
+        "test".into(),
     )
     .await
     .unwrap();
-    gatehouse::store::totp_credentials::accept_step(&app.db, user.id, 1, true)
+    gatehouse::store::totp_credentials::enable_pending(&app.db, user.id, &sealed, 1)
         .await
         .unwrap();
 

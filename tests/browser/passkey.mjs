@@ -88,5 +88,33 @@ await run('passkey', async (page) => {
   await page.waitForURL(`${base}/account`);
   expect((await page.locator('.facts').textContent()).includes('hwk'), 'signed in email-first with the key');
 
+  // The login page's email-first options for this account (two real passkeys) and for an
+  // address without any: the decoy must have the same shape (fields, id lengths).
+  await signOut(page);
+  await page.goto(`${base}/login`);
+  const shapes = await page.evaluate(async (emails) => {
+    const csrf = document.querySelector('input[name="csrf_token"]').value;
+    const shape = async (email) => {
+      const response = await fetch('/login/passkey/options', {
+        method: 'POST',
+        body: new URLSearchParams({ csrf_token: csrf, email }),
+      });
+      const { options } = await response.json();
+      return {
+        fields: Object.keys(options).sort().join(','),
+        entries: options.allowCredentials.map((c) => Object.keys(c).sort().join(',')),
+        lengths: options.allowCredentials.map((c) => c.id.length),
+      };
+    };
+    const unknown = [];
+    for (let i = 0; i < 12; i += 1) unknown.push(await shape(`nobody-${i}-${emails.salt}@example.com`));
+    return { real: await shape(emails.real), unknown };
+  }, { real: USER_EMAIL, salt: Date.now() });
+  for (const decoy of shapes.unknown) {
+    expect(decoy.fields === shapes.real.fields, `decoy fields ${decoy.fields} vs ${shapes.real.fields}`);
+    expect(decoy.entries.every((e) => e === shapes.real.entries[0]), `decoy entry ${decoy.entries}`);
+    expect(decoy.lengths.every((l) => shapes.real.lengths.includes(l)), `decoy id lengths ${decoy.lengths} vs ${shapes.real.lengths}`);
+  }
+
   console.log(`LANDED ${landed}`);
 });

@@ -49,8 +49,17 @@ pub async fn verify_email(
     query: web::Query<TokenQuery>,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, AppError> {
-    let verified = crate::auth::email_verification::verify(&state, &query.token, &meta).await?;
-    respond::ok_page(&crate::web::pages::verify_email::verified_page(&verified))
+    use crate::auth::email_verification::{PasswordProof, Verification};
+    // A consuming GET cannot ask anything: a contested sign-up keeps no password.
+    let proof = PasswordProof::Unavailable;
+    match crate::auth::email_verification::verify(&state, &query.token, proof, &meta).await? {
+        Verification::Verified(verified) => {
+            respond::ok_page(&crate::web::pages::verify_email::verified_page(&verified))
+        }
+        Verification::PasswordNeeded => Err(AppError::Unexpected(anyhow::anyhow!(
+            "a consuming verification cannot ask for a password"
+        ))),
+    }
 }
 
 #[derive(Deserialize)]

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::totp::{EnrolmentOwner, Enrolment};
+use crate::auth::totp::{Enrolment, EnrolmentOwner};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::{backup_codes, totp_credentials};

@@ -4,7 +4,9 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::MessagePage;
-use crate::auth::email_verification::Verified;
+use secrecy::SecretString;
+
+use crate::auth::email_verification::{PasswordProof, Verification, Verified};
 use crate::domain::Email;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -20,6 +22,8 @@ use crate::web::respond;
 struct VerifyEmailPage<'a> {
     csrf: &'a str,
     token: &'a str,
+    /// Several sign-ups compete for the address: the password chosen at sign-up is asked.
+    ask_password: bool,
 }
 
 #[derive(Deserialize)]
@@ -41,6 +45,7 @@ pub async fn verify_email_page(
     Ok(respond::ok_page(&VerifyEmailPage {
         csrf: &csrf.0,
         token: &query.token,
+        ask_password: false,
     })?)
 }
 
@@ -67,15 +72,27 @@ pub fn verified_page(verified: &Verified) -> MessagePage<'static> {
 pub struct VerifyForm {
     #[serde(default)]
     token: String,
+    /// Present once the page asked for it (competing sign-ups).
+    password: Option<String>,
 }
 
 pub async fn verify_email_submit(
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<VerifyForm>,
+    csrf: CsrfToken,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
-    match crate::auth::email_verification::verify(&state, &form.token, &meta).await {
-        Ok(verified) => Ok(respond::ok_page(&verified_page(&verified))?),
+    let proof = match form.password {
+        Some(typed) => PasswordProof::Given(SecretString::from(typed)),
+        None => PasswordProof::AskIfContested,
+    };
+    match crate::auth::email_verification::verify(&state, &form.token, proof, &meta).await {
+        Ok(Verification::Verified(verified)) => Ok(respond::ok_page(&verified_page(&verified))?),
+        Ok(Verification::PasswordNeeded) => Ok(respond::ok_page(&VerifyEmailPage {
+            csrf: &csrf.0,
+            token: &form.token,
+            ask_password: true,
+        })?),
         Err(AppError::Invalid { message, .. }) => Ok(respond::html(
             StatusCode::BAD_REQUEST,
             &MessagePage {

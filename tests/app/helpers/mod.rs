@@ -154,7 +154,11 @@ impl TestApp {
         let before = self.mail.messages_to(email).len();
         self.submit("/forgot-password", "/forgot-password", &[("email", email)])
             .await;
-        let link = self.mail.wait_for_nth(email, before + 1).await.link();
+        let link = self
+            .mail
+            .wait_for_subject(email, "Reset your password", before)
+            .await
+            .link();
         let path = link
             .strip_prefix(&self.address)
             .expect("link points at the issuer")

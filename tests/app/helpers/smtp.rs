@@ -178,6 +178,31 @@ impl SmtpSink {
         }
     }
 
+    /// Waits (up to 10 s) for a message to `address` with this subject, past the first `skip`
+    /// messages (other mail, such as security notices, may arrive in between).
+    pub async fn wait_for_subject(
+        &self,
+        address: &str,
+        subject: &str,
+        skip: usize,
+    ) -> CapturedMail {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let arrived = self.arrived.notified();
+            let found = self
+                .messages_to(address)
+                .into_iter()
+                .skip(skip)
+                .find(|m| m.subject() == subject);
+            if let Some(mail) = found {
+                return mail;
+            }
+            if tokio::time::timeout_at(deadline, arrived).await.is_err() {
+                panic!("no mail {subject:?} for {address} within 10 s");
+            }
+        }
+    }
+
     pub async fn wait_for(&self, address: &str) -> CapturedMail {
         self.wait_for_nth(address, 1).await
     }
