@@ -7,9 +7,9 @@ use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 
 use crate::helpers::{
-    CapturedMail, PASSWORD, TestApp, assert_redirect_to, csrf_of, spawn_app, unique_email,
+    CapturedMail, PASSWORD, TestApp, assert_redirect_to, spawn_app, unique_email,
 };
-use crate::mfa::code;
+use crate::mfa::{code, totp_secret_on};
 
 const SQUATTER: &str = "squatter password 123";
 const OWNER: &str = "owner password 456";
@@ -35,16 +35,12 @@ async fn follow_typing(app: &TestApp, link: &CapturedMail, typed: &str) -> (Stat
     assert!(asked.contains("enter the password you chose"), "{asked}");
     let token = link.link().split("token=").nth(1).unwrap().to_owned();
     let response = device
-        .client
-        .post(device.url("/verify-email"))
-        .form(&[
-            ("token", token.as_str()),
-            ("password", typed),
-            ("csrf_token", &csrf_of(&asked)),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/verify-email",
+            &asked,
+            &[("token", &token), ("password", typed)],
+        )
+        .await;
     (response.status(), response.text().await.unwrap())
 }
 
@@ -155,12 +151,8 @@ async fn a_magic_link_sign_in_ends_every_other_link_of_the_account() {
     let token = magic.split("token=").nth(1).unwrap().to_owned();
     let page = app.get_html("/magic-link").await;
     let signed_in = app
-        .client
-        .post(app.url("/magic-link/verify"))
-        .form(&[("token", token.as_str()), ("csrf_token", &csrf_of(&page))])
-        .send()
-        .await
-        .unwrap();
+        .post_form("/magic-link/verify", &page, &[("token", &token)])
+        .await;
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
 
     // Neither the squatter's verification link nor the older reset link works any more.
@@ -221,15 +213,6 @@ async fn a_verification_link_never_changes_the_password_of_a_verified_account() 
     assert!(!signs_in(&app, &email, SQUATTER).await);
 }
 
-/// The secret shown on an enrolment page.
-fn secret_on(page: &str) -> String {
-    regex::Regex::new(r#"<code id="totp-secret">([A-Z2-7 ]+)</code>"#)
-        .unwrap()
-        .captures(page)
-        .unwrap()[1]
-        .replace(' ', "")
-}
-
 /// A verified member of an organization that requires two-step sign-in.
 async fn member_of_strict_org(app: &TestApp) -> String {
     let email = unique_email();
@@ -256,25 +239,22 @@ async fn a_totp_secret_copied_during_forced_enrolment_cannot_be_planted() {
     let attacker = app.new_device();
     assert_redirect_to(&attacker.login(&email, PASSWORD).await, "/login/mfa/enrol");
     let attackers_page = attacker.get_html("/login/mfa/enrol").await;
-    let copied = secret_on(&attackers_page);
+    let copied = totp_secret_on(&attackers_page);
     let owner = app.new_device();
     assert_redirect_to(&owner.login(&email, PASSWORD).await, "/login/mfa/enrol");
 
     // Act
     let owners_page = owner.get_html("/login/mfa/enrol").await;
     let attackers_try = attacker
-        .client
-        .post(attacker.url("/login/mfa/enrol"))
-        .form(&[
-            ("code", code(&copied, 0)),
-            ("csrf_token", csrf_of(&attackers_page)),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/login/mfa/enrol",
+            &attackers_page,
+            &[("code", &code(&copied, 0))],
+        )
+        .await;
 
     // Assert: the owner is shown a secret of their own, the attacker's copy cannot be confirmed.
-    let owners = secret_on(&owners_page);
+    let owners = totp_secret_on(&owners_page);
     assert_ne!(owners, copied);
     assert_eq!(attackers_try.status(), StatusCode::BAD_REQUEST);
     assert!(
@@ -293,30 +273,20 @@ async fn a_totp_secret_copied_during_forced_enrolment_cannot_be_planted() {
     // Every start replaces the pending secret (the attacker's retry started one), so the
     // owner is shown a fresh secret of their own and enrols it; the copy never signs in.
     let replaced = owner
-        .client
-        .post(owner.url("/login/mfa/enrol"))
-        .form(&[
-            ("code", code(&owners, 0)),
-            ("csrf_token", csrf_of(&owners_page)),
-        ])
-        .send()
+        .post_form(
+            "/login/mfa/enrol",
+            &owners_page,
+            &[("code", &code(&owners, 0))],
+        )
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
-    let fresh = secret_on(&replaced);
+    let fresh = totp_secret_on(&replaced);
     assert_ne!(fresh, copied);
     let done = owner
-        .client
-        .post(owner.url("/login/mfa/enrol"))
-        .form(&[
-            ("code", code(&fresh, 0)),
-            ("csrf_token", csrf_of(&replaced)),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form("/login/mfa/enrol", &replaced, &[("code", &code(&fresh, 0))])
+        .await;
     assert_eq!(done.status(), StatusCode::OK);
     assert_redirect_to(&attacker.login(&email, PASSWORD).await, "/login/mfa");
     let refused = attacker
@@ -337,7 +307,7 @@ async fn a_pending_totp_secret_expires_after_ten_minutes() {
         .text()
         .await
         .unwrap();
-    let secret = secret_on(&page);
+    let secret = totp_secret_on(&page);
     let id = user(&app, &email).await.id;
     totp_credentials::ActiveModel {
         user_id: Set(id),
@@ -349,18 +319,18 @@ async fn a_pending_totp_secret_expires_after_ten_minutes() {
     .unwrap();
 
     let late = app
-        .client
-        .post(app.url("/account/security/totp/confirm"))
-        .form(&[("code", code(&secret, 0)), ("csrf_token", csrf_of(&page))])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/account/security/totp/confirm",
+            &page,
+            &[("code", &code(&secret, 0))],
+        )
+        .await;
 
     assert_eq!(late.status(), StatusCode::BAD_REQUEST);
     let again = late.text().await.unwrap();
     assert!(again.contains("expired or was replaced"));
     // A fresh secret is shown in its place.
-    assert_ne!(secret_on(&again), secret);
+    assert_ne!(totp_secret_on(&again), secret);
     assert!(
         !gatehouse::store::totp_credentials::is_enabled(&app.db, id)
             .await

@@ -23,6 +23,15 @@ pub(crate) fn code(secret: &str, steps_ahead: u64) -> String {
     totp.generate(now + 30 * steps_ahead).to_string()
 }
 
+/// The secret an enrolment page shows (groups of four joined).
+pub(crate) fn totp_secret_on(page: &str) -> String {
+    regex::Regex::new(r#"<code id="totp-secret">([A-Z2-7 ]+)</code>"#)
+        .unwrap()
+        .captures(page)
+        .unwrap()[1]
+        .replace(' ', "")
+}
+
 fn backup_codes_of(html: &str) -> Vec<String> {
     regex::Regex::new(r"<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>")
         .unwrap()
@@ -58,11 +67,7 @@ pub(crate) async fn enrol_totp_signed_in(app: &TestApp) -> (String, Vec<String>,
         .unwrap();
     assert!(enrol.contains("<svg"), "QR code rendered inline");
     assert!(enrol.contains("otpauth://totp/Gatehouse:"));
-    let secret = regex::Regex::new(r#"<code id="totp-secret">([A-Z2-7 ]+)</code>"#)
-        .unwrap()
-        .captures(&enrol)
-        .unwrap()[1]
-        .replace(' ', "");
+    let secret = totp_secret_on(&enrol);
     let first_code = code(&secret, 0);
     let html = app
         .client
@@ -329,11 +334,7 @@ async fn organization_policy_leads_members_through_enrolment_before_any_session(
     assert_redirect_to(&app.get("/account").await, "/login?next=/account");
     let page = app.get_html("/login/mfa/enrol").await;
     assert!(page.contains("Your organization requires two-step sign-in"));
-    let secret = regex::Regex::new(r#"<code id="totp-secret">([A-Z2-7 ]+)</code>"#)
-        .unwrap()
-        .captures(&page)
-        .unwrap()[1]
-        .replace(' ', "");
+    let secret = totp_secret_on(&page);
     let done = app
         .client
         .post(app.url("/login/mfa/enrol"))

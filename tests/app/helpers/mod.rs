@@ -130,6 +130,24 @@ impl TestApp {
             .expect("request")
     }
 
+    /// Posts `fields` to `action` with the CSRF token of a page already loaded (`page_html`).
+    pub async fn post_form(
+        &self,
+        action: &str,
+        page_html: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let csrf = csrf_of(page_html);
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf_token", &csrf));
+        self.client
+            .post(self.url(action))
+            .form(&form)
+            .send()
+            .await
+            .expect("request")
+    }
+
     pub async fn register(&self, email: &str, password: &str) -> reqwest::Response {
         self.submit(
             "/register",
