@@ -48,7 +48,7 @@ pub enum PasswordProof {
 }
 
 pub enum Verification {
-    Verified(Verified),
+    Verified(Box<Verified>),
     /// Several sign-ups of this address are waiting: the page asks for the password chosen at
     /// sign-up before using the link (the token is not consumed yet).
     PasswordNeeded,
@@ -139,10 +139,10 @@ pub async fn verify(
         .await?
         .ok_or_else(AppError::not_found)?;
     txn.commit().await?;
-    Ok(Verification::Verified(Verified {
+    Ok(Verification::Verified(Box::new(Verified {
         user,
         password_withheld,
-    }))
+    })))
 }
 
 /// The first stored hash the typed password matches (Argon2 on the blocking pool).
