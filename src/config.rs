@@ -32,6 +32,9 @@ pub struct ServerSettings {
     /// The issuer: the URL browsers and relying apps use to reach Gatehouse.
     pub public_url: String,
     pub workers: Option<usize>,
+    /// Reverse proxies (CIDR ranges or addresses) whose `Forwarded` / `X-Forwarded-For` headers
+    /// name the client. Empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -156,6 +159,7 @@ impl Default for ServerSettings {
             port: 8080,
             public_url: "http://localhost:8080".into(),
             workers: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -253,7 +257,9 @@ impl Settings {
             config::Environment::with_prefix("GATEHOUSE")
                 .prefix_separator("_")
                 .separator("__")
-                .try_parsing(true),
+                .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("server.trusted_proxies"),
         );
         let mut settings: Settings = builder.build()?.try_deserialize()?;
         if let Ok(url) = std::env::var("DATABASE_URL")
@@ -299,6 +305,11 @@ impl Settings {
                 "server.public_url (GATEHOUSE_SERVER__PUBLIC_URL) must be an http(s) URL, got {:?}",
                 self.server.public_url
             )),
+        }
+        if let Err(bad) = crate::domain::TrustedProxies::parse(&self.server.trusted_proxies) {
+            problems.push(format!(
+                "server.trusted_proxies (GATEHOUSE_SERVER__TRUSTED_PROXIES) must list CIDR ranges or IP addresses, got {bad:?}"
+            ));
         }
         if self.server.host.trim().is_empty() {
             problems.push("server.host (GATEHOUSE_SERVER__HOST) must not be empty".into());

@@ -40,6 +40,22 @@ impl<K: Hash + Eq + Clone> Limit<K> {
     }
 }
 
+/// The rate-limit key of a client address: IPv4 as is, IPv6 by its /64, because one
+/// subscriber or host usually gets a whole /64 and could otherwise rotate through 2^64 keys.
+/// Audit rows and sessions keep the full address.
+pub fn network(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(std::net::Ipv6Addr::from(prefix))
+            }
+        },
+        v4 => v4,
+    }
+}
+
 pub struct RateLimits {
     login_ip: Limit<IpAddr>,
     login_account: Limit<String>,
@@ -81,7 +97,7 @@ impl RateLimits {
     /// Every sign-in attempt counts against the client IP and the account it names.
     pub fn check_login(&self, ip: Option<IpAddr>, account: &str) -> Result<(), AppError> {
         if let Some(ip) = ip {
-            self.login_ip.check(&ip)?;
+            self.login_ip.check(&network(ip))?;
         }
         self.login_account.check(&account.to_owned())
     }
@@ -89,7 +105,7 @@ impl RateLimits {
     /// Sign-in attempts that name no account until they are verified (passkeys), per client IP.
     pub fn check_login_ip(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
         match ip {
-            Some(ip) => self.login_ip.check(&ip),
+            Some(ip) => self.login_ip.check(&network(ip)),
             None => Ok(()),
         }
     }
@@ -97,7 +113,7 @@ impl RateLimits {
     /// Requests that send mail, create accounts or start passkey ceremonies, per client IP.
     pub fn check_request(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
         match ip {
-            Some(ip) => self.requests_ip.check(&ip),
+            Some(ip) => self.requests_ip.check(&network(ip)),
             None => Ok(()),
         }
     }
@@ -116,7 +132,7 @@ impl RateLimits {
     /// are short enough to guess without it (RFC 8628 §5.1).
     pub fn check_device_code_entry(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
         match ip {
-            Some(ip) => self.device_code_ip.check(&ip),
+            Some(ip) => self.device_code_ip.check(&network(ip)),
             None => Ok(()),
         }
     }
@@ -143,6 +159,21 @@ impl RateLimits {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_clients_share_a_key_per_64_and_ipv4_keeps_its_address() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1"
+            .parse()
+            .unwrap_or(IpAddr::from([0; 4]));
+        let b: IpAddr = "2001:db8:1:2:bbbb::2"
+            .parse()
+            .unwrap_or(IpAddr::from([0; 4]));
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap_or(IpAddr::from([0; 4]));
+        assert_eq!(network(a), network(b));
+        assert_ne!(network(a), network(c));
+        let v4 = IpAddr::from([192, 0, 2, 7]);
+        assert_eq!(network(v4), v4);
+    }
 
     #[test]
     fn login_attempts_beyond_the_account_budget_are_throttled() {

@@ -92,6 +92,8 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     let passwords = PasswordHasher::new(&settings.password)?;
     let mailer = Mailer::new(&settings)?;
     let limits = RateLimits::new(&settings.rate_limit);
+    let proxies = crate::domain::TrustedProxies::parse(&settings.server.trusted_proxies)
+        .map_err(|bad| anyhow::anyhow!("server.trusted_proxies: cannot parse {bad:?}"))?;
     let discovery = crate::oidc::discovery::document(&settings);
     let webauthn = crate::auth::passkeys::relying_party(&settings).map(Arc::new);
     Ok(AppState {
@@ -103,6 +105,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         passwords: Arc::new(passwords),
         clients: Arc::new(crate::oidc::clients::Clients::new(Duration::from_secs(30))),
         limits: Arc::new(limits),
+        proxies: Arc::new(proxies),
         discovery,
         settings: Arc::new(settings),
     })

@@ -96,6 +96,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         port,
         public_url,
         workers,
+        trusted_proxies,
     } = server;
     let DatabaseSettings {
         url,
@@ -144,6 +145,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         ("server.port", port.to_string()),
         ("server.public_url", text(&public_url)),
         ("server.workers", unset_or(workers, |n| n.to_string())),
+        ("server.trusted_proxies", format!("{trusted_proxies:?}")),
         ("data_dir", text(&data_dir.to_string_lossy())),
         ("master_key", unset_or(master_key, secret)),
         ("database.url", unset_or(url, secret)),

@@ -10,6 +10,7 @@ mod api_sign_in;
 mod authorization_code;
 mod authorize_errors;
 mod browser;
+mod client_ip;
 mod device_flow;
 mod discovery;
 mod end_session;
