@@ -11,6 +11,9 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use crate::config::RateLimitSettings;
 use crate::error::AppError;
 
+mod failures;
+use failures::FailureWindow;
+
 struct Limit<K: Hash + Eq + Clone> {
     limiter: DefaultKeyedRateLimiter<K>,
     burst: u32,
@@ -61,7 +64,7 @@ pub struct RateLimits {
     login_account: Limit<String>,
     mail_address: Limit<String>,
     requests_ip: Limit<IpAddr>,
-    mfa_user: Limit<uuid::Uuid>,
+    mfa_failures: FailureWindow<uuid::Uuid>,
     device_code_ip: Limit<IpAddr>,
     magic_link_email: Limit<String>,
 }
@@ -83,7 +86,7 @@ impl RateLimits {
                 settings.magic_links_per_email_per_15_minutes,
                 Duration::from_secs(15 * 60),
             ),
-            mfa_user: Limit::new(
+            mfa_failures: FailureWindow::new(
                 settings.mfa_attempts_per_user_per_5_minutes,
                 Duration::from_secs(300),
             ),
@@ -123,9 +126,17 @@ impl RateLimits {
         self.magic_link_email.check(&normalized_email.to_owned())
     }
 
-    /// Second-factor attempts per user.
-    pub fn check_mfa(&self, user_id: uuid::Uuid) -> Result<(), AppError> {
-        self.mfa_user.check(&user_id)
+    /// Starts a second-factor attempt for a user. Only wrong codes count: the attempt holds a
+    /// slot until [`MfaAttempt::release`] gives it back, and a dropped attempt stays counted.
+    /// So a user who signs in often is never refused the right code, while parallel guesses
+    /// cannot slip past the limit.
+    pub fn begin_mfa(&self, user_id: uuid::Uuid) -> Result<MfaAttempt<'_>, AppError> {
+        let at = self.mfa_failures.reserve(&user_id)?;
+        Ok(MfaAttempt {
+            window: &self.mfa_failures,
+            user_id,
+            at,
+        })
     }
 
     /// Device user codes looked up (typed or followed from a link), per client IP: user codes
@@ -150,9 +161,24 @@ impl RateLimits {
         self.login_account.limiter.retain_recent();
         self.mail_address.limiter.retain_recent();
         self.requests_ip.limiter.retain_recent();
-        self.mfa_user.limiter.retain_recent();
+        self.mfa_failures.retain_recent();
         self.device_code_ip.limiter.retain_recent();
         self.magic_link_email.limiter.retain_recent();
+    }
+}
+
+/// One second-factor attempt in flight; counted as a failure unless it succeeded.
+#[must_use = "call release() when the code was right"]
+pub struct MfaAttempt<'a> {
+    window: &'a FailureWindow<uuid::Uuid>,
+    user_id: uuid::Uuid,
+    at: std::time::Instant,
+}
+
+impl MfaAttempt<'_> {
+    /// The code was right (or none was checked): the attempt does not count.
+    pub fn release(self) {
+        self.window.release(&self.user_id, self.at);
     }
 }
 

@@ -17,6 +17,7 @@ mod end_session;
 mod health;
 mod magic_link;
 mod mfa;
+mod mfa_limits;
 mod passkeys;
 mod startup;
 mod tokens;
