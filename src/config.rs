@@ -91,8 +91,10 @@ pub struct KeySettings {
 pub struct RateLimitSettings {
     /// Sign-in attempts allowed per client IP per minute.
     pub login_per_ip_per_minute: u32,
-    /// Sign-in attempts allowed per account per 15 minutes.
+    /// Sign-in attempts allowed per (account, client network) pair per 15 minutes.
     pub login_per_account_per_15_minutes: u32,
+    /// Sign-in attempts allowed per account per 15 minutes, from all networks together.
+    pub login_per_account_ceiling_per_15_minutes: u32,
     /// Emails (verification, reset) per address per hour.
     pub mail_per_address_per_hour: u32,
     /// Account registrations, mail requests and passkey ceremony starts per client IP per minute.
@@ -102,8 +104,10 @@ pub struct RateLimitSettings {
     /// Device user-code lookups (verification page and `/auth/device/verify`) per client IP
     /// per minute.
     pub device_code_entry_per_ip_per_minute: u32,
-    /// Magic-link requests per email address per 15 minutes.
+    /// Magic-link requests per (email address, client network) pair per 15 minutes.
     pub magic_links_per_email_per_15_minutes: u32,
+    /// Magic-link requests per email address per 15 minutes, from all networks together.
+    pub magic_links_per_email_ceiling_per_15_minutes: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -226,11 +230,13 @@ impl Default for RateLimitSettings {
         Self {
             login_per_ip_per_minute: 20,
             login_per_account_per_15_minutes: 10,
+            login_per_account_ceiling_per_15_minutes: 100,
             mail_per_address_per_hour: 5,
             requests_per_ip_per_minute: 30,
             mfa_attempts_per_user_per_5_minutes: 5,
             device_code_entry_per_ip_per_minute: 20,
             magic_links_per_email_per_15_minutes: 3,
+            magic_links_per_email_ceiling_per_15_minutes: 15,
         }
     }
 }
@@ -388,15 +394,23 @@ impl Settings {
         if [
             limits.login_per_ip_per_minute,
             limits.login_per_account_per_15_minutes,
+            limits.login_per_account_ceiling_per_15_minutes,
             limits.mail_per_address_per_hour,
             limits.requests_per_ip_per_minute,
             limits.mfa_attempts_per_user_per_5_minutes,
             limits.device_code_entry_per_ip_per_minute,
             limits.magic_links_per_email_per_15_minutes,
+            limits.magic_links_per_email_ceiling_per_15_minutes,
         ]
         .contains(&0)
         {
             problems.push("rate_limit.* (GATEHOUSE_RATE_LIMIT__…) must be at least 1".into());
+        }
+        if limits.login_per_account_ceiling_per_15_minutes < limits.login_per_account_per_15_minutes
+            || limits.magic_links_per_email_ceiling_per_15_minutes
+                < limits.magic_links_per_email_per_15_minutes
+        {
+            problems.push("rate_limit.*_ceiling_per_15_minutes (GATEHOUSE_RATE_LIMIT__…_CEILING_PER_15_MINUTES) must be at least the per-network budget it caps".into());
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             problems.push("log.format (GATEHOUSE_LOG__FORMAT) must be text or json".into());

@@ -59,13 +59,18 @@ pub fn network(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// The network key of requests whose peer address is unknown (not over TCP).
+const UNKNOWN_CLIENT: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+
 pub struct RateLimits {
     login_ip: Limit<IpAddr>,
+    login_account_network: Limit<(String, IpAddr)>,
     login_account: Limit<String>,
     mail_address: Limit<String>,
     requests_ip: Limit<IpAddr>,
     mfa_failures: FailureWindow<uuid::Uuid>,
     device_code_ip: Limit<IpAddr>,
+    magic_link_email_network: Limit<(String, IpAddr)>,
     magic_link_email: Limit<String>,
 }
 
@@ -73,8 +78,12 @@ impl RateLimits {
     pub fn new(settings: &RateLimitSettings) -> Self {
         Self {
             login_ip: Limit::new(settings.login_per_ip_per_minute, Duration::from_secs(60)),
-            login_account: Limit::new(
+            login_account_network: Limit::new(
                 settings.login_per_account_per_15_minutes,
+                Duration::from_secs(15 * 60),
+            ),
+            login_account: Limit::new(
+                settings.login_per_account_ceiling_per_15_minutes,
                 Duration::from_secs(15 * 60),
             ),
             mail_address: Limit::new(
@@ -82,8 +91,12 @@ impl RateLimits {
                 Duration::from_secs(3600),
             ),
             requests_ip: Limit::new(settings.requests_per_ip_per_minute, Duration::from_secs(60)),
-            magic_link_email: Limit::new(
+            magic_link_email_network: Limit::new(
                 settings.magic_links_per_email_per_15_minutes,
+                Duration::from_secs(15 * 60),
+            ),
+            magic_link_email: Limit::new(
+                settings.magic_links_per_email_ceiling_per_15_minutes,
                 Duration::from_secs(15 * 60),
             ),
             mfa_failures: FailureWindow::new(
@@ -97,11 +110,17 @@ impl RateLimits {
         }
     }
 
-    /// Every sign-in attempt counts against the client IP and the account it names.
+    /// Every sign-in attempt counts against the client network, the (account, network) pair
+    /// and, with a much higher budget, the account. Someone who knows an address can use up
+    /// its budget only from their own network: its owner, elsewhere, still signs in, and
+    /// holding the account ceiling closed takes many networks.
     pub fn check_login(&self, ip: Option<IpAddr>, account: &str) -> Result<(), AppError> {
-        if let Some(ip) = ip {
-            self.login_ip.check(&network(ip))?;
+        let net = ip.map(network);
+        if let Some(net) = net {
+            self.login_ip.check(&net)?;
         }
+        self.login_account_network
+            .check(&(account.to_owned(), net.unwrap_or(UNKNOWN_CLIENT)))?;
         self.login_account.check(&account.to_owned())
     }
 
@@ -121,8 +140,16 @@ impl RateLimits {
         }
     }
 
-    /// Magic-link requests per address; answered the same whether or not it has an account.
-    pub fn check_magic_link(&self, normalized_email: &str) -> Result<(), AppError> {
+    /// Magic-link requests per (address, client network) pair, plus a higher ceiling per
+    /// address, like sign-in; answered the same whether or not the address has an account.
+    pub fn check_magic_link(
+        &self,
+        ip: Option<IpAddr>,
+        normalized_email: &str,
+    ) -> Result<(), AppError> {
+        let net = ip.map(network).unwrap_or(UNKNOWN_CLIENT);
+        self.magic_link_email_network
+            .check(&(normalized_email.to_owned(), net))?;
         self.magic_link_email.check(&normalized_email.to_owned())
     }
 
@@ -158,11 +185,13 @@ impl RateLimits {
     /// Drops idle keys so memory stays bounded.
     pub fn retain_recent(&self) {
         self.login_ip.limiter.retain_recent();
+        self.login_account_network.limiter.retain_recent();
         self.login_account.limiter.retain_recent();
         self.mail_address.limiter.retain_recent();
         self.requests_ip.limiter.retain_recent();
         self.mfa_failures.retain_recent();
         self.device_code_ip.limiter.retain_recent();
+        self.magic_link_email_network.limiter.retain_recent();
         self.magic_link_email.limiter.retain_recent();
     }
 }
@@ -199,6 +228,28 @@ mod tests {
         assert_ne!(network(a), network(c));
         let v4 = IpAddr::from([192, 0, 2, 7]);
         assert_eq!(network(v4), v4);
+    }
+
+    #[test]
+    fn one_network_cannot_use_up_an_accounts_budget_for_another_but_the_ceiling_holds() {
+        let settings = RateLimitSettings {
+            login_per_account_per_15_minutes: 2,
+            login_per_account_ceiling_per_15_minutes: 3,
+            ..RateLimitSettings::default()
+        };
+        let limits = RateLimits::new(&settings);
+        let attacker = Some(IpAddr::from([198, 51, 100, 66]));
+        let owner = Some(IpAddr::from([203, 0, 113, 5]));
+        assert!(limits.check_login(attacker, "a@x.io").is_ok());
+        assert!(limits.check_login(attacker, "a@x.io").is_ok());
+        assert!(limits.check_login(attacker, "a@x.io").is_err());
+        assert!(limits.check_login(owner, "a@x.io").is_ok());
+        // Three attempts got through for the account: its ceiling is reached.
+        assert!(
+            limits
+                .check_login(Some(IpAddr::from([192, 0, 2, 1])), "a@x.io")
+                .is_err()
+        );
     }
 
     #[test]

@@ -128,11 +128,13 @@ fn defaults() -> Vec<(&'static str, String)> {
     let RateLimitSettings {
         login_per_ip_per_minute,
         login_per_account_per_15_minutes,
+        login_per_account_ceiling_per_15_minutes,
         mail_per_address_per_hour,
         requests_per_ip_per_minute,
         mfa_attempts_per_user_per_5_minutes,
         device_code_entry_per_ip_per_minute,
         magic_links_per_email_per_15_minutes,
+        magic_links_per_email_ceiling_per_15_minutes,
     } = rate_limit;
     let MagicLinkSettings {
         ttl_minutes: magic_link_ttl_minutes,
@@ -184,6 +186,10 @@ fn defaults() -> Vec<(&'static str, String)> {
             login_per_account_per_15_minutes.to_string(),
         ),
         (
+            "rate_limit.login_per_account_ceiling_per_15_minutes",
+            login_per_account_ceiling_per_15_minutes.to_string(),
+        ),
+        (
             "rate_limit.mail_per_address_per_hour",
             mail_per_address_per_hour.to_string(),
         ),
@@ -202,6 +208,10 @@ fn defaults() -> Vec<(&'static str, String)> {
         (
             "rate_limit.magic_links_per_email_per_15_minutes",
             magic_links_per_email_per_15_minutes.to_string(),
+        ),
+        (
+            "rate_limit.magic_links_per_email_ceiling_per_15_minutes",
+            magic_links_per_email_ceiling_per_15_minutes.to_string(),
         ),
         ("magic_link.ttl_minutes", magic_link_ttl_minutes.to_string()),
         ("magic_link.allow_signup", allow_signup.to_string()),

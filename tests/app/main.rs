@@ -15,6 +15,7 @@ mod device_flow;
 mod discovery;
 mod end_session;
 mod health;
+mod lockout;
 mod magic_link;
 mod mfa;
 mod mfa_limits;
