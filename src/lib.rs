@@ -10,6 +10,7 @@ pub mod error;
 pub mod keys;
 pub mod mail;
 pub mod oidc;
+pub mod private_fs;
 pub mod rate_limit;
 pub mod startup;
 pub mod state;

@@ -90,7 +90,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     crate::auth::first_party::ensure_builtin_service(&db).await?;
     let keys = KeyStore::load_or_init(&db, master.clone(), settings.keys.rsa_bits).await?;
     let passwords = PasswordHasher::new(&settings.password)?;
-    let mailer = Mailer::new(&settings)?;
+    let mailer = Mailer::new(&settings, master.clone())?;
     let limits = RateLimits::new(&settings.rate_limit);
     let proxies = crate::domain::TrustedProxies::parse(&settings.server.trusted_proxies)
         .map_err(|bad| anyhow::anyhow!("server.trusted_proxies: cannot parse {bad:?}"))?;
@@ -115,12 +115,17 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
 pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let url = settings.database_url();
     if settings.database.url.is_none() {
-        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        crate::private_fs::create_private_dir(&settings.data_dir).with_context(|| {
             format!(
                 "cannot create data directory {}",
                 settings.data_dir.display()
             )
         })?;
+    }
+    let sqlite_file = crate::private_fs::sqlite_file(&url);
+    if let Some(file) = &sqlite_file {
+        crate::private_fs::precreate_private_file(file)
+            .with_context(|| format!("cannot create the database file {}", file.display()))?;
     }
     let db = crate::store::connect(&url, settings.database.max_connections)
         .await
@@ -128,6 +133,13 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnec
     crate::store::migrate(&db)
         .await
         .context("database migration failed")?;
+    // Also tightens a database created by an older version, and its WAL and shared memory.
+    if let Some(file) = &sqlite_file {
+        for path in crate::private_fs::sqlite_files(file) {
+            crate::private_fs::restrict_file(&path)
+                .with_context(|| format!("cannot restrict {} to mode 0600", path.display()))?;
+        }
+    }
     Ok(db)
 }
 
@@ -165,8 +177,8 @@ fn load_or_create_key_file(path: &Path) -> anyhow::Result<MasterKey> {
         return MasterKey::from_base64(&encoded)
             .with_context(|| format!("{} does not hold a valid master key", path.display()));
     }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::private_fs::create_private_dir(dir)?;
     }
     let key = MasterKey::generate();
     let mut options = std::fs::OpenOptions::new();

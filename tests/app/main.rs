@@ -20,5 +20,6 @@ mod magic_link;
 mod mfa;
 mod mfa_limits;
 mod passkeys;
+mod secrets_at_rest;
 mod startup;
 mod tokens;
