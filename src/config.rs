@@ -52,6 +52,8 @@ pub struct MailSettings {
     pub smtp_url: Option<SecretString>,
     pub from: String,
     pub max_attempts: i32,
+    /// Days a sent or given-up message's row is kept (without its body) before it is deleted.
+    pub retention_days: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -108,6 +110,8 @@ pub struct RateLimitSettings {
     pub magic_links_per_email_per_15_minutes: u32,
     /// Magic-link requests per email address per 15 minutes, from all networks together.
     pub magic_links_per_email_ceiling_per_15_minutes: u32,
+    /// Authorization requests (`/authorize`) per client network per minute.
+    pub authorize_per_ip_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -183,6 +187,7 @@ impl Default for MailSettings {
             smtp_url: None,
             from: "Gatehouse <no-reply@localhost>".into(),
             max_attempts: 8,
+            retention_days: 30,
         }
     }
 }
@@ -237,6 +242,7 @@ impl Default for RateLimitSettings {
             device_code_entry_per_ip_per_minute: 20,
             magic_links_per_email_per_15_minutes: 3,
             magic_links_per_email_ceiling_per_15_minutes: 15,
+            authorize_per_ip_per_minute: 60,
         }
     }
 }
@@ -351,6 +357,11 @@ impl Settings {
                 );
             }
         }
+        if self.mail.retention_days < 1 {
+            problems.push(
+                "mail.retention_days (GATEHOUSE_MAIL__RETENTION_DAYS) must be at least 1".into(),
+            );
+        }
         if self.mail.max_attempts < 1 {
             problems
                 .push("mail.max_attempts (GATEHOUSE_MAIL__MAX_ATTEMPTS) must be at least 1".into());
@@ -401,6 +412,7 @@ impl Settings {
             limits.device_code_entry_per_ip_per_minute,
             limits.magic_links_per_email_per_15_minutes,
             limits.magic_links_per_email_ceiling_per_15_minutes,
+            limits.authorize_per_ip_per_minute,
         ]
         .contains(&0)
         {

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod housekeeping;
 pub mod keys;
 pub mod mail;
 pub mod oidc;

@@ -1,8 +1,10 @@
 //! Per-IP and per-identity rate limits (in-memory, per instance), answered with 429 +
 //! `Retry-After` + `RateLimit-*` headers by the web layer.
+use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
@@ -14,26 +16,56 @@ use crate::error::AppError;
 mod failures;
 use failures::FailureWindow;
 
+/// Refused requests per limit since the last [`RateLimits::take_refusals`]. A throttled
+/// request writes no row of its own (a flood must not grow the database); the housekeeping
+/// task writes one aggregated audit row per minute from these counts instead.
+#[derive(Default)]
+struct Tally(Mutex<BTreeMap<&'static str, u64>>);
+
+impl Tally {
+    fn note(&self, name: &'static str) {
+        let mut counts = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *counts.entry(name).or_default() += 1;
+    }
+
+    fn take(&self) -> BTreeMap<&'static str, u64> {
+        std::mem::take(
+            &mut *self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+}
+
 struct Limit<K: Hash + Eq + Clone> {
+    name: &'static str,
     limiter: DefaultKeyedRateLimiter<K>,
     burst: u32,
+    tally: Arc<Tally>,
 }
 
 impl<K: Hash + Eq + Clone> Limit<K> {
-    fn new(burst: u32, window: Duration) -> Self {
+    fn new(name: &'static str, tally: &Arc<Tally>, burst: u32, window: Duration) -> Self {
         let burst_nz = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
         let period = window / burst.max(1);
         let quota = Quota::with_period(period)
             .unwrap_or_else(|| Quota::per_second(burst_nz))
             .allow_burst(burst_nz);
         Self {
+            name,
             limiter: RateLimiter::keyed(quota),
             burst: burst.max(1),
+            tally: Arc::clone(tally),
         }
     }
 
     fn check(&self, key: &K) -> Result<(), AppError> {
         self.limiter.check_key(key).map_err(|not_until| {
+            self.tally.note(self.name);
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             AppError::RateLimited {
                 retry_after: wait.max(Duration::from_secs(1)),
@@ -72,30 +104,54 @@ pub struct RateLimits {
     device_code_ip: Limit<IpAddr>,
     magic_link_email_network: Limit<(String, IpAddr)>,
     magic_link_email: Limit<String>,
+    authorize_ip: Limit<IpAddr>,
+    tally: Arc<Tally>,
 }
 
 impl RateLimits {
     pub fn new(settings: &RateLimitSettings) -> Self {
+        let tally = Arc::new(Tally::default());
+        let t = &tally;
         Self {
-            login_ip: Limit::new(settings.login_per_ip_per_minute, Duration::from_secs(60)),
+            login_ip: Limit::new(
+                "login_per_ip",
+                t,
+                settings.login_per_ip_per_minute,
+                Duration::from_secs(60),
+            ),
             login_account_network: Limit::new(
+                "login_per_account_and_network",
+                t,
                 settings.login_per_account_per_15_minutes,
                 Duration::from_secs(15 * 60),
             ),
             login_account: Limit::new(
+                "login_per_account",
+                t,
                 settings.login_per_account_ceiling_per_15_minutes,
                 Duration::from_secs(15 * 60),
             ),
             mail_address: Limit::new(
+                "mail_per_address",
+                t,
                 settings.mail_per_address_per_hour,
                 Duration::from_secs(3600),
             ),
-            requests_ip: Limit::new(settings.requests_per_ip_per_minute, Duration::from_secs(60)),
+            requests_ip: Limit::new(
+                "requests_per_ip",
+                t,
+                settings.requests_per_ip_per_minute,
+                Duration::from_secs(60),
+            ),
             magic_link_email_network: Limit::new(
+                "magic_links_per_email_and_network",
+                t,
                 settings.magic_links_per_email_per_15_minutes,
                 Duration::from_secs(15 * 60),
             ),
             magic_link_email: Limit::new(
+                "magic_links_per_email",
+                t,
                 settings.magic_links_per_email_ceiling_per_15_minutes,
                 Duration::from_secs(15 * 60),
             ),
@@ -104,10 +160,33 @@ impl RateLimits {
                 Duration::from_secs(300),
             ),
             device_code_ip: Limit::new(
+                "device_code_entry_per_ip",
+                t,
                 settings.device_code_entry_per_ip_per_minute,
                 Duration::from_secs(60),
             ),
+            authorize_ip: Limit::new(
+                "authorize_per_ip",
+                t,
+                settings.authorize_per_ip_per_minute,
+                Duration::from_secs(60),
+            ),
+            tally,
         }
+    }
+
+    /// Authorization requests that store a pending request, per client network: each one
+    /// writes a row for an anonymous caller.
+    pub fn check_authorize(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
+        match ip {
+            Some(ip) => self.authorize_ip.check(&network(ip)),
+            None => Ok(()),
+        }
+    }
+
+    /// Refusals per limit name since the previous call (see [`Tally`]).
+    pub fn take_refusals(&self) -> BTreeMap<&'static str, u64> {
+        self.tally.take()
     }
 
     /// Every sign-in attempt counts against the client network, the (account, network) pair
@@ -158,7 +237,9 @@ impl RateLimits {
     /// So a user who signs in often is never refused the right code, while parallel guesses
     /// cannot slip past the limit.
     pub fn begin_mfa(&self, user_id: uuid::Uuid) -> Result<MfaAttempt<'_>, AppError> {
-        let at = self.mfa_failures.reserve(&user_id)?;
+        let at = self.mfa_failures.reserve(&user_id).inspect_err(|_| {
+            self.tally.note("mfa_failures_per_user");
+        })?;
         Ok(MfaAttempt {
             window: &self.mfa_failures,
             user_id,
@@ -193,6 +274,7 @@ impl RateLimits {
         self.device_code_ip.limiter.retain_recent();
         self.magic_link_email_network.limiter.retain_recent();
         self.magic_link_email.limiter.retain_recent();
+        self.authorize_ip.limiter.retain_recent();
     }
 }
 

@@ -194,7 +194,8 @@ fn load_or_create_key_file(path: &Path) -> anyhow::Result<MasterKey> {
 }
 
 /// Periodic upkeep on every instance: pick up keys rotated elsewhere, promote due keys, drop
-/// expired deny-list entries, long-expired device codes and idle rate-limit keys.
+/// idle rate-limit keys, audit rate-limit refusals once a minute, and delete expired rows and
+/// old mail every ten minutes (`housekeeping`).
 fn spawn_housekeeping(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(10));
@@ -207,25 +208,16 @@ fn spawn_housekeeping(state: AppState) {
             }
             if rounds.is_multiple_of(6) {
                 state.limits.retain_recent();
+                if let Err(e) =
+                    crate::housekeeping::audit_refusals(&state, Duration::from_secs(60)).await
+                {
+                    tracing::warn!(error = %e, "could not audit rate-limit refusals");
+                }
             }
-            if rounds.is_multiple_of(360)
-                && let Err(e) = crate::store::revoked_tokens::delete_expired(&state.db).await
+            if rounds.is_multiple_of(60)
+                && let Err(e) = crate::housekeeping::prune_expired(&state).await
             {
-                tracing::warn!(error = %e, "could not prune the token deny-list");
-            }
-            if rounds.is_multiple_of(360)
-                && let Err(e) = crate::oidc::device::prune(&state).await
-            {
-                tracing::warn!(error = %e, "could not prune expired device codes");
-            }
-            if rounds.is_multiple_of(360)
-                && let Err(e) = crate::store::webauthn_ceremonies::delete_expired(
-                    &state.db,
-                    crate::store::now() - chrono::Duration::hours(1),
-                )
-                .await
-            {
-                tracing::warn!(error = %e, "could not prune passkey ceremonies");
+                tracing::warn!(error = %e, "could not delete expired rows");
             }
         }
     });

@@ -106,6 +106,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         smtp_url,
         from,
         max_attempts,
+        retention_days,
     } = mail;
     let PasswordSettings {
         argon2_memory_kib,
@@ -135,6 +136,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         device_code_entry_per_ip_per_minute,
         magic_links_per_email_per_15_minutes,
         magic_links_per_email_ceiling_per_15_minutes,
+        authorize_per_ip_per_minute,
     } = rate_limit;
     let MagicLinkSettings {
         ttl_minutes: magic_link_ttl_minutes,
@@ -155,6 +157,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         ("mail.smtp_url", unset_or(smtp_url, secret)),
         ("mail.from", text(&from)),
         ("mail.max_attempts", max_attempts.to_string()),
+        ("mail.retention_days", retention_days.to_string()),
         ("password.argon2_memory_kib", argon2_memory_kib.to_string()),
         ("password.argon2_iterations", argon2_iterations.to_string()),
         (
@@ -212,6 +215,10 @@ fn defaults() -> Vec<(&'static str, String)> {
         (
             "rate_limit.magic_links_per_email_ceiling_per_15_minutes",
             magic_links_per_email_ceiling_per_15_minutes.to_string(),
+        ),
+        (
+            "rate_limit.authorize_per_ip_per_minute",
+            authorize_per_ip_per_minute.to_string(),
         ),
         ("magic_link.ttl_minutes", magic_link_ttl_minutes.to_string()),
         ("magic_link.allow_signup", allow_signup.to_string()),

@@ -9,6 +9,7 @@ mod api_auth;
 mod api_sign_in;
 mod authorization_code;
 mod authorize_errors;
+mod bounded_storage;
 mod browser;
 mod client_ip;
 mod device_flow;
