@@ -35,6 +35,8 @@ pub struct ServerSettings {
     /// Reverse proxies (CIDR ranges or addresses) whose `Forwarded` / `X-Forwarded-For` headers
     /// name the client. Empty: the TCP peer is the client.
     pub trusted_proxies: Vec<String>,
+    /// The header the trusted proxies write: `x-forwarded-for` or `forwarded` (RFC 7239).
+    pub proxy_header: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -168,6 +170,7 @@ impl Default for ServerSettings {
             public_url: "http://localhost:8080".into(),
             workers: None,
             trusted_proxies: Vec::new(),
+            proxy_header: "x-forwarded-for".into(),
         }
     }
 }
@@ -318,7 +321,16 @@ impl Settings {
                 self.server.public_url
             )),
         }
-        if let Err(bad) = crate::domain::TrustedProxies::parse(&self.server.trusted_proxies) {
+        if crate::domain::ProxyHeader::parse(&self.server.proxy_header).is_none() {
+            problems.push(format!(
+                "server.proxy_header (GATEHOUSE_SERVER__PROXY_HEADER) must be x-forwarded-for or forwarded, got {:?}",
+                self.server.proxy_header
+            ));
+        }
+        if let Err(bad) = crate::domain::TrustedProxies::parse(
+            &self.server.trusted_proxies,
+            crate::domain::ProxyHeader::default(),
+        ) {
             problems.push(format!(
                 "server.trusted_proxies (GATEHOUSE_SERVER__TRUSTED_PROXIES) must list CIDR ranges or IP addresses, got {bad:?}"
             ));

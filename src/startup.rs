@@ -92,7 +92,9 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     let passwords = PasswordHasher::new(&settings.password)?;
     let mailer = Mailer::new(&settings, master.clone())?;
     let limits = RateLimits::new(&settings.rate_limit);
-    let proxies = crate::domain::TrustedProxies::parse(&settings.server.trusted_proxies)
+    let header = crate::domain::ProxyHeader::parse(&settings.server.proxy_header)
+        .ok_or_else(|| anyhow::anyhow!("server.proxy_header: unknown header"))?;
+    let proxies = crate::domain::TrustedProxies::parse(&settings.server.trusted_proxies, header)
         .map_err(|bad| anyhow::anyhow!("server.trusted_proxies: cannot parse {bad:?}"))?;
     let discovery = crate::oidc::discovery::document(&settings);
     let webauthn = crate::auth::passkeys::relying_party(&settings).map(Arc::new);

@@ -97,6 +97,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         public_url,
         workers,
         trusted_proxies,
+        proxy_header,
     } = server;
     let DatabaseSettings {
         url,
@@ -150,6 +151,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         ("server.public_url", text(&public_url)),
         ("server.workers", unset_or(workers, |n| n.to_string())),
         ("server.trusted_proxies", format!("{trusted_proxies:?}")),
+        ("server.proxy_header", text(&proxy_header)),
         ("data_dir", text(&data_dir.to_string_lossy())),
         ("master_key", unset_or(master_key, secret)),
         ("database.url", unset_or(url, secret)),

@@ -7,13 +7,44 @@ use std::net::{IpAddr, SocketAddr};
 
 use ipnet::IpNet;
 
-/// The parsed `server.trusted_proxies` list.
+/// The header the proxies write (`server.proxy_header`). Only that one is read: a proxy
+/// passes the other one on from the client untouched, so reading it would let the client
+/// pick its own address.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProxyHeader {
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=…`.
+    Forwarded,
+}
+
+impl ProxyHeader {
+    pub fn parse(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Some(Self::XForwardedFor),
+            "forwarded" => Some(Self::Forwarded),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::XForwardedFor => "x-forwarded-for",
+            Self::Forwarded => "forwarded",
+        }
+    }
+}
+
+/// The parsed `server.trusted_proxies` list and the header they write.
 #[derive(Debug, Clone, Default)]
-pub struct TrustedProxies(Vec<IpNet>);
+pub struct TrustedProxies {
+    nets: Vec<IpNet>,
+    header: ProxyHeader,
+}
 
 impl TrustedProxies {
     /// Parses CIDR ranges (`10.0.0.0/8`) or bare addresses (`127.0.0.1`, taken as /32 or /128).
-    pub fn parse<S: AsRef<str>>(entries: &[S]) -> Result<Self, String> {
+    pub fn parse<S: AsRef<str>>(entries: &[S], header: ProxyHeader) -> Result<Self, String> {
         entries
             .iter()
             .map(|entry| {
@@ -24,42 +55,33 @@ impl TrustedProxies {
                     .map_err(|_| entry.to_owned())
             })
             .collect::<Result<Vec<_>, _>>()
-            .map(Self)
+            .map(|nets| Self { nets, header })
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.nets.is_empty()
+    }
+
+    pub fn header(&self) -> ProxyHeader {
+        self.header
     }
 
     fn contains(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
-        self.0.iter().any(|net| net.contains(&ip))
+        self.nets.iter().any(|net| net.contains(&ip))
     }
 
-    /// The client address for a request from `peer` carrying these header values (every
-    /// `Forwarded` line, every `X-Forwarded-For` line, in order). `Forwarded` wins when present.
-    pub fn client_ip(
-        &self,
-        peer: Option<IpAddr>,
-        forwarded: &[&str],
-        x_forwarded_for: &[&str],
-    ) -> Option<IpAddr> {
+    /// The client address for a request from `peer` carrying these lines of the configured
+    /// header, in order.
+    pub fn client_ip(&self, peer: Option<IpAddr>, lines: &[&str]) -> Option<IpAddr> {
         let peer = canonical(peer?);
         if !self.contains(peer) {
             return Some(peer);
         }
-        let hops: Vec<Option<IpAddr>> = if !forwarded.is_empty() {
-            forwarded
-                .iter()
-                .flat_map(|line| line.split(','))
-                .map(forwarded_for)
-                .collect()
-        } else {
-            x_forwarded_for
-                .iter()
-                .flat_map(|line| line.split(','))
-                .map(|hop| parse_node(hop.trim()))
-                .collect()
+        let elements = lines.iter().flat_map(|line| line.split(','));
+        let hops: Vec<Option<IpAddr>> = match self.header {
+            ProxyHeader::Forwarded => elements.map(forwarded_for).collect(),
+            ProxyHeader::XForwardedFor => elements.map(|hop| parse_node(hop.trim())).collect(),
         };
         let mut client = peer;
         for hop in hops.into_iter().rev() {
@@ -118,13 +140,13 @@ mod tests {
     }
 
     fn proxies(list: &[&str]) -> TrustedProxies {
-        TrustedProxies::parse(list).unwrap_or_default()
+        TrustedProxies::parse(list, ProxyHeader::XForwardedFor).unwrap_or_default()
     }
 
     #[test]
     fn an_untrusted_peer_is_the_client_whatever_it_claims() {
         let none = proxies(&[]);
-        let got = none.client_ip(Some(ip("203.0.113.9")), &[], &["198.51.100.1"]);
+        let got = none.client_ip(Some(ip("203.0.113.9")), &["198.51.100.1"]);
         assert_eq!(got, Some(ip("203.0.113.9")));
     }
 
@@ -134,34 +156,32 @@ mod tests {
         // The client prepended a fake address; the proxies appended the real one.
         let got = trusted.client_ip(
             Some(ip("127.0.0.1")),
-            &[],
             &["6.6.6.6, 198.51.100.7", "10.1.2.3"],
         );
         assert_eq!(got, Some(ip("198.51.100.7")));
     }
 
     #[test]
-    fn forwarded_wins_and_is_parsed_with_quotes_and_ports() {
-        let trusted = proxies(&["127.0.0.1/32"]);
+    fn forwarded_is_parsed_with_quotes_and_ports() {
+        let trusted =
+            TrustedProxies::parse(&["127.0.0.1/32"], ProxyHeader::Forwarded).unwrap_or_default();
         let got = trusted.client_ip(
             Some(ip("127.0.0.1")),
             &["for=6.6.6.6, for=\"[2001:db8:cafe::17]:4711\";proto=https"],
-            &["198.51.100.7"],
         );
         assert_eq!(got, Some(ip("2001:db8:cafe::17")));
-    }
-
-    #[test]
-    fn an_unknown_hop_stops_the_walk_at_the_proxy_that_reported_it() {
-        let trusted = proxies(&["127.0.0.1"]);
-        let got = trusted.client_ip(Some(ip("127.0.0.1")), &["for=unknown"], &[]);
-        assert_eq!(got, Some(ip("127.0.0.1")));
+        let unknown = trusted.client_ip(Some(ip("127.0.0.1")), &["for=unknown"]);
+        assert_eq!(
+            unknown,
+            Some(ip("127.0.0.1")),
+            "the walk stops at the reporting proxy"
+        );
     }
 
     #[test]
     fn bad_entries_are_reported() {
         assert_eq!(
-            TrustedProxies::parse(&["10.0.0.0/8", "nope"]).err(),
+            TrustedProxies::parse(&["10.0.0.0/8", "nope"], ProxyHeader::Forwarded).err(),
             Some("nope".to_owned())
         );
     }

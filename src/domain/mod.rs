@@ -6,7 +6,7 @@ mod request_meta;
 mod slug;
 mod user_code;
 
-pub use client_ip::TrustedProxies;
+pub use client_ip::{ProxyHeader, TrustedProxies};
 pub use email::Email;
 pub use password::NewPassword;
 pub use request_meta::RequestMeta;

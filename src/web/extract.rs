@@ -33,8 +33,8 @@ impl FromRequest for Meta {
 }
 
 /// The one place that decides who the client is: the TCP peer, or, when the peer is a trusted
-/// proxy (`server.trusted_proxies`), the right-most untrusted hop of `Forwarded` /
-/// `X-Forwarded-For`. Everything that needs the client address goes through here.
+/// proxy (`server.trusted_proxies`), the right-most untrusted hop of the header the proxies
+/// write (`server.proxy_header`). Everything that needs the client address goes through here.
 pub fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
     let peer = req.peer_addr().map(|addr| addr.ip());
     let Some(state) = req.app_data::<web::Data<AppState>>() else {
@@ -44,15 +44,12 @@ pub fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
         return peer;
     }
     // A line that is not text counts as an unknown hop, which ends the walk at its proxy.
-    let lines = |name: &str| -> Vec<&str> {
-        req.headers()
-            .get_all(name)
-            .map(|v| v.to_str().unwrap_or("unknown"))
-            .collect()
-    };
-    state
-        .proxies
-        .client_ip(peer, &lines("forwarded"), &lines("x-forwarded-for"))
+    let lines: Vec<&str> = req
+        .headers()
+        .get_all(state.proxies.header().name())
+        .map(|v| v.to_str().unwrap_or("unknown"))
+        .collect();
+    state.proxies.client_ip(peer, &lines)
 }
 
 pub fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {

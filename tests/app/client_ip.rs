@@ -76,29 +76,46 @@ async fn forwarded_headers_from_an_untrusted_peer_are_ignored() {
     assert_eq!(row_counts(&app.db).await, before);
 }
 
+/// A request from a client behind the trusted test proxy that writes `Forwarded`.
+async fn register_forwarded(
+    app: &crate::helpers::TestApp,
+    forwarded: &str,
+    email: &str,
+) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/auth/register"))
+        .header("forwarded", forwarded)
+        .json(&json!({"email": email, "password": "securepassword123"}))
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn ipv6_clients_in_one_64_share_a_budget_and_the_audit_keeps_the_full_address() {
     let app = spawn_app_with(|s| {
         s.server.trusted_proxies = vec!["127.0.0.1".into()];
+        s.server.proxy_header = "forwarded".into();
         s.rate_limit.requests_per_ip_per_minute = 2;
     })
     .await;
-    let first = from_client(&app, "/api/auth/register", "127.0.0.1")
-        .header("forwarded", "for=\"[2001:db8:1:2::1]:4711\"")
-        .json(&json!({"email": unique_email(), "password": "securepassword123"}))
-        .send()
-        .await
-        .unwrap();
+    let first = register_forwarded(&app, "for=\"[2001:db8:1:2::1]:4711\"", &unique_email()).await;
     assert_eq!(first.status(), StatusCode::OK);
-    let second = register_from(&app, "2001:db8:1:2:ffff::9", &unique_email()).await;
+    let second = register_forwarded(
+        &app,
+        "for=\"[2001:db8:1:2:ffff::9]\";proto=https",
+        &unique_email(),
+    )
+    .await;
     assert_eq!(second.status(), StatusCode::OK);
     let before = row_counts(&app.db).await;
 
     // A third address in the same /64 is the same client; the next /64 is another one.
-    let same_network = register_from(&app, "2001:db8:1:2:abcd::5", &unique_email()).await;
+    let same_network =
+        register_forwarded(&app, "for=\"[2001:db8:1:2:abcd::5]\"", &unique_email()).await;
     assert_eq!(same_network.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(row_counts(&app.db).await, before);
-    let next_network = register_from(&app, "2001:db8:1:3::5", &unique_email()).await;
+    let next_network = register_forwarded(&app, "for=\"[2001:db8:1:3::5]\"", &unique_email()).await;
     assert_eq!(next_network.status(), StatusCode::OK);
 
     let audited: Vec<String> =
@@ -116,4 +133,29 @@ async fn ipv6_clients_in_one_64_share_a_budget_and_the_audit_keeps_the_full_addr
         audited.contains(&"2001:db8:1:3::5".to_owned()),
         "{audited:?}"
     );
+}
+
+#[tokio::test]
+async fn a_client_cannot_pick_its_address_with_the_header_the_proxy_does_not_write() {
+    // The proxy writes X-Forwarded-For and passes any Forwarded header on untouched.
+    let app = spawn_app_with(|s| {
+        s.server.trusted_proxies = vec!["127.0.0.1".into()];
+        s.rate_limit.requests_per_ip_per_minute = 2;
+    })
+    .await;
+    for _ in 0..2 {
+        let ok = register_from(&app, "198.51.100.9", &unique_email()).await;
+        assert_eq!(ok.status(), StatusCode::OK);
+    }
+    let before = row_counts(&app.db).await;
+
+    let refused = from_client(&app, "/api/auth/register", "198.51.100.9")
+        .header("forwarded", "for=203.0.113.200")
+        .json(&json!({"email": unique_email(), "password": "securepassword123"}))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(row_counts(&app.db).await, before);
 }
