@@ -11,6 +11,7 @@ mod authorization_code;
 mod authorize_errors;
 mod bounded_storage;
 mod browser;
+mod cleanup;
 mod client_ip;
 mod device_flow;
 mod discovery;
