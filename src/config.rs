@@ -32,6 +32,11 @@ pub struct ServerSettings {
     /// The issuer: the URL browsers and relying apps use to reach Gatehouse.
     pub public_url: String,
     pub workers: Option<usize>,
+    /// Reverse proxies (CIDR ranges or addresses) whose `Forwarded` / `X-Forwarded-For` headers
+    /// name the client. Empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<String>,
+    /// The header the trusted proxies write: `x-forwarded-for` or `forwarded` (RFC 7239).
+    pub proxy_header: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -49,6 +54,8 @@ pub struct MailSettings {
     pub smtp_url: Option<SecretString>,
     pub from: String,
     pub max_attempts: i32,
+    /// Days a sent or given-up message's row is kept (without its body) before it is deleted.
+    pub retention_days: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -88,8 +95,10 @@ pub struct KeySettings {
 pub struct RateLimitSettings {
     /// Sign-in attempts allowed per client IP per minute.
     pub login_per_ip_per_minute: u32,
-    /// Sign-in attempts allowed per account per 15 minutes.
+    /// Sign-in attempts allowed per (account, client network) pair per 15 minutes.
     pub login_per_account_per_15_minutes: u32,
+    /// Sign-in attempts allowed per account per 15 minutes, from all networks together.
+    pub login_per_account_ceiling_per_15_minutes: u32,
     /// Emails (verification, reset) per address per hour.
     pub mail_per_address_per_hour: u32,
     /// Account registrations, mail requests and passkey ceremony starts per client IP per minute.
@@ -99,8 +108,12 @@ pub struct RateLimitSettings {
     /// Device user-code lookups (verification page and `/auth/device/verify`) per client IP
     /// per minute.
     pub device_code_entry_per_ip_per_minute: u32,
-    /// Magic-link requests per email address per 15 minutes.
+    /// Magic-link requests per (email address, client network) pair per 15 minutes.
     pub magic_links_per_email_per_15_minutes: u32,
+    /// Magic-link requests per email address per 15 minutes, from all networks together.
+    pub magic_links_per_email_ceiling_per_15_minutes: u32,
+    /// Authorization requests (`/authorize`) per client network per minute.
+    pub authorize_per_ip_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -156,6 +169,8 @@ impl Default for ServerSettings {
             port: 8080,
             public_url: "http://localhost:8080".into(),
             workers: None,
+            trusted_proxies: Vec::new(),
+            proxy_header: "x-forwarded-for".into(),
         }
     }
 }
@@ -175,6 +190,7 @@ impl Default for MailSettings {
             smtp_url: None,
             from: "Gatehouse <no-reply@localhost>".into(),
             max_attempts: 8,
+            retention_days: 30,
         }
     }
 }
@@ -222,11 +238,14 @@ impl Default for RateLimitSettings {
         Self {
             login_per_ip_per_minute: 20,
             login_per_account_per_15_minutes: 10,
+            login_per_account_ceiling_per_15_minutes: 100,
             mail_per_address_per_hour: 5,
             requests_per_ip_per_minute: 30,
             mfa_attempts_per_user_per_5_minutes: 5,
             device_code_entry_per_ip_per_minute: 20,
             magic_links_per_email_per_15_minutes: 3,
+            magic_links_per_email_ceiling_per_15_minutes: 15,
+            authorize_per_ip_per_minute: 60,
         }
     }
 }
@@ -253,7 +272,9 @@ impl Settings {
             config::Environment::with_prefix("GATEHOUSE")
                 .prefix_separator("_")
                 .separator("__")
-                .try_parsing(true),
+                .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("server.trusted_proxies"),
         );
         let mut settings: Settings = builder.build()?.try_deserialize()?;
         if let Ok(url) = std::env::var("DATABASE_URL")
@@ -300,6 +321,20 @@ impl Settings {
                 self.server.public_url
             )),
         }
+        if crate::domain::ProxyHeader::parse(&self.server.proxy_header).is_none() {
+            problems.push(format!(
+                "server.proxy_header (GATEHOUSE_SERVER__PROXY_HEADER) must be x-forwarded-for or forwarded, got {:?}",
+                self.server.proxy_header
+            ));
+        }
+        if let Err(bad) = crate::domain::TrustedProxies::parse(
+            &self.server.trusted_proxies,
+            crate::domain::ProxyHeader::default(),
+        ) {
+            problems.push(format!(
+                "server.trusted_proxies (GATEHOUSE_SERVER__TRUSTED_PROXIES) must list CIDR ranges or IP addresses, got {bad:?}"
+            ));
+        }
         if self.server.host.trim().is_empty() {
             problems.push("server.host (GATEHOUSE_SERVER__HOST) must not be empty".into());
         }
@@ -333,6 +368,11 @@ impl Settings {
                         .into(),
                 );
             }
+        }
+        if self.mail.retention_days < 1 {
+            problems.push(
+                "mail.retention_days (GATEHOUSE_MAIL__RETENTION_DAYS) must be at least 1".into(),
+            );
         }
         if self.mail.max_attempts < 1 {
             problems
@@ -377,15 +417,24 @@ impl Settings {
         if [
             limits.login_per_ip_per_minute,
             limits.login_per_account_per_15_minutes,
+            limits.login_per_account_ceiling_per_15_minutes,
             limits.mail_per_address_per_hour,
             limits.requests_per_ip_per_minute,
             limits.mfa_attempts_per_user_per_5_minutes,
             limits.device_code_entry_per_ip_per_minute,
             limits.magic_links_per_email_per_15_minutes,
+            limits.magic_links_per_email_ceiling_per_15_minutes,
+            limits.authorize_per_ip_per_minute,
         ]
         .contains(&0)
         {
             problems.push("rate_limit.* (GATEHOUSE_RATE_LIMIT__…) must be at least 1".into());
+        }
+        if limits.login_per_account_ceiling_per_15_minutes < limits.login_per_account_per_15_minutes
+            || limits.magic_links_per_email_ceiling_per_15_minutes
+                < limits.magic_links_per_email_per_15_minutes
+        {
+            problems.push("rate_limit.*_ceiling_per_15_minutes (GATEHOUSE_RATE_LIMIT__…_CEILING_PER_15_MINUTES) must be at least the per-network budget it caps".into());
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             problems.push("log.format (GATEHOUSE_LOG__FORMAT) must be text or json".into());

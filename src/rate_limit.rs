@@ -1,8 +1,10 @@
 //! Per-IP and per-identity rate limits (in-memory, per instance), answered with 429 +
 //! `Retry-After` + `RateLimit-*` headers by the web layer.
+use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
@@ -11,26 +13,59 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use crate::config::RateLimitSettings;
 use crate::error::AppError;
 
+mod failures;
+use failures::FailureWindow;
+
+/// Refused requests per limit since the last [`RateLimits::take_refusals`]. A throttled
+/// request writes no row of its own (a flood must not grow the database); the housekeeping
+/// task writes one aggregated audit row per minute from these counts instead.
+#[derive(Default)]
+struct Tally(Mutex<BTreeMap<&'static str, u64>>);
+
+impl Tally {
+    fn note(&self, name: &'static str) {
+        let mut counts = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *counts.entry(name).or_default() += 1;
+    }
+
+    fn take(&self) -> BTreeMap<&'static str, u64> {
+        std::mem::take(
+            &mut *self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+}
+
 struct Limit<K: Hash + Eq + Clone> {
+    name: &'static str,
     limiter: DefaultKeyedRateLimiter<K>,
     burst: u32,
+    tally: Arc<Tally>,
 }
 
 impl<K: Hash + Eq + Clone> Limit<K> {
-    fn new(burst: u32, window: Duration) -> Self {
+    fn new(name: &'static str, tally: &Arc<Tally>, burst: u32, window: Duration) -> Self {
         let burst_nz = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
         let period = window / burst.max(1);
         let quota = Quota::with_period(period)
             .unwrap_or_else(|| Quota::per_second(burst_nz))
             .allow_burst(burst_nz);
         Self {
+            name,
             limiter: RateLimiter::keyed(quota),
             burst: burst.max(1),
+            tally: Arc::clone(tally),
         }
     }
 
     fn check(&self, key: &K) -> Result<(), AppError> {
         self.limiter.check_key(key).map_err(|not_until| {
+            self.tally.note(self.name);
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             AppError::RateLimited {
                 retry_after: wait.max(Duration::from_secs(1)),
@@ -40,56 +75,138 @@ impl<K: Hash + Eq + Clone> Limit<K> {
     }
 }
 
+/// The rate-limit key of a client address: IPv4 as is, IPv6 by its /64, because one
+/// subscriber or host usually gets a whole /64 and could otherwise rotate through 2^64 keys.
+/// Audit rows and sessions keep the full address.
+pub fn network(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(std::net::Ipv6Addr::from(prefix))
+            }
+        },
+        v4 => v4,
+    }
+}
+
+/// The network key of requests whose peer address is unknown (not over TCP).
+const UNKNOWN_CLIENT: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+
 pub struct RateLimits {
     login_ip: Limit<IpAddr>,
+    login_account_network: Limit<(String, IpAddr)>,
     login_account: Limit<String>,
     mail_address: Limit<String>,
     requests_ip: Limit<IpAddr>,
-    mfa_user: Limit<uuid::Uuid>,
+    mfa_failures: FailureWindow<uuid::Uuid>,
     device_code_ip: Limit<IpAddr>,
+    magic_link_email_network: Limit<(String, IpAddr)>,
     magic_link_email: Limit<String>,
+    authorize_ip: Limit<IpAddr>,
+    tally: Arc<Tally>,
 }
 
 impl RateLimits {
     pub fn new(settings: &RateLimitSettings) -> Self {
+        let tally = Arc::new(Tally::default());
+        let t = &tally;
         Self {
-            login_ip: Limit::new(settings.login_per_ip_per_minute, Duration::from_secs(60)),
-            login_account: Limit::new(
+            login_ip: Limit::new(
+                "login_per_ip",
+                t,
+                settings.login_per_ip_per_minute,
+                Duration::from_secs(60),
+            ),
+            login_account_network: Limit::new(
+                "login_per_account_and_network",
+                t,
                 settings.login_per_account_per_15_minutes,
                 Duration::from_secs(15 * 60),
             ),
+            login_account: Limit::new(
+                "login_per_account",
+                t,
+                settings.login_per_account_ceiling_per_15_minutes,
+                Duration::from_secs(15 * 60),
+            ),
             mail_address: Limit::new(
+                "mail_per_address",
+                t,
                 settings.mail_per_address_per_hour,
                 Duration::from_secs(3600),
             ),
-            requests_ip: Limit::new(settings.requests_per_ip_per_minute, Duration::from_secs(60)),
-            magic_link_email: Limit::new(
+            requests_ip: Limit::new(
+                "requests_per_ip",
+                t,
+                settings.requests_per_ip_per_minute,
+                Duration::from_secs(60),
+            ),
+            magic_link_email_network: Limit::new(
+                "magic_links_per_email_and_network",
+                t,
                 settings.magic_links_per_email_per_15_minutes,
                 Duration::from_secs(15 * 60),
             ),
-            mfa_user: Limit::new(
+            magic_link_email: Limit::new(
+                "magic_links_per_email",
+                t,
+                settings.magic_links_per_email_ceiling_per_15_minutes,
+                Duration::from_secs(15 * 60),
+            ),
+            mfa_failures: FailureWindow::new(
                 settings.mfa_attempts_per_user_per_5_minutes,
                 Duration::from_secs(300),
             ),
             device_code_ip: Limit::new(
+                "device_code_entry_per_ip",
+                t,
                 settings.device_code_entry_per_ip_per_minute,
                 Duration::from_secs(60),
             ),
+            authorize_ip: Limit::new(
+                "authorize_per_ip",
+                t,
+                settings.authorize_per_ip_per_minute,
+                Duration::from_secs(60),
+            ),
+            tally,
         }
     }
 
-    /// Every sign-in attempt counts against the client IP and the account it names.
-    pub fn check_login(&self, ip: Option<IpAddr>, account: &str) -> Result<(), AppError> {
-        if let Some(ip) = ip {
-            self.login_ip.check(&ip)?;
+    /// Authorization requests that store a pending request, per client network: each one
+    /// writes a row for an anonymous caller.
+    pub fn check_authorize(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
+        match ip {
+            Some(ip) => self.authorize_ip.check(&network(ip)),
+            None => Ok(()),
         }
+    }
+
+    /// Refusals per limit name since the previous call (see [`Tally`]).
+    pub fn take_refusals(&self) -> BTreeMap<&'static str, u64> {
+        self.tally.take()
+    }
+
+    /// Every sign-in attempt counts against the client network, the (account, network) pair
+    /// and, with a much higher budget, the account. Someone who knows an address can use up
+    /// its budget only from their own network: its owner, elsewhere, still signs in, and
+    /// holding the account ceiling closed takes many networks.
+    pub fn check_login(&self, ip: Option<IpAddr>, account: &str) -> Result<(), AppError> {
+        let net = ip.map(network);
+        if let Some(net) = net {
+            self.login_ip.check(&net)?;
+        }
+        self.login_account_network
+            .check(&(account.to_owned(), net.unwrap_or(UNKNOWN_CLIENT)))?;
         self.login_account.check(&account.to_owned())
     }
 
     /// Sign-in attempts that name no account until they are verified (passkeys), per client IP.
     pub fn check_login_ip(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
         match ip {
-            Some(ip) => self.login_ip.check(&ip),
+            Some(ip) => self.login_ip.check(&network(ip)),
             None => Ok(()),
         }
     }
@@ -97,26 +214,44 @@ impl RateLimits {
     /// Requests that send mail, create accounts or start passkey ceremonies, per client IP.
     pub fn check_request(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
         match ip {
-            Some(ip) => self.requests_ip.check(&ip),
+            Some(ip) => self.requests_ip.check(&network(ip)),
             None => Ok(()),
         }
     }
 
-    /// Magic-link requests per address; answered the same whether or not it has an account.
-    pub fn check_magic_link(&self, normalized_email: &str) -> Result<(), AppError> {
+    /// Magic-link requests per (address, client network) pair, plus a higher ceiling per
+    /// address, like sign-in; answered the same whether or not the address has an account.
+    pub fn check_magic_link(
+        &self,
+        ip: Option<IpAddr>,
+        normalized_email: &str,
+    ) -> Result<(), AppError> {
+        let net = ip.map(network).unwrap_or(UNKNOWN_CLIENT);
+        self.magic_link_email_network
+            .check(&(normalized_email.to_owned(), net))?;
         self.magic_link_email.check(&normalized_email.to_owned())
     }
 
-    /// Second-factor attempts per user.
-    pub fn check_mfa(&self, user_id: uuid::Uuid) -> Result<(), AppError> {
-        self.mfa_user.check(&user_id)
+    /// Starts a second-factor attempt for a user. Only wrong codes count: the attempt holds a
+    /// slot until [`MfaAttempt::release`] gives it back, and a dropped attempt stays counted.
+    /// So a user who signs in often is never refused the right code, while parallel guesses
+    /// cannot slip past the limit.
+    pub fn begin_mfa(&self, user_id: uuid::Uuid) -> Result<MfaAttempt<'_>, AppError> {
+        let at = self.mfa_failures.reserve(&user_id).inspect_err(|_| {
+            self.tally.note("mfa_failures_per_user");
+        })?;
+        Ok(MfaAttempt {
+            window: &self.mfa_failures,
+            user_id,
+            at,
+        })
     }
 
     /// Device user codes looked up (typed or followed from a link), per client IP: user codes
     /// are short enough to guess without it (RFC 8628 §5.1).
     pub fn check_device_code_entry(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
         match ip {
-            Some(ip) => self.device_code_ip.check(&ip),
+            Some(ip) => self.device_code_ip.check(&network(ip)),
             None => Ok(()),
         }
     }
@@ -131,18 +266,73 @@ impl RateLimits {
     /// Drops idle keys so memory stays bounded.
     pub fn retain_recent(&self) {
         self.login_ip.limiter.retain_recent();
+        self.login_account_network.limiter.retain_recent();
         self.login_account.limiter.retain_recent();
         self.mail_address.limiter.retain_recent();
         self.requests_ip.limiter.retain_recent();
-        self.mfa_user.limiter.retain_recent();
+        self.mfa_failures.retain_recent();
         self.device_code_ip.limiter.retain_recent();
+        self.magic_link_email_network.limiter.retain_recent();
         self.magic_link_email.limiter.retain_recent();
+        self.authorize_ip.limiter.retain_recent();
+    }
+}
+
+/// One second-factor attempt in flight; counted as a failure unless it succeeded.
+#[must_use = "call release() when the code was right"]
+pub struct MfaAttempt<'a> {
+    window: &'a FailureWindow<uuid::Uuid>,
+    user_id: uuid::Uuid,
+    at: std::time::Instant,
+}
+
+impl MfaAttempt<'_> {
+    /// The code was right (or none was checked): the attempt does not count.
+    pub fn release(self) {
+        self.window.release(&self.user_id, self.at);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_clients_share_a_key_per_64_and_ipv4_keeps_its_address() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1"
+            .parse()
+            .unwrap_or(IpAddr::from([0; 4]));
+        let b: IpAddr = "2001:db8:1:2:bbbb::2"
+            .parse()
+            .unwrap_or(IpAddr::from([0; 4]));
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap_or(IpAddr::from([0; 4]));
+        assert_eq!(network(a), network(b));
+        assert_ne!(network(a), network(c));
+        let v4 = IpAddr::from([192, 0, 2, 7]);
+        assert_eq!(network(v4), v4);
+    }
+
+    #[test]
+    fn one_network_cannot_use_up_an_accounts_budget_for_another_but_the_ceiling_holds() {
+        let settings = RateLimitSettings {
+            login_per_account_per_15_minutes: 2,
+            login_per_account_ceiling_per_15_minutes: 3,
+            ..RateLimitSettings::default()
+        };
+        let limits = RateLimits::new(&settings);
+        let attacker = Some(IpAddr::from([198, 51, 100, 66]));
+        let owner = Some(IpAddr::from([203, 0, 113, 5]));
+        assert!(limits.check_login(attacker, "a@x.io").is_ok());
+        assert!(limits.check_login(attacker, "a@x.io").is_ok());
+        assert!(limits.check_login(attacker, "a@x.io").is_err());
+        assert!(limits.check_login(owner, "a@x.io").is_ok());
+        // Three attempts got through for the account: its ceiling is reached.
+        assert!(
+            limits
+                .check_login(Some(IpAddr::from([192, 0, 2, 1])), "a@x.io")
+                .is_err()
+        );
+    }
 
     #[test]
     fn login_attempts_beyond_the_account_budget_are_throttled() {

@@ -90,8 +90,12 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     crate::auth::first_party::ensure_builtin_service(&db).await?;
     let keys = KeyStore::load_or_init(&db, master.clone(), settings.keys.rsa_bits).await?;
     let passwords = PasswordHasher::new(&settings.password)?;
-    let mailer = Mailer::new(&settings)?;
+    let mailer = Mailer::new(&settings, master.clone())?;
     let limits = RateLimits::new(&settings.rate_limit);
+    let header = crate::domain::ProxyHeader::parse(&settings.server.proxy_header)
+        .ok_or_else(|| anyhow::anyhow!("server.proxy_header: unknown header"))?;
+    let proxies = crate::domain::TrustedProxies::parse(&settings.server.trusted_proxies, header)
+        .map_err(|bad| anyhow::anyhow!("server.trusted_proxies: cannot parse {bad:?}"))?;
     let discovery = crate::oidc::discovery::document(&settings);
     let webauthn = crate::auth::passkeys::relying_party(&settings).map(Arc::new);
     Ok(AppState {
@@ -103,6 +107,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         passwords: Arc::new(passwords),
         clients: Arc::new(crate::oidc::clients::Clients::new(Duration::from_secs(30))),
         limits: Arc::new(limits),
+        proxies: Arc::new(proxies),
         discovery,
         settings: Arc::new(settings),
     })
@@ -112,12 +117,17 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
 pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let url = settings.database_url();
     if settings.database.url.is_none() {
-        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        crate::private_fs::create_private_dir(&settings.data_dir).with_context(|| {
             format!(
                 "cannot create data directory {}",
                 settings.data_dir.display()
             )
         })?;
+    }
+    let sqlite_file = crate::private_fs::sqlite_file(&url);
+    if let Some(file) = &sqlite_file {
+        crate::private_fs::precreate_private_file(file)
+            .with_context(|| format!("cannot create the database file {}", file.display()))?;
     }
     let db = crate::store::connect(&url, settings.database.max_connections)
         .await
@@ -125,6 +135,13 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnec
     crate::store::migrate(&db)
         .await
         .context("database migration failed")?;
+    // Also tightens a database created by an older version, and its WAL and shared memory.
+    if let Some(file) = &sqlite_file {
+        for path in crate::private_fs::sqlite_files(file) {
+            crate::private_fs::restrict_file(&path)
+                .with_context(|| format!("cannot restrict {} to mode 0600", path.display()))?;
+        }
+    }
     Ok(db)
 }
 
@@ -162,8 +179,8 @@ fn load_or_create_key_file(path: &Path) -> anyhow::Result<MasterKey> {
         return MasterKey::from_base64(&encoded)
             .with_context(|| format!("{} does not hold a valid master key", path.display()));
     }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::private_fs::create_private_dir(dir)?;
     }
     let key = MasterKey::generate();
     let mut options = std::fs::OpenOptions::new();
@@ -179,7 +196,8 @@ fn load_or_create_key_file(path: &Path) -> anyhow::Result<MasterKey> {
 }
 
 /// Periodic upkeep on every instance: pick up keys rotated elsewhere, promote due keys, drop
-/// expired deny-list entries, long-expired device codes and idle rate-limit keys.
+/// idle rate-limit keys, audit rate-limit refusals once a minute, and delete expired rows and
+/// old mail every ten minutes (`housekeeping`).
 fn spawn_housekeeping(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(10));
@@ -192,25 +210,16 @@ fn spawn_housekeeping(state: AppState) {
             }
             if rounds.is_multiple_of(6) {
                 state.limits.retain_recent();
+                if let Err(e) =
+                    crate::housekeeping::audit_refusals(&state, Duration::from_secs(60)).await
+                {
+                    tracing::warn!(error = %e, "could not audit rate-limit refusals");
+                }
             }
-            if rounds.is_multiple_of(360)
-                && let Err(e) = crate::store::revoked_tokens::delete_expired(&state.db).await
+            if rounds.is_multiple_of(60)
+                && let Err(e) = crate::housekeeping::prune_expired(&state).await
             {
-                tracing::warn!(error = %e, "could not prune the token deny-list");
-            }
-            if rounds.is_multiple_of(360)
-                && let Err(e) = crate::oidc::device::prune(&state).await
-            {
-                tracing::warn!(error = %e, "could not prune expired device codes");
-            }
-            if rounds.is_multiple_of(360)
-                && let Err(e) = crate::store::webauthn_ceremonies::delete_expired(
-                    &state.db,
-                    crate::store::now() - chrono::Duration::hours(1),
-                )
-                .await
-            {
-                tracing::warn!(error = %e, "could not prune passkey ceremonies");
+                tracing::warn!(error = %e, "could not delete expired rows");
             }
         }
     });

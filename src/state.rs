@@ -20,6 +20,8 @@ pub struct AppState {
     pub passwords: Arc<PasswordHasher>,
     pub clients: Arc<Clients>,
     pub limits: Arc<RateLimits>,
+    /// `server.trusted_proxies`, parsed: whose forwarded headers name the client.
+    pub proxies: Arc<crate::domain::TrustedProxies>,
     /// The WebAuthn relying party; `None` when the issuer's host is an IP address.
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
     /// `/.well-known/openid-configuration`, prepared once.

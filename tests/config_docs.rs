@@ -96,6 +96,8 @@ fn defaults() -> Vec<(&'static str, String)> {
         port,
         public_url,
         workers,
+        trusted_proxies,
+        proxy_header,
     } = server;
     let DatabaseSettings {
         url,
@@ -105,6 +107,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         smtp_url,
         from,
         max_attempts,
+        retention_days,
     } = mail;
     let PasswordSettings {
         argon2_memory_kib,
@@ -127,11 +130,14 @@ fn defaults() -> Vec<(&'static str, String)> {
     let RateLimitSettings {
         login_per_ip_per_minute,
         login_per_account_per_15_minutes,
+        login_per_account_ceiling_per_15_minutes,
         mail_per_address_per_hour,
         requests_per_ip_per_minute,
         mfa_attempts_per_user_per_5_minutes,
         device_code_entry_per_ip_per_minute,
         magic_links_per_email_per_15_minutes,
+        magic_links_per_email_ceiling_per_15_minutes,
+        authorize_per_ip_per_minute,
     } = rate_limit;
     let MagicLinkSettings {
         ttl_minutes: magic_link_ttl_minutes,
@@ -144,6 +150,8 @@ fn defaults() -> Vec<(&'static str, String)> {
         ("server.port", port.to_string()),
         ("server.public_url", text(&public_url)),
         ("server.workers", unset_or(workers, |n| n.to_string())),
+        ("server.trusted_proxies", format!("{trusted_proxies:?}")),
+        ("server.proxy_header", text(&proxy_header)),
         ("data_dir", text(&data_dir.to_string_lossy())),
         ("master_key", unset_or(master_key, secret)),
         ("database.url", unset_or(url, secret)),
@@ -151,6 +159,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         ("mail.smtp_url", unset_or(smtp_url, secret)),
         ("mail.from", text(&from)),
         ("mail.max_attempts", max_attempts.to_string()),
+        ("mail.retention_days", retention_days.to_string()),
         ("password.argon2_memory_kib", argon2_memory_kib.to_string()),
         ("password.argon2_iterations", argon2_iterations.to_string()),
         (
@@ -182,6 +191,10 @@ fn defaults() -> Vec<(&'static str, String)> {
             login_per_account_per_15_minutes.to_string(),
         ),
         (
+            "rate_limit.login_per_account_ceiling_per_15_minutes",
+            login_per_account_ceiling_per_15_minutes.to_string(),
+        ),
+        (
             "rate_limit.mail_per_address_per_hour",
             mail_per_address_per_hour.to_string(),
         ),
@@ -200,6 +213,14 @@ fn defaults() -> Vec<(&'static str, String)> {
         (
             "rate_limit.magic_links_per_email_per_15_minutes",
             magic_links_per_email_per_15_minutes.to_string(),
+        ),
+        (
+            "rate_limit.magic_links_per_email_ceiling_per_15_minutes",
+            magic_links_per_email_ceiling_per_15_minutes.to_string(),
+        ),
+        (
+            "rate_limit.authorize_per_ip_per_minute",
+            authorize_per_ip_per_minute.to_string(),
         ),
         ("magic_link.ttl_minutes", magic_link_ttl_minutes.to_string()),
         ("magic_link.allow_signup", allow_signup.to_string()),

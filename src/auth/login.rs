@@ -20,12 +20,9 @@ pub async fn authenticate_password(
         || email_raw.trim().to_lowercase(),
         |e| e.normalized().to_owned(),
     );
-    if let Err(throttled) = state.limits.check_login(meta.ip, &account_key) {
-        let event = AuditEvent::new("user.login", Outcome::Failure, meta)
-            .details(serde_json::json!({ "method": "pwd", "reason": "throttled" }));
-        audit::record(&state.db, event).await?;
-        return Err(throttled);
-    }
+    // A throttled attempt writes no row of its own (a flood must not grow the database); it
+    // is counted in the limits' tally and audited once per minute in aggregate.
+    state.limits.check_login(meta.ip, &account_key)?;
     let user = match &email {
         Some(email) => users::find_by_email(&state.db, email.normalized()).await?,
         None => None,

@@ -24,7 +24,7 @@ pub async fn request(
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     state.limits.check_request(meta.ip)?;
-    state.limits.check_magic_link(email.normalized())?;
+    state.limits.check_magic_link(meta.ip, email.normalized())?;
     let user = users::find_by_email(&state.db, email.normalized()).await?;
     let allowed = match &user {
         Some(user) => user.status == "active",

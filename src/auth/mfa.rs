@@ -90,7 +90,8 @@ pub async fn load_ticket(
 }
 
 /// Checks a TOTP or backup code for a ticket. On success the ticket is used up and the methods
-/// for the session are returned; after five wrong codes the ticket dies.
+/// for the session are returned. Only wrong codes count against the user's limit; each ticket
+/// gets five codes checked at most (claimed atomically before checking), then it dies.
 pub async fn verify_second_factor(
     state: &AppState,
     ticket: &LoginTicket,
@@ -98,20 +99,27 @@ pub async fn verify_second_factor(
     raw_code: &str,
     meta: &RequestMeta,
 ) -> Result<Vec<String>, AppError> {
-    state.limits.check_mfa(user.id)?;
-    let (valid, method) = match super::totp::normalize_code(raw_code) {
-        Ok(code) => (super::totp::verify(state, user, &code).await?, "totp"),
-        Err(_) if super::backup_codes::normalize(raw_code).is_some() => (
+    // A malformed code cannot be right, so it is explained without counting.
+    let totp_code = match super::totp::normalize_code(raw_code) {
+        Ok(code) => Some(code),
+        Err(_) if super::backup_codes::normalize(raw_code).is_some() => None,
+        Err(message) => return Err(AppError::invalid(message)),
+    };
+    let attempt = state.limits.begin_mfa(user.id)?;
+    let expired = || AppError::invalid("Your sign-in expired. Please sign in again.");
+    if !login_tickets::claim_attempt(&state.db, ticket.id, MAX_FAILURES).await? {
+        attempt.release();
+        return Err(expired());
+    }
+    let (valid, method) = match totp_code {
+        Some(code) => (super::totp::verify(state, user, &code).await?, "totp"),
+        None => (
             super::backup_codes::consume(state, user.id, raw_code).await?,
             "backup_code",
         ),
-        Err(message) => return Err(AppError::invalid(message)),
     };
     if !valid {
-        let failures = login_tickets::record_failure(&state.db, ticket).await?;
-        if failures >= MAX_FAILURES {
-            login_tickets::consume(&state.db, ticket.id).await?;
-        }
+        login_tickets::end_if_exhausted(&state.db, ticket.id, MAX_FAILURES).await?;
         audit::record(
             &state.db,
             AuditEvent::new("mfa.verify", Outcome::Failure, meta)
@@ -122,10 +130,9 @@ pub async fn verify_second_factor(
         return Err(AppError::invalid("Invalid MFA code"));
     }
     if !login_tickets::consume(&state.db, ticket.id).await? {
-        return Err(AppError::invalid(
-            "Your sign-in expired. Please sign in again.",
-        ));
+        return Err(expired());
     }
+    attempt.release();
     audit::record(
         &state.db,
         AuditEvent::new(

@@ -1,10 +1,12 @@
 //! Shared vocabulary: validated values parsed once at the edge.
+mod client_ip;
 mod email;
 mod password;
 mod request_meta;
 mod slug;
 mod user_code;
 
+pub use client_ip::{ProxyHeader, TrustedProxies};
 pub use email::Email;
 pub use password::NewPassword;
 pub use request_meta::RequestMeta;

@@ -1,6 +1,11 @@
 //! Outgoing mail: queued in the `mail_outbox` table (in the caller's transaction) and delivered by
 //! a background worker with retries and backoff, so an SMTP outage loses nothing and never fails
 //! a request. Without SMTP configured, messages are written as `.eml` files to a dev outbox.
+//!
+//! Bodies carry live one-time links (verification, reset, magic link), so they are sealed with
+//! the master key while queued and dropped once delivered or given up: a copy of the database
+//! holds no usable link.
+mod sealed;
 pub mod templates;
 
 use std::path::PathBuf;
@@ -9,12 +14,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use secrecy::ExposeSecret;
 use tokio::sync::Notify;
 
 use crate::config::Settings;
+use crate::keys::MasterKey;
 use crate::store::mail_outbox::{self, OutboxMessage};
 
 /// A rendered message: plain-text and HTML twins.
@@ -29,7 +35,7 @@ pub struct Email {
 #[derive(Clone)]
 enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    DevOutbox(AsyncFileTransport<Tokio1Executor>, PathBuf),
+    DevOutbox(PathBuf),
 }
 
 #[derive(Clone)]
@@ -38,10 +44,11 @@ pub struct Mailer {
     from: Mailbox,
     max_attempts: i32,
     wake: Arc<Notify>,
+    master: MasterKey,
 }
 
 impl Mailer {
-    pub fn new(settings: &Settings) -> anyhow::Result<Self> {
+    pub fn new(settings: &Settings, master: MasterKey) -> anyhow::Result<Self> {
         let from: Mailbox = settings
             .mail
             .from
@@ -61,9 +68,9 @@ impl Mailer {
             ),
             _ => {
                 let dir = settings.data_dir.join("outbox");
-                std::fs::create_dir_all(&dir)
+                crate::private_fs::create_private_dir(&dir)
                     .with_context(|| format!("cannot create {}", dir.display()))?;
-                Transport::DevOutbox(AsyncFileTransport::<Tokio1Executor>::new(&dir), dir)
+                Transport::DevOutbox(dir)
             }
         };
         Ok(Self {
@@ -71,13 +78,14 @@ impl Mailer {
             from,
             max_attempts: settings.mail.max_attempts,
             wake: Arc::new(Notify::new()),
+            master,
         })
     }
 
     pub fn describe(&self) -> String {
         match &self.transport {
             Transport::Smtp(_) => "SMTP".into(),
-            Transport::DevOutbox(_, dir) => format!("dev outbox: .eml files in {}", dir.display()),
+            Transport::DevOutbox(dir) => format!("dev outbox: .eml files in {}", dir.display()),
         }
     }
 
@@ -91,7 +99,9 @@ impl Mailer {
         if let (Transport::DevOutbox(..), Some(link)) = (&self.transport, &email.link) {
             tracing::info!(to, link = %link, subject = %email.subject, "dev outbox: mail queued (no SMTP configured)");
         }
-        mail_outbox::insert(db, to, &email.subject, email.text, email.html).await?;
+        let id = uuid::Uuid::new_v4();
+        let (text, html) = sealed::seal(&self.master, id, &email.text, &email.html);
+        mail_outbox::insert(db, id, to, &email.subject, text, html).await?;
         Ok(())
     }
 
@@ -147,6 +157,7 @@ impl Mailer {
     }
 
     async fn send(&self, message: &OutboxMessage) -> anyhow::Result<()> {
+        let (text, html) = sealed::open(&self.master, message)?;
         let email = Message::builder()
             .from(self.from.clone())
             .to(message
@@ -154,18 +165,36 @@ impl Mailer {
                 .parse()
                 .context("recipient is not a valid address")?)
             .subject(&message.subject)
-            .multipart(MultiPart::alternative_plain_html(
-                message.body_text.clone(),
-                message.body_html.clone(),
-            ))?;
+            .multipart(MultiPart::alternative_plain_html(text, html))?;
         match &self.transport {
             Transport::Smtp(smtp) => {
                 smtp.send(email).await?;
             }
-            Transport::DevOutbox(file, _) => {
-                file.send(email).await?;
+            Transport::DevOutbox(dir) => {
+                write_private_eml(dir, message.id, &email.formatted()).await?
             }
         }
         Ok(())
     }
+}
+
+/// `<dir>/<id>.eml`, mode 0600 from the start (the links in it sign people in).
+async fn write_private_eml(
+    dir: &std::path::Path,
+    id: uuid::Uuid,
+    raw: &[u8],
+) -> anyhow::Result<()> {
+    let path = dir.join(format!("{id}.eml"));
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options
+        .open(&path)
+        .await
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tokio::io::AsyncWriteExt::write_all(&mut file, raw).await?;
+    // A file left by an earlier version keeps its old mode through `open`.
+    crate::private_fs::restrict_file(&path)?;
+    Ok(())
 }

@@ -19,6 +19,11 @@ use crate::store::browser_sessions::BrowserSession;
 use crate::store::users::User;
 
 const MAX_PARAM_LEN: usize = 2048;
+/// Caps on the free-form parameters a pending request stores (the others are checked against
+/// the client's registration or a fixed syntax), so an anonymous request stores at most a
+/// few kilobytes.
+const STORED_PARAM_CAPS: [(&str, usize); 3] =
+    [("state", 1024), ("nonce", 512), ("login_hint", 320)];
 const CODE_LIFETIME_SECS: i64 = 60;
 const PENDING_LIFETIME_MINUTES: i64 = 30;
 
@@ -201,6 +206,14 @@ pub async fn parse(
     }
     if raw.iter().any(|(_, v)| v.len() > MAX_PARAM_LEN) {
         return Err(invalid("a parameter is too long"));
+    }
+    if let Some((name, cap)) = STORED_PARAM_CAPS
+        .iter()
+        .find(|(name, cap)| raw.iter().any(|(k, v)| k == name && v.len() > *cap))
+    {
+        return Err(invalid(&format!(
+            "{name} is too long (at most {cap} bytes)"
+        )));
     }
     let get = |name: &str| {
         raw.iter()

@@ -354,11 +354,6 @@ async fn record_expiry(
     txn.commit().await
 }
 
-/// Housekeeping: drops codes expired for a day, freeing their user codes.
-pub async fn prune(state: &AppState) -> Result<u64, DbErr> {
-    device_codes::delete_expired(&state.db, crate::store::now() - chrono::Duration::days(1)).await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,18 +49,36 @@ pub async fn consume_all_for_user<C: ConnectionTrait>(db: &C, user_id: Uuid) -> 
     Ok(result.rows_affected)
 }
 
-/// Counts a wrong code; returns the new count.
-pub async fn record_failure<C: ConnectionTrait>(
-    db: &C,
-    ticket: &LoginTicket,
-) -> Result<i32, DbErr> {
-    Tickets::update_many()
+/// Claims one of the ticket's `max` code attempts before the code is checked, in one
+/// conditional `UPDATE`: parallel requests cannot read a stale count, so at most `max` codes
+/// are ever checked per ticket. `false` when none is left or the ticket ended. A right code
+/// ends the ticket, so what the column keeps on a live ticket are the failures.
+pub async fn claim_attempt<C: ConnectionTrait>(db: &C, id: Uuid, max: i32) -> Result<bool, DbErr> {
+    let result = Tickets::update_many()
         .col_expr(
             Column::FailedAttempts,
             Expr::col(Column::FailedAttempts).add(1),
         )
-        .filter(Column::Id.eq(ticket.id))
+        .filter(Column::Id.eq(id))
+        .filter(Column::UsedAt.is_null())
+        .filter(Column::FailedAttempts.lt(max))
         .exec(db)
         .await?;
-    Ok(ticket.failed_attempts + 1)
+    Ok(result.rows_affected == 1)
+}
+
+/// Ends the ticket once its attempts are used up; `true` when this call ended it.
+pub async fn end_if_exhausted<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    max: i32,
+) -> Result<bool, DbErr> {
+    let result = Tickets::update_many()
+        .col_expr(Column::UsedAt, Expr::value(super::now()))
+        .filter(Column::Id.eq(id))
+        .filter(Column::UsedAt.is_null())
+        .filter(Column::FailedAttempts.gte(max))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
 }

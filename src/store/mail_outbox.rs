@@ -8,8 +8,10 @@ use uuid::Uuid;
 pub use super::entities::mail_outbox::Model as OutboxMessage;
 use super::entities::mail_outbox::{self, Column, Entity as Outbox};
 
+/// Queues a message; the bodies arrive sealed (see `mail::sealed`).
 pub async fn insert<C: ConnectionTrait>(
     db: &C,
+    id: Uuid,
     recipient: &str,
     subject: &str,
     body_text: String,
@@ -17,7 +19,7 @@ pub async fn insert<C: ConnectionTrait>(
 ) -> Result<OutboxMessage, DbErr> {
     let now = super::now();
     mail_outbox::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(id),
         recipient: Set(recipient.to_owned()),
         subject: Set(subject.to_owned()),
         body_text: Set(body_text),
@@ -69,10 +71,14 @@ pub async fn claim_due<C: ConnectionTrait>(
     Ok(claimed)
 }
 
+/// Marks a message delivered and drops its body: a delivered link has no business staying in
+/// the database.
 pub async fn mark_sent<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), DbErr> {
     mail_outbox::ActiveModel {
         id: Set(id),
         status: Set("sent".into()),
+        body_text: Set(String::new()),
+        body_html: Set(String::new()),
         sent_at: Set(Some(super::now())),
         locked_until: Set(None),
         ..Default::default()
@@ -82,7 +88,8 @@ pub async fn mark_sent<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), DbErr
     Ok(())
 }
 
-/// Records a failed attempt; the message is retried at `retry_at`, or given up when `None`.
+/// Records a failed attempt; the message is retried at `retry_at`, or given up (and its body
+/// dropped) when `None`.
 pub async fn mark_failed<C: ConnectionTrait>(
     db: &C,
     message: &OutboxMessage,
@@ -94,9 +101,15 @@ pub async fn mark_failed<C: ConnectionTrait>(
     } else {
         "failed"
     };
+    let body = |kept: &String| match retry_at {
+        Some(_) => Set(kept.clone()),
+        None => Set(String::new()),
+    };
     mail_outbox::ActiveModel {
         id: Set(message.id),
         status: Set(status.into()),
+        body_text: body(&message.body_text),
+        body_html: body(&message.body_html),
         attempts: Set(message.attempts + 1),
         next_attempt_at: Set(retry_at.unwrap_or(message.next_attempt_at)),
         locked_until: Set(None),

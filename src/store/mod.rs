@@ -5,6 +5,7 @@ pub mod authorization_codes;
 pub mod authorization_requests;
 pub mod backup_codes;
 pub mod browser_sessions;
+pub mod cleanup;
 pub mod consents;
 pub mod device_codes;
 pub mod entities;

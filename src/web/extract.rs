@@ -12,8 +12,7 @@ use crate::store::browser_sessions::BrowserSession;
 use crate::store::users::User;
 use crate::web::errors::PageError;
 
-/// The client IP is the TCP peer: forwarded headers are spoofable unless a trusted proxy is
-/// configured, which Gatehouse does not yet support.
+/// The client IP comes from [`client_ip`]; the user agent is cut to 512 characters.
 pub struct Meta(pub RequestMeta);
 
 impl FromRequest for Meta {
@@ -27,10 +26,30 @@ impl FromRequest for Meta {
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(512).collect());
         ready(Ok(Meta(RequestMeta {
-            ip: req.peer_addr().map(|addr| addr.ip()),
+            ip: client_ip(req),
             user_agent,
         })))
     }
+}
+
+/// The one place that decides who the client is: the TCP peer, or, when the peer is a trusted
+/// proxy (`server.trusted_proxies`), the right-most untrusted hop of the header the proxies
+/// write (`server.proxy_header`). Everything that needs the client address goes through here.
+pub fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
+    let peer = req.peer_addr().map(|addr| addr.ip());
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return peer;
+    };
+    if state.proxies.is_empty() {
+        return peer;
+    }
+    // A line that is not text counts as an unknown hop, which ends the walk at its proxy.
+    let lines: Vec<&str> = req
+        .headers()
+        .get_all(state.proxies.header().name())
+        .map(|v| v.to_str().unwrap_or("unknown"))
+        .collect();
+    state.proxies.client_ip(peer, &lines)
 }
 
 pub fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {

@@ -210,7 +210,8 @@ async fn too_many_wrong_codes_answer_429_with_retry_after() {
     let (email, _, _) = enrolled_user(&app).await;
     app.login(&email, PASSWORD).await;
 
-    for _ in 0..2 {
+    // Only failures count (the enrolment's right code did not): three wrong codes, then 429.
+    for _ in 0..3 {
         assert_eq!(
             submit_code(&app, "000000").await.status(),
             StatusCode::BAD_REQUEST

@@ -25,6 +25,7 @@ pub async fn authorize(
     state: web::Data<AppState>,
     user: MaybeUser,
     csrf: CsrfToken,
+    Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
     let raw = if req.method() == actix_web::http::Method::POST {
         &body[..]
@@ -38,6 +39,8 @@ pub async fn authorize(
             &AuthorizationResponse::error(&target, &error, state.settings.public_url()),
         )),
         Ok((client, request)) => {
+            // Each valid request stores a pending row for an anonymous caller.
+            state.limits.check_authorize(meta.ip)?;
             let pending = core::store_pending(&state, client, request)
                 .await
                 .map_err(page_error)?;

@@ -171,10 +171,11 @@ pub async fn enrol_submit(
     let Some((ticket, user)) = ticket_in(&req, &state, PURPOSE_ENROL).await else {
         return Ok(restart());
     };
-    state.limits.check_mfa(user.id)?;
+    let attempt = state.limits.begin_mfa(user.id)?;
     let owner = EnrolmentOwner::Ticket(ticket.id);
     match crate::auth::totp::confirm_enrolment(&state, &user, owner, &form.code, &meta).await {
         Ok(codes) => {
+            attempt.release();
             if !crate::store::login_tickets::consume(&state.db, ticket.id).await? {
                 return Ok(restart());
             }

@@ -215,15 +215,18 @@ pub async fn totp_confirm(
         Ok(signed_in) => signed_in,
         Err(sign_in) => return Ok(respond::see_other(sign_in)),
     };
-    state.limits.check_mfa(signed_in.user.id)?;
+    let attempt = state.limits.begin_mfa(signed_in.user.id)?;
     let owner = EnrolmentOwner::Session(signed_in.session.id);
     match crate::auth::totp::confirm_enrolment(&state, &signed_in.user, owner, &form.code, &meta)
         .await
     {
-        Ok(codes) => Ok(respond::ok_page(&BackupCodesPage::new(
-            &codes,
-            "/account/security",
-        ))?),
+        Ok(codes) => {
+            attempt.release();
+            Ok(respond::ok_page(&BackupCodesPage::new(
+                &codes,
+                "/account/security",
+            ))?)
+        }
         Err(AppError::Invalid { message, .. }) => {
             let enrolment =
                 crate::auth::totp::resume_enrolment(&state, &signed_in.user, owner).await?;
@@ -257,9 +260,12 @@ pub async fn totp_disable(
     let Some(signed_in) = user.0 else {
         return Ok(to_login());
     };
-    state.limits.check_mfa(signed_in.user.id)?;
+    let attempt = state.limits.begin_mfa(signed_in.user.id)?;
     match crate::auth::totp::disable(&state, &signed_in.user, &form.proof, &meta).await {
-        Ok(()) => Ok(respond::see_other("/account/security")),
+        Ok(()) => {
+            attempt.release();
+            Ok(respond::see_other("/account/security"))
+        }
         Err(AppError::Invalid { message, .. }) => {
             security_page(&state, &signed_in, &csrf.0, Some(message.into_owned())).await
         }

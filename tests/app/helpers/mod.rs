@@ -436,3 +436,40 @@ impl TestApp {
         panic!("authorization did not finish");
     }
 }
+
+/// Rows in every table that an anonymous request could write to: a request that is refused
+/// must leave these unchanged, and a flood must keep them bounded.
+pub async fn row_counts(db: &DatabaseConnection) -> std::collections::BTreeMap<&'static str, i64> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let mut counts = std::collections::BTreeMap::new();
+    for table in [
+        "users",
+        "one_time_tokens",
+        "mail_outbox",
+        "audit_events",
+        "authorization_requests",
+        "authorization_codes",
+        "login_tickets",
+        "webauthn_ceremonies",
+        "device_codes",
+        "browser_sessions",
+    ] {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .expect("count query")
+            .expect("one row");
+        counts.insert(table, row.try_get::<i64>("", "n").expect("count"));
+    }
+    counts
+}
+
+/// A client behind the trusted test proxy (127.0.0.1), identified by `X-Forwarded-For`.
+pub fn from_client(app: &TestApp, path: &str, client_ip: &str) -> reqwest::RequestBuilder {
+    app.client
+        .post(app.url(path))
+        .header("x-forwarded-for", client_ip)
+}
