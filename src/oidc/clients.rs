@@ -146,7 +146,11 @@ impl Clients {
             .get(db, &credentials.client_id)
             .await?
             .ok_or_else(failed)?;
-        match (&client.service.client_secret_hash, &credentials.secret) {
+        // RFC 6749 §2.3.1: a public client that sends Basic with an empty password
+        // (`client_id:`, as Authlib does) presents no secret; for a confidential client an
+        // empty secret is simply wrong.
+        let secret = credentials.secret.as_deref().filter(|s| !s.is_empty());
+        match (&client.service.client_secret_hash, secret) {
             (Some(stored), Some(secret)) if constant_time_eq(stored, &hash_token(secret)) => {}
             (None, None) => {}
             _ => return Err(failed()),

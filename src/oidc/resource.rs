@@ -64,8 +64,11 @@ pub async fn userinfo(state: &AppState, token: &str) -> Result<Value, OAuthError
         body.insert("email".into(), json!(user.email));
         body.insert("email_verified".into(), json!(user.email_verified));
     }
-    if scopes.contains(&"profile") {
-        body.insert("name".into(), json!(user.name));
+    // OIDC Core §5.3.2: a claim without a value is omitted, never `null` (as in the ID token).
+    if scopes.contains(&"profile")
+        && let Some(name) = &user.name
+    {
+        body.insert("name".into(), json!(name));
     }
     Ok(Value::Object(body))
 }

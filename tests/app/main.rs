@@ -14,6 +14,7 @@ mod device_flow;
 mod discovery;
 mod end_session;
 mod health;
+mod interop;
 mod magic_link;
 mod mfa;
 mod passkeys;
