@@ -94,7 +94,6 @@ async fn next_step(
         pending.created_at,
         user.map(|s| (&s.session, &s.user)),
         granted.as_ref(),
-        crate::store::now(),
     ))
 }
 
