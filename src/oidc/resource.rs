@@ -13,7 +13,7 @@ use super::tokens::AccessClaims;
 use crate::keys::hash_token;
 use crate::state::AppState;
 use crate::store::refresh_tokens::{self, Families};
-use crate::store::{revoked_tokens, users};
+use crate::store::{browser_sessions, revoked_tokens, users};
 
 /// Checks signature, issuer, expiry and `typ` (an ID token is not an access token).
 pub fn verify_access_token(state: &AppState, token: &str) -> Option<AccessClaims> {
@@ -113,7 +113,7 @@ pub async fn introspect(
     }
     let inactive = json!({ "active": false });
     if let Some(claims) = verify_access_token(state, token) {
-        if revoked_tokens::is_revoked(&state.db, &claims.jti).await? {
+        if !access_token_usable(state, &claims).await? {
             return Ok(inactive);
         }
         return Ok(json!({
@@ -132,9 +132,19 @@ pub async fn introspect(
     let Some(row) = refresh_tokens::find(&state.db, &hash_token(token)).await? else {
         return Ok(inactive);
     };
-    let live =
-        row.used_at.is_none() && row.revoked_at.is_none() && row.expires_at > crate::store::now();
-    if !live {
+    let now = crate::store::now();
+    let live = row.used_at.is_none() && row.revoked_at.is_none() && row.expires_at > now;
+    // The refresh grant would refuse it: its user is no longer active or its session ended.
+    if !live
+        || !users::find_by_id(&state.db, row.user_id)
+            .await?
+            .is_some_and(|u| u.status == "active")
+    {
+        return Ok(inactive);
+    }
+    if let Some(session_id) = row.session_id
+        && !browser_sessions::is_live(&state.db, session_id, now).await?
+    {
         return Ok(inactive);
     }
     Ok(json!({
@@ -147,6 +157,36 @@ pub async fn introspect(
         "iss": state.settings.public_url(),
         "client_id": service_client_id(state, row.service_id, &client).await?,
     }))
+}
+
+/// RFC 7662 §2.2: `active` means the resource server may accept the token now. Besides its
+/// signature and expiry: not revoked, its user still active (the userinfo query), and a
+/// session-bound token (`sid` without `offline_access`) only while its sign-in session lasts
+/// (one more lookup by primary key).
+async fn access_token_usable(state: &AppState, claims: &AccessClaims) -> Result<bool, OAuthError> {
+    if claims.sub == claims.client_id {
+        // client_credentials: the client is the subject, there is no user or session.
+        return Ok(!revoked_tokens::is_revoked(&state.db, &claims.jti).await?);
+    }
+    let Ok(user_id) = Uuid::parse_str(&claims.sub) else {
+        return Ok(false);
+    };
+    if users::find_active_unless_revoked(&state.db, user_id, &claims.jti)
+        .await?
+        .is_none()
+    {
+        return Ok(false);
+    }
+    let session = claims
+        .sid
+        .as_deref()
+        .filter(|_| refresh_tokens::session_bound(&claims.scope))
+        .map(Uuid::parse_str);
+    match session {
+        None => Ok(true),
+        Some(Err(_)) => Ok(false),
+        Some(Ok(id)) => Ok(browser_sessions::is_live(&state.db, id, crate::store::now()).await?),
+    }
 }
 
 async fn service_client_id(

@@ -15,6 +15,7 @@ mod discovery;
 mod end_session;
 mod health;
 mod interop;
+mod introspection;
 mod magic_link;
 mod mfa;
 mod passkeys;

@@ -29,7 +29,7 @@ pub(crate) async fn code_for(
     (service, rp, request, code)
 }
 
-async fn tokens_for(
+pub(crate) async fn tokens_for(
     app: &TestApp,
     scopes: &[&str],
 ) -> (TestService, RelyingParty, CoreTokenResponse) {
