@@ -135,11 +135,13 @@ pub async fn introspect(
     let now = crate::store::now();
     let live = row.used_at.is_none() && row.revoked_at.is_none() && row.expires_at > now;
     // The refresh grant would refuse it: its user is no longer active or its session ended.
-    if !live
-        || !users::find_by_id(&state.db, row.user_id)
-            .await?
-            .is_some_and(|u| u.status == "active")
-    {
+    if !live {
+        return Ok(inactive);
+    }
+    let user_active = users::find_by_id(&state.db, row.user_id)
+        .await?
+        .is_some_and(|u| u.status == "active");
+    if !user_active {
         return Ok(inactive);
     }
     if let Some(session_id) = row.session_id
