@@ -9,6 +9,7 @@ mod m20261123_000004_magic_links;
 mod m20261123_000005_device_codes;
 mod m20261123_000006_passkeys;
 mod m20261201_000007_registration_password;
+mod m20261202_000010_sign_in_policy;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_device_codes::Migration),
             Box::new(m20261123_000006_passkeys::Migration),
             Box::new(m20261201_000007_registration_password::Migration),
+            Box::new(m20261202_000010_sign_in_policy::Migration),
         ]
     }
 }

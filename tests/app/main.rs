@@ -6,6 +6,7 @@ mod helpers;
 
 mod accounts;
 mod api_auth;
+mod api_client_auth;
 mod api_sign_in;
 mod authorization_code;
 mod authorize_errors;
