@@ -196,7 +196,7 @@ async fn issue(
             sid: None,
             nonce: None,
             grant_id: None,
-            family_id: None,
+            family: None,
         },
     )
     .await

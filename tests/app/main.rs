@@ -20,5 +20,6 @@ mod introspection;
 mod magic_link;
 mod mfa;
 mod passkeys;
+mod refresh_lifetime;
 mod startup;
 mod tokens;
