@@ -91,3 +91,81 @@ async fn userinfo_omits_claims_without_a_value_instead_of_answering_null() {
     assert!(!object.contains_key("name"), "no name, no claim: {body}");
     assert!(object.values().all(|v| !v.is_null()), "{body}");
 }
+
+#[tokio::test]
+async fn a_private_use_scheme_redirect_ends_on_a_same_origin_page_under_the_usual_csp() {
+    // Chromium applies form-action to every redirect after a form POST; the sign-in form's
+    // chain must end on our own page, which then opens the app (RFC 8252 §7.1).
+    let app = spawn_app().await;
+    let email = crate::helpers::unique_email();
+    app.verified_user(&email).await;
+    let callback = "com.example.app:/callback";
+    let service = app
+        .create_service(ServiceOptions {
+            public: true,
+            redirect_uris: vec![callback.to_owned()],
+            ..ServiceOptions::first_party()
+        })
+        .await;
+    let rp = crate::helpers::rp::RelyingParty::discover(
+        &app.address,
+        &service.client_id,
+        None,
+        callback,
+    )
+    .await;
+    let request = rp.authorize(&["openid"]);
+
+    let page = app
+        .authorize_in_browser(&request.url, &email, "approve")
+        .await;
+
+    let target = regex::Regex::new(r#"<a id="return-to-app" href="([^"]+)""#)
+        .unwrap()
+        .captures(&page)
+        .expect("a link to the app")[1]
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    assert!(
+        target.starts_with("com.example.app:/callback?code="),
+        "{target}"
+    );
+    assert!(
+        page.contains(
+            r#"<meta http-equiv="refresh" content="0;url=com.example.app:/callback?code="#
+        )
+    );
+    let params = crate::helpers::rp::callback_params(&target);
+    assert_eq!(params["state"], *request.state.secret());
+    let tokens = rp.exchange(&params["code"], request.verifier).await;
+    rp.verify_id_token(&tokens, &request.nonce);
+
+    // form_post: the page's own form-action admits the app's scheme, and only that.
+    let request = rp.authorize(&["openid"]);
+    let response = app
+        .client
+        .get(format!("{}&response_mode=form_post", request.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{:?}",
+        response.headers()
+    );
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("form-action 'self' http: https: com.example.app:;"),
+        "{csp}"
+    );
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains(r#"action="com.example.app:/callback""#),
+        "{html}"
+    );
+}
