@@ -34,18 +34,40 @@ pub fn verify_access_token(state: &AppState, token: &str) -> Option<AccessClaims
         .map(|data| data.claims)
 }
 
-/// A bearer token of a user: valid, not revoked, user active. One database round trip.
+/// A bearer token of a user: valid, not revoked, user active, and a session-bound token's
+/// session live. One database round trip.
 pub async fn authenticate_user(
     state: &AppState,
     token: &str,
 ) -> Result<(AccessClaims, users::User), OAuthError> {
     let invalid = || OAuthError::invalid_token("the access token is invalid, expired or revoked");
     let claims = verify_access_token(state, token).ok_or_else(invalid)?;
-    let user_id = Uuid::parse_str(&claims.sub).map_err(|_| invalid())?;
-    let user = users::find_active_unless_revoked(&state.db, user_id, &claims.jti)
-        .await?
-        .ok_or_else(invalid)?;
+    let user = live_user(state, &claims).await?.ok_or_else(invalid)?;
     Ok((claims, user))
+}
+
+/// The token's user if the token may still be used: see [`authenticate_user`]. A session-bound
+/// token carries `sid` and no `offline_access` (the refresh family rule); it lives only as long
+/// as its sign-in session.
+async fn live_user(
+    state: &AppState,
+    claims: &AccessClaims,
+) -> Result<Option<users::User>, OAuthError> {
+    let Ok(user_id) = Uuid::parse_str(&claims.sub) else {
+        return Ok(None);
+    };
+    let session = match claims
+        .sid
+        .as_deref()
+        .filter(|_| refresh_tokens::session_bound(&claims.scope))
+    {
+        None => None,
+        Some(sid) => match Uuid::parse_str(sid) {
+            Ok(id) => Some((id, crate::store::now())),
+            Err(_) => return Ok(None),
+        },
+    };
+    Ok(users::find_active_unless_revoked(&state.db, user_id, &claims.jti, session).await?)
 }
 
 /// Userinfo claims by scope.
@@ -162,33 +184,14 @@ pub async fn introspect(
 }
 
 /// RFC 7662 §2.2: `active` means the resource server may accept the token now. Besides its
-/// signature and expiry: not revoked, its user still active (the userinfo query), and a
-/// session-bound token (`sid` without `offline_access`) only while its sign-in session lasts
-/// (one more lookup by primary key).
+/// signature and expiry: what userinfo checks, in the same single query (not revoked, user
+/// still active, a session-bound token's session live).
 async fn access_token_usable(state: &AppState, claims: &AccessClaims) -> Result<bool, OAuthError> {
     if claims.sub == claims.client_id {
         // client_credentials: the client is the subject, there is no user or session.
         return Ok(!revoked_tokens::is_revoked(&state.db, &claims.jti).await?);
     }
-    let Ok(user_id) = Uuid::parse_str(&claims.sub) else {
-        return Ok(false);
-    };
-    if users::find_active_unless_revoked(&state.db, user_id, &claims.jti)
-        .await?
-        .is_none()
-    {
-        return Ok(false);
-    }
-    let session = claims
-        .sid
-        .as_deref()
-        .filter(|_| refresh_tokens::session_bound(&claims.scope))
-        .map(Uuid::parse_str);
-    match session {
-        None => Ok(true),
-        Some(Err(_)) => Ok(false),
-        Some(Ok(id)) => Ok(browser_sessions::is_live(&state.db, id, crate::store::now()).await?),
-    }
+    Ok(live_user(state, claims).await?.is_some())
 }
 
 async fn service_client_id(

@@ -113,3 +113,40 @@ async fn offline_tokens_stay_active_after_the_sign_in_session_ends() {
         true
     );
 }
+
+#[tokio::test]
+async fn userinfo_refuses_a_session_bound_access_token_once_its_session_ended() {
+    // The same rule as introspection, in userinfo's single query.
+    let app = spawn_app().await;
+    let (_service, rp, request, code) =
+        code_for(&app, ServiceOptions::default(), &["openid"]).await;
+    app.submit("/account", "/logout", &[]).await;
+    let tokens = rp.exchange(&code, request.verifier).await;
+
+    let response = app
+        .client
+        .get(app.url("/userinfo"))
+        .bearer_auth(access_of(&tokens))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        response.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
+    // An offline token keeps working after the session (OIDC Core §11).
+    let (_service, rp, request, code) = code_for(
+        &app,
+        ServiceOptions::default(),
+        &["openid", "offline_access"],
+    )
+    .await;
+    let offline = rp.exchange(&code, request.verifier).await;
+    app.submit("/account", "/logout", &[]).await;
+    let refreshed = rp.refresh(&refresh_of(&offline)).await.unwrap();
+    assert!(rp.userinfo(&access_of(&refreshed)).await.is_ok());
+}
