@@ -54,6 +54,8 @@ pub struct ServiceSpec {
     pub scopes: Vec<String>,
     /// RS256 (default), ES256 or EdDSA.
     pub signing_alg: Option<String>,
+    /// Let the JSON API sign users in with a password (first-party services only).
+    pub allow_password_api: bool,
 }
 
 #[derive(Serialize)]
@@ -92,6 +94,11 @@ pub async fn create_service(
     if spec.public && grant_types.iter().any(|g| g == "client_credentials") {
         return Err(AppError::invalid(
             "a public service cannot use client_credentials",
+        ));
+    }
+    if spec.allow_password_api && !spec.first_party {
+        return Err(AppError::invalid(
+            "--allow-password-api needs --first-party: the JSON sign-in API serves first-party services only",
         ));
     }
     if grant_types.iter().any(|g| g == "authorization_code") && spec.redirect_uris.is_empty() {
@@ -145,6 +152,7 @@ pub async fn create_service(
             first_party: spec.first_party,
             device_activation_uri: spec.device_activation_uri,
             signing_alg,
+            allow_password_api: spec.allow_password_api,
         },
     )
     .await
@@ -156,6 +164,25 @@ pub async fn create_service(
         client_id,
         client_secret: secret,
     })
+}
+
+/// Turns the JSON API's password sign-in on or off for a first-party service. Running servers
+/// see the change within the client cache's lifetime.
+pub async fn set_password_api(
+    db: &DatabaseConnection,
+    client_id: &str,
+    on: bool,
+) -> Result<(), AppError> {
+    let service = services::find_by_client_id(db, client_id)
+        .await?
+        .ok_or_else(|| AppError::invalid(format!("no service with client_id {client_id:?}")))?;
+    if on && !service.first_party {
+        return Err(AppError::invalid(
+            "only a first-party service may use the JSON sign-in API",
+        ));
+    }
+    services::set_allow_password_api(db, service.id, on).await?;
+    Ok(())
 }
 
 /// Redirect URIs are compared byte for byte later; here they must be absolute, fragment-free and

@@ -82,6 +82,14 @@ pub enum ServiceCommand {
         #[arg(long)]
         org: Option<String>,
     },
+    /// Let a first-party service sign users in with a password through the JSON API (or with
+    /// --off, stop it).
+    AllowPasswordApi {
+        #[arg(long)]
+        client_id: String,
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 #[derive(Args)]
@@ -112,6 +120,10 @@ pub struct ServiceCreate {
     /// Token signing algorithm: RS256 (default), ES256 or EdDSA.
     #[arg(long)]
     signing_alg: Option<String>,
+    /// Let the JSON API (`POST /api/auth/login`) sign users in with a password for this
+    /// first-party service. Off by default: prefer the authorization code flow.
+    #[arg(long)]
+    allow_password_api: bool,
 }
 
 #[derive(Subcommand)]
@@ -201,6 +213,22 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 },
             );
         }
+        Command::Service(ServiceCommand::AllowPasswordApi { client_id, off }) => {
+            let db = open(&settings).await?;
+            admin::set_password_api(&db, &client_id, !off)
+                .await
+                .map_err(user_error)?;
+            print(
+                json,
+                &serde_json::json!({"client_id": client_id, "allow_password_api": !off}),
+                || {
+                    format!(
+                        "{client_id}: password sign-in through the JSON API {}",
+                        if off { "off" } else { "on" }
+                    )
+                },
+            );
+        }
         Command::Org(OrgCommand::AddMember { org, email, roles }) => {
             let db = open(&settings).await?;
             let org_row = organizations::find_by_slug(&db, &org)
@@ -237,6 +265,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 device_activation_uri: args.device_activation_uri,
                 scopes: args.scopes,
                 signing_alg: args.signing_alg,
+                allow_password_api: args.allow_password_api,
             };
             let alg = spec.signing_alg.clone().unwrap_or_else(|| "RS256".into());
             let created = admin::create_service(&db, spec).await.map_err(user_error)?;
@@ -419,6 +448,7 @@ struct ServiceView {
     grant_types: Vec<String>,
     redirect_uris: Vec<String>,
     first_party: bool,
+    allow_password_api: bool,
 }
 
 impl From<services::Service> for ServiceView {
@@ -436,6 +466,7 @@ impl From<services::Service> for ServiceView {
             name: s.name,
             client_id: s.client_id,
             first_party: s.first_party,
+            allow_password_api: s.allow_password_api,
         }
     }
 }

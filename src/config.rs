@@ -80,6 +80,9 @@ pub struct SessionSettings {
 pub struct TokenSettings {
     pub email_verification_ttl_minutes: i64,
     pub password_reset_ttl_minutes: i64,
+    /// A refresh-token family ends this long after its sign-in, however often it was rotated
+    /// (the per-service sliding lifetime restarts at every rotation).
+    pub refresh_absolute_days: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -220,6 +223,7 @@ impl Default for TokenSettings {
         Self {
             email_verification_ttl_minutes: 24 * 60,
             password_reset_ttl_minutes: 60,
+            refresh_absolute_days: 90,
         }
     }
 }
@@ -408,6 +412,12 @@ impl Settings {
             || self.tokens.password_reset_ttl_minutes <= 0
         {
             problems.push("tokens.*_ttl_minutes (GATEHOUSE_TOKENS__…) must be positive".into());
+        }
+        if !(1..=3650).contains(&self.tokens.refresh_absolute_days) {
+            problems.push(
+                "tokens.refresh_absolute_days (GATEHOUSE_TOKENS__REFRESH_ABSOLUTE_DAYS) must be between 1 and 3650"
+                    .into(),
+            );
         }
         if ![2048, 3072, 4096].contains(&self.keys.rsa_bits) {
             problems

@@ -122,6 +122,7 @@ fn defaults() -> Vec<(&'static str, String)> {
     let TokenSettings {
         email_verification_ttl_minutes,
         password_reset_ttl_minutes,
+        refresh_absolute_days,
     } = tokens;
     let KeySettings {
         jwks_max_age_secs,
@@ -179,6 +180,10 @@ fn defaults() -> Vec<(&'static str, String)> {
         (
             "tokens.password_reset_ttl_minutes",
             password_reset_ttl_minutes.to_string(),
+        ),
+        (
+            "tokens.refresh_absolute_days",
+            refresh_absolute_days.to_string(),
         ),
         ("keys.jwks_max_age_secs", jwks_max_age_secs.to_string()),
         ("keys.rsa_bits", rsa_bits.to_string()),

@@ -17,8 +17,9 @@ use crate::store::refresh_tokens::{self, Families};
 use crate::store::services::NewService;
 use crate::store::{organizations, revoked_tokens, services};
 
-/// The deployment's built-in first-party service, used when a request names no client.
-pub const BUILTIN_CLIENT_ID: &str = "gatehouse";
+pub use super::api_client::BUILTIN_CLIENT_ID;
+use super::api_client::{self, Method};
+use crate::oidc::clients::ClientCredentials;
 const BUILTIN_ORG: &str = "gatehouse";
 
 /// Creates the built-in organization and first-party service on first start.
@@ -50,6 +51,7 @@ pub async fn ensure_builtin_service<C: ConnectionTrait>(db: &C) -> Result<(), Db
             first_party: true,
             device_activation_uri: None,
             signing_alg: "RS256",
+            allow_password_api: true,
         },
     )
     .await?;
@@ -76,15 +78,16 @@ pub enum LoginOutcome {
     },
 }
 
-/// `POST /api/auth/login`: 401 for bad credentials, 403 when good credentials are blocked.
+/// `POST /api/auth/login`: 401 for bad credentials (the person's or the service's), 403 when
+/// good credentials are blocked or the service may not use password sign-in.
 pub async fn login(
     state: &AppState,
     email: &str,
     password: SecretString,
-    client_id: Option<&str>,
+    client: Option<ClientCredentials>,
     meta: &RequestMeta,
 ) -> Result<LoginOutcome, AppError> {
-    let client = first_party_client(state, client_id.unwrap_or(BUILTIN_CLIENT_ID)).await?;
+    let client = api_client::authorize(state, client, Method::Password).await?;
     let user = crate::auth::login::authenticate_password(state, email, password, meta).await?;
     complete_sign_in(state, &client, &user, vec!["pwd".to_owned()], meta).await
 }
@@ -113,7 +116,7 @@ pub async fn redeem_magic_link(
     token: &str,
     meta: &RequestMeta,
 ) -> Result<LoginOutcome, AppError> {
-    let client = first_party_client(state, BUILTIN_CLIENT_ID).await?;
+    let client = api_client::authorize(state, None, Method::MagicLink).await?;
     let (user, _) = crate::auth::magic_link::redeem(state, token, meta).await?;
     complete_sign_in(state, &client, &user, vec!["otp".to_owned()], meta).await
 }
@@ -121,11 +124,14 @@ pub async fn redeem_magic_link(
 const PREAUTH_PREFIX: &str = "preauth_";
 
 /// `POST /api/auth/mfa/verify`: the pre-auth token and a TOTP or backup code give the tokens.
-/// Pre-auth tokens are opaque tickets: they open nothing else.
+/// Pre-auth tokens are opaque tickets: they open nothing else. The ticket names the service it
+/// was issued to; a confidential one authenticates again here, as at every step that issues it
+/// tokens.
 pub async fn verify_mfa(
     state: &AppState,
     preauth_token: &str,
     code: &str,
+    client: Option<ClientCredentials>,
     meta: &RequestMeta,
 ) -> Result<SignedInTokens, AppError> {
     let invalid = || AppError::invalid("Invalid or expired pre-auth token");
@@ -136,33 +142,25 @@ pub async fn verify_mfa(
         .await
         .map_err(|_| invalid())?;
     let client_id = ticket.client_id.clone().ok_or_else(invalid)?;
-    let client = first_party_client(state, &client_id).await?;
+    let credentials = match client {
+        Some(presented) if presented.client_id != client_id => {
+            return Err(AppError::Unauthorized {
+                code: ErrorCode::Unauthorized,
+                message:
+                    "Invalid client credentials: this pre-auth token belongs to another service"
+                        .into(),
+            });
+        }
+        Some(presented) => presented,
+        None => ClientCredentials {
+            client_id,
+            secret: None,
+            basic: false,
+        },
+    };
+    let client = api_client::authorize(state, Some(credentials), Method::SecondFactor).await?;
     let amr = mfa::verify_second_factor(state, &ticket, &user, code, meta).await?;
     issue(state, &client, &user, &amr, meta).await
-}
-
-pub async fn first_party_client(
-    state: &AppState,
-    client_id: &str,
-) -> Result<std::sync::Arc<crate::oidc::clients::Client>, AppError> {
-    let client = state
-        .clients
-        .get(&state.db, client_id)
-        .await?
-        .ok_or_else(|| AppError::invalid("Unknown client_id"))?;
-    if !client.service.first_party {
-        return Err(AppError::Forbidden {
-            code: ErrorCode::Forbidden,
-            message: "This client must use the authorization code flow".into(),
-        });
-    }
-    if !client.is_active() {
-        return Err(AppError::Forbidden {
-            code: ErrorCode::OrganizationNotActive,
-            message: "The organization is suspended".into(),
-        });
-    }
-    Ok(client)
 }
 
 async fn issue(
@@ -198,7 +196,7 @@ async fn issue(
             sid: None,
             nonce: None,
             grant_id: None,
-            family_id: None,
+            family: None,
         },
     )
     .await

@@ -1,4 +1,5 @@
 //! How a person proves who they are. No actix here: the web layer extracts typed inputs first.
+pub mod api_client;
 pub mod backup_codes;
 pub mod email_verification;
 pub mod first_party;

@@ -361,15 +361,17 @@ pub fn next_step(
     requested_at: DateTime<Utc>,
     session: Option<(&BrowserSession, &User)>,
     consented: Option<&ScopeSet>,
-    now: DateTime<Utc>,
 ) -> Result<Step, OAuthError> {
     let needs_login = match session {
         None => Some(false),
         Some((session, user)) => {
             let forced = request.prompt.login && session.auth_time < requested_at;
-            let too_old = request
-                .max_age
-                .is_some_and(|max| (now - session.auth_time).num_seconds() > max);
+            // OIDC Core §3.1.2.1: max_age bounds the time since the sign-in as of the request.
+            // A sign-in made after the request (for it) satisfies any max_age, even 0, however
+            // long its second step took; measured at `now`, it would loop back to the login.
+            let too_old = request.max_age.is_some_and(|max| {
+                requested_at - session.auth_time > chrono::Duration::seconds(max)
+            });
             let other_user = request
                 .expected_sub
                 .as_deref()

@@ -33,13 +33,16 @@ impl Client {
         self.grant_types.iter().any(|g| g == grant)
     }
 
-    /// RFC 6749 §3.1.2.3 and RFC 9700 §4.1.3: exact string comparison, no normalisation; the
-    /// one exception is the port of a loopback IP address (RFC 8252 §7.3), which native apps
-    /// pick at run time.
+    /// RFC 6749 §3.1.2.3 and RFC 9700 §2.1: exact string comparison, no normalisation; the
+    /// one exception is the port of a loopback IP address (RFC 8252 §7.3), which a native app
+    /// picks at run time. Native apps are public clients: a confidential (web) client's loopback
+    /// URI matches byte for byte, so another program on its host cannot catch its codes on
+    /// another port.
     pub fn has_redirect_uri(&self, uri: &str) -> bool {
+        let any_loopback_port = !self.service.confidential;
         self.redirect_uris
             .iter()
-            .any(|r| r == uri || same_loopback_uri_but_port(r, uri))
+            .any(|r| r == uri || (any_loopback_port && same_loopback_uri_but_port(r, uri)))
     }
 
     pub fn audience(&self) -> &str {
@@ -146,7 +149,11 @@ impl Clients {
             .get(db, &credentials.client_id)
             .await?
             .ok_or_else(failed)?;
-        match (&client.service.client_secret_hash, &credentials.secret) {
+        // RFC 6749 §2.3.1: a public client that sends Basic with an empty password
+        // (`client_id:`, as Authlib does) presents no secret; for a confidential client an
+        // empty secret is simply wrong.
+        let secret = credentials.secret.as_deref().filter(|s| !s.is_empty());
+        match (&client.service.client_secret_hash, secret) {
             (Some(stored), Some(secret)) if constant_time_eq(stored, &hash_token(secret)) => {}
             (None, None) => {}
             _ => return Err(failed()),

@@ -168,7 +168,7 @@ async fn authorization_code(
             sid: row.session_id,
             nonce: row.nonce.as_deref(),
             grant_id: Some(row.id),
-            family_id: None,
+            family: None,
         },
     )
     .await?;
@@ -236,6 +236,17 @@ pub async fn refresh(
     if row.used_at.is_some() {
         return Err(refresh_replayed(state, &row, meta).await);
     }
+    // An absolute end besides the sliding one (RFC 9700 §4.14.2): rotation cannot keep a stolen
+    // or forgotten family alive forever. Checked first, so the family is revoked as well.
+    if now >= absolute_end(state, row.family_created_at) {
+        let txn = crate::store::begin(&state.db).await?;
+        revoke_families(&txn, Families::Family(row.family_id)).await?;
+        txn.commit().await?;
+        return Err(OAuthError::invalid_grant(format!(
+            "the refresh token has expired: its sign-in is more than {} days old; sign in again",
+            state.settings.tokens.refresh_absolute_days
+        )));
+    }
     if row.expires_at <= now {
         return Err(OAuthError::invalid_grant("the refresh token has expired"));
     }
@@ -282,7 +293,7 @@ pub async fn refresh(
             sid: row.session_id,
             nonce: None,
             grant_id: row.grant_id,
-            family_id: Some(row.family_id),
+            family: Some((row.family_id, row.family_created_at)),
         },
     )
     .await?;
@@ -369,6 +380,11 @@ async fn client_credentials(
     })
 }
 
+/// When a refresh-token family started at `created` ends, however often it was rotated.
+fn absolute_end(state: &AppState, created: DateTime<Utc>) -> DateTime<Utc> {
+    created + chrono::Duration::days(state.settings.tokens.refresh_absolute_days)
+}
+
 async fn active_user(state: &AppState, user_id: Uuid) -> Result<users::User, OAuthError> {
     users::find_by_id(&state.db, user_id)
         .await?
@@ -388,8 +404,8 @@ pub struct UserTokens<'a> {
     pub sid: Option<Uuid>,
     pub nonce: Option<&'a str>,
     pub grant_id: Option<Uuid>,
-    /// Continue this family (rotation) or start a new one.
-    pub family_id: Option<Uuid>,
+    /// Continue this family (rotation: its id and start) or start a new one.
+    pub family: Option<(Uuid, DateTime<Utc>)>,
 }
 
 pub struct Issued {
@@ -434,15 +450,17 @@ pub async fn issue_user_tokens<C: ConnectionTrait>(
     let refresh_token = if wants_refresh && t.client.allows_grant(REFRESH_TOKEN) {
         let raw = random_token();
         let now = crate::store::now();
-        // Sliding lifetime: every rotation starts a new period.
-        let expires_at =
-            now + chrono::Duration::seconds(i64::from(t.client.service.refresh_token_ttl_secs));
+        let (family_id, family_created_at) = t.family.unwrap_or_else(|| (Uuid::new_v4(), now));
+        // Sliding lifetime: every rotation starts a new period, never past the absolute end.
+        let expires_at = (now
+            + chrono::Duration::seconds(i64::from(t.client.service.refresh_token_ttl_secs)))
+        .min(absolute_end(state, family_created_at));
         refresh_tokens::insert(
             db,
             RefreshToken {
                 id: Uuid::new_v4(),
                 token_hash: hash_token(&raw),
-                family_id: t.family_id.unwrap_or_else(Uuid::new_v4),
+                family_id,
                 service_id: t.client.service.id,
                 user_id: t.user.id,
                 session_id: t
@@ -455,6 +473,7 @@ pub async fn issue_user_tokens<C: ConnectionTrait>(
                 access_token_jti: Some(access.jti.clone()),
                 access_token_expires_at: Some(access.expires_at),
                 created_at: now,
+                family_created_at,
                 expires_at,
                 used_at: None,
                 revoked_at: None,

@@ -13,7 +13,7 @@ use super::tokens::AccessClaims;
 use crate::keys::hash_token;
 use crate::state::AppState;
 use crate::store::refresh_tokens::{self, Families};
-use crate::store::{revoked_tokens, users};
+use crate::store::{browser_sessions, revoked_tokens, users};
 
 /// Checks signature, issuer, expiry and `typ` (an ID token is not an access token).
 pub fn verify_access_token(state: &AppState, token: &str) -> Option<AccessClaims> {
@@ -34,18 +34,40 @@ pub fn verify_access_token(state: &AppState, token: &str) -> Option<AccessClaims
         .map(|data| data.claims)
 }
 
-/// A bearer token of a user: valid, not revoked, user active. One database round trip.
+/// A bearer token of a user: valid, not revoked, user active, and a session-bound token's
+/// session live. One database round trip.
 pub async fn authenticate_user(
     state: &AppState,
     token: &str,
 ) -> Result<(AccessClaims, users::User), OAuthError> {
     let invalid = || OAuthError::invalid_token("the access token is invalid, expired or revoked");
     let claims = verify_access_token(state, token).ok_or_else(invalid)?;
-    let user_id = Uuid::parse_str(&claims.sub).map_err(|_| invalid())?;
-    let user = users::find_active_unless_revoked(&state.db, user_id, &claims.jti)
-        .await?
-        .ok_or_else(invalid)?;
+    let user = live_user(state, &claims).await?.ok_or_else(invalid)?;
     Ok((claims, user))
+}
+
+/// The token's user if the token may still be used: see [`authenticate_user`]. A session-bound
+/// token carries `sid` and no `offline_access` (the refresh family rule); it lives only as long
+/// as its sign-in session.
+async fn live_user(
+    state: &AppState,
+    claims: &AccessClaims,
+) -> Result<Option<users::User>, OAuthError> {
+    let Ok(user_id) = Uuid::parse_str(&claims.sub) else {
+        return Ok(None);
+    };
+    let session = match claims
+        .sid
+        .as_deref()
+        .filter(|_| refresh_tokens::session_bound(&claims.scope))
+    {
+        None => None,
+        Some(sid) => match Uuid::parse_str(sid) {
+            Ok(id) => Some((id, crate::store::now())),
+            Err(_) => return Ok(None),
+        },
+    };
+    Ok(users::find_active_unless_revoked(&state.db, user_id, &claims.jti, session).await?)
 }
 
 /// Userinfo claims by scope.
@@ -64,8 +86,11 @@ pub async fn userinfo(state: &AppState, token: &str) -> Result<Value, OAuthError
         body.insert("email".into(), json!(user.email));
         body.insert("email_verified".into(), json!(user.email_verified));
     }
-    if scopes.contains(&"profile") {
-        body.insert("name".into(), json!(user.name));
+    // OIDC Core §5.3.2: a claim without a value is omitted, never `null` (as in the ID token).
+    if scopes.contains(&"profile")
+        && let Some(name) = &user.name
+    {
+        body.insert("name".into(), json!(name));
     }
     Ok(Value::Object(body))
 }
@@ -110,7 +135,7 @@ pub async fn introspect(
     }
     let inactive = json!({ "active": false });
     if let Some(claims) = verify_access_token(state, token) {
-        if revoked_tokens::is_revoked(&state.db, &claims.jti).await? {
+        if !access_token_usable(state, &claims).await? {
             return Ok(inactive);
         }
         return Ok(json!({
@@ -129,9 +154,21 @@ pub async fn introspect(
     let Some(row) = refresh_tokens::find(&state.db, &hash_token(token)).await? else {
         return Ok(inactive);
     };
-    let live =
-        row.used_at.is_none() && row.revoked_at.is_none() && row.expires_at > crate::store::now();
+    let now = crate::store::now();
+    let live = row.used_at.is_none() && row.revoked_at.is_none() && row.expires_at > now;
+    // The refresh grant would refuse it: its user is no longer active or its session ended.
     if !live {
+        return Ok(inactive);
+    }
+    let user_active = users::find_by_id(&state.db, row.user_id)
+        .await?
+        .is_some_and(|u| u.status == "active");
+    if !user_active {
+        return Ok(inactive);
+    }
+    if let Some(session_id) = row.session_id
+        && !browser_sessions::is_live(&state.db, session_id, now).await?
+    {
         return Ok(inactive);
     }
     Ok(json!({
@@ -144,6 +181,17 @@ pub async fn introspect(
         "iss": state.settings.public_url(),
         "client_id": service_client_id(state, row.service_id, &client).await?,
     }))
+}
+
+/// RFC 7662 §2.2: `active` means the resource server may accept the token now. Besides its
+/// signature and expiry: what userinfo checks, in the same single query (not revoked, user
+/// still active, a session-bound token's session live).
+async fn access_token_usable(state: &AppState, claims: &AccessClaims) -> Result<bool, OAuthError> {
+    if claims.sub == claims.client_id {
+        // client_credentials: the client is the subject, there is no user or session.
+        return Ok(!revoked_tokens::is_revoked(&state.db, &claims.jti).await?);
+    }
+    Ok(live_user(state, claims).await?.is_some())
 }
 
 async fn service_client_id(

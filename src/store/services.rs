@@ -22,6 +22,7 @@ pub struct NewService<'a> {
     pub first_party: bool,
     pub device_activation_uri: Option<String>,
     pub signing_alg: &'a str,
+    pub allow_password_api: bool,
 }
 
 pub async fn insert<C: ConnectionTrait>(db: &C, new: NewService<'_>) -> Result<Service, DbErr> {
@@ -47,6 +48,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewService<'_>) -> Result<S
         require_pkce: Set(!new.confidential),
         signing_alg: Set(new.signing_alg.to_owned()),
         device_activation_uri: Set(new.device_activation_uri),
+        allow_password_api: Set(new.allow_password_api),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -74,4 +76,24 @@ pub async fn list<C: ConnectionTrait>(db: &C, org_id: Option<Uuid>) -> Result<Ve
         query = query.filter(services::Column::OrgId.eq(org_id));
     }
     query.order_by_asc(services::Column::Slug).all(db).await
+}
+
+pub async fn set_allow_password_api<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    on: bool,
+) -> Result<(), DbErr> {
+    Services::update_many()
+        .col_expr(
+            services::Column::AllowPasswordApi,
+            sea_orm::sea_query::Expr::value(on),
+        )
+        .col_expr(
+            services::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(super::now()),
+        )
+        .filter(services::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }

@@ -100,23 +100,47 @@ pub async fn update_last_login<C: ConnectionTrait>(
 }
 
 /// One round trip for the bearer hot path: the active user, only if the token's jti is not
-/// deny-listed.
+/// deny-listed and, for a session-bound token, its browser session is still live at `now`.
 pub async fn find_active_unless_revoked<C: ConnectionTrait>(
     db: &C,
     id: Uuid,
     jti: &str,
+    session: Option<(Uuid, chrono::DateTime<chrono::Utc>)>,
 ) -> Result<Option<User>, DbErr> {
     use sea_orm::sea_query::{Expr, ExprTrait, Query};
 
-    use super::entities::revoked_tokens;
+    use super::entities::{browser_sessions, revoked_tokens};
     let revoked = Query::select()
         .expr(Expr::val(1))
         .from(revoked_tokens::Entity)
         .and_where(Expr::col((revoked_tokens::Entity, revoked_tokens::Column::Jti)).eq(jti))
         .to_owned();
-    Users::find_by_id(id)
+    let mut query = Users::find_by_id(id)
         .filter(users::Column::Status.eq("active"))
-        .filter(Expr::exists(revoked).not())
-        .one(db)
-        .await
+        .filter(Expr::exists(revoked).not());
+    if let Some((session_id, now)) = session {
+        let live = Query::select()
+            .expr(Expr::val(1))
+            .from(browser_sessions::Entity)
+            .and_where(
+                Expr::col((browser_sessions::Entity, browser_sessions::Column::Id)).eq(session_id),
+            )
+            .and_where(
+                Expr::col((
+                    browser_sessions::Entity,
+                    browser_sessions::Column::RevokedAt,
+                ))
+                .is_null(),
+            )
+            .and_where(
+                Expr::col((
+                    browser_sessions::Entity,
+                    browser_sessions::Column::ExpiresAt,
+                ))
+                .gt(now),
+            )
+            .to_owned();
+        query = query.filter(Expr::exists(live));
+    }
+    query.one(db).await
 }

@@ -6,6 +6,36 @@ use actix_web::web;
 
 use crate::state::AppState;
 
+// Split around `form-action` so the form_post page can extend it (`concat!` needs literals).
+macro_rules! csp_before_form_action_end {
+    () => {
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; form-action 'self' http: https:"
+    };
+}
+macro_rules! csp_after_form_action {
+    () => {
+        "; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    };
+}
+const CSP: &str = concat!(csp_before_form_action_end!(), csp_after_form_action!());
+
+/// The default policy whose `form-action` also admits `target`'s private-use scheme (RFC 8252
+/// §7.1), for the one page that posts a form to a relying app (`response_mode=form_post`).
+/// `None` for http(s) targets, which the default already admits.
+pub fn csp_allowing_form_target(target: &str) -> Option<String> {
+    let url = url::Url::parse(target).ok()?;
+    // A URL scheme is ASCII letters, digits, `+`, `-` and `.`: nothing that ends a directive.
+    let scheme = url.scheme();
+    if matches!(scheme, "http" | "https") {
+        return None;
+    }
+    Some(format!(
+        "{} {scheme}:{}",
+        csp_before_form_action_end!(),
+        csp_after_form_action!()
+    ))
+}
+
 /// Security headers on every response; HSTS only when the issuer is https.
 pub async fn security_headers(
     req: ServiceRequest,
@@ -24,11 +54,7 @@ pub async fn security_headers(
         }
     };
     // No inline script anywhere, so the policy can stay strict.
-    set(
-        headers,
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
-    );
+    set(headers, header::CONTENT_SECURITY_POLICY, CSP);
     set(headers, header::X_FRAME_OPTIONS, "DENY");
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(headers, header::REFERRER_POLICY, "no-referrer");

@@ -27,6 +27,35 @@ pub fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
+#[derive(Template)]
+#[template(path = "pages/return_to_app.html")]
+struct ReturnToApp<'a> {
+    location: &'a str,
+}
+
+/// Sends the browser to a URI registered by a relying app (redirect or post-logout URI, already
+/// validated). http and https get `status` (302, or 303 after a POST). A private-use scheme (RFC 8252 §7.1,
+/// `com.example.app:/callback`) gets a same-origin page that navigates there with a meta
+/// refresh and a link: Chromium applies the submitting page's CSP `form-action` to every
+/// redirect after a form POST (sign-in, consent, second factor, sign-out), and ours allows only
+/// `'self' http: https:`, so a redirect chain would stop short of the app. The page ends the
+/// chain; its navigation is not a form submission, and the CSP stays as strict as elsewhere.
+pub fn to_client(status: StatusCode, location: &str) -> HttpResponse {
+    let web_scheme = url::Url::parse(location)
+        .map(|u| matches!(u.scheme(), "http" | "https"))
+        .unwrap_or(true);
+    if web_scheme {
+        return HttpResponse::build(status)
+            .insert_header((header::LOCATION, location))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish();
+    }
+    html(StatusCode::OK, &ReturnToApp { location }).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "could not render the return page");
+        HttpResponse::InternalServerError().finish()
+    })
+}
+
 /// A JSON document prepared in memory, with ETag / If-None-Match revalidation.
 pub fn published(req: &HttpRequest, doc: &PublishedDocument, max_age: u32) -> HttpResponse {
     let cache = format!("public, max-age={max_age}");

@@ -127,7 +127,7 @@ async fn json_login_answers_401_for_bad_credentials_and_403_when_blocked() {
     let not_first_party = app
         .post_json(
             "/api/auth/login",
-            json!({"email": verified, "password": PASSWORD, "client_id": third_party.client_id}),
+            json!({"email": verified, "password": PASSWORD, "client_id": third_party.client_id, "client_secret": third_party.secret}),
         )
         .await;
 

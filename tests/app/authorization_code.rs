@@ -2,7 +2,7 @@ use openidconnect::OAuth2TokenResponse;
 use reqwest::StatusCode;
 
 use crate::helpers::rp::{access_of, callback_params};
-use crate::helpers::{CALLBACK, PASSWORD, ServiceOptions, spawn_app, unique_email};
+use crate::helpers::{CALLBACK, PASSWORD, ServiceOptions, csrf_of, spawn_app, unique_email};
 
 #[tokio::test]
 async fn a_relying_party_signs_a_user_in_with_pkce_and_verifies_tokens_offline() {
@@ -251,6 +251,72 @@ async fn prompt_login_and_max_age_force_a_fresh_sign_in() {
             "the form is shown although a session exists"
         );
     }
+}
+
+#[tokio::test]
+async fn max_age_zero_is_satisfied_by_the_sign_in_made_for_this_request_without_a_loop() {
+    // max_age=0 used to be measured at the end of the sign-in: a sign-in whose second step
+    // took a second sent the person back to the login form forever.
+    let app = spawn_app().await;
+    let email = unique_email();
+    app.verified_user(&email).await;
+    let service = app.create_service(ServiceOptions::first_party()).await;
+    let rp = app.rp(&service).await;
+    app.login(&email, PASSWORD).await;
+    // The earlier sign-in lies in an earlier second than the request.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let request = rp.authorize(&["openid"]);
+    let started = chrono::Utc::now().timestamp();
+
+    let response = app
+        .client
+        .get(format!("{}&max_age=0", request.url))
+        .send()
+        .await
+        .unwrap();
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.contains("again=1"),
+        "an older sign-in is not enough: {location}"
+    );
+    let html = app.get_html(&location).await;
+    let next = regex::Regex::new(r#"name="next" value="([^"]+)""#)
+        .unwrap()
+        .captures(&html)
+        .unwrap()[1]
+        .replace("&amp;", "&");
+    let signed_in = app
+        .client
+        .post(app.url("/login"))
+        .form(&[
+            ("email", email.as_str()),
+            ("password", PASSWORD),
+            ("next", &next),
+            ("csrf_token", &csrf_of(&html)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let back = signed_in.headers()["location"].to_str().unwrap().to_owned();
+    assert!(back.starts_with("/authorize/continue"), "{back}");
+    // A slow second step (or a slow person) between the sign-in and the return.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let finished = app.get(&back).await;
+
+    let target = finished.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        target.starts_with(CALLBACK),
+        "the code, not the login again: {target}"
+    );
+    let tokens = rp
+        .exchange(&callback_params(&target)["code"], request.verifier)
+        .await;
+    let claims = rp.verify_id_token(&tokens, &request.nonce);
+    assert!(
+        claims.auth_time().unwrap().timestamp() >= started,
+        "auth_time is the new sign-in"
+    );
 }
 
 #[tokio::test]

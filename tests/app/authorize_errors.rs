@@ -136,10 +136,15 @@ async fn untrusted_client_or_redirect_uri_shows_an_error_page_and_never_redirect
 }
 
 #[tokio::test]
-async fn a_loopback_redirect_uri_may_use_any_port() {
+async fn a_public_clients_loopback_redirect_uri_may_use_any_port() {
     // RFC 8252 §7.3: a native app registers http://127.0.0.1/… and listens on a port it picks.
     let app = spawn_app().await;
-    let service = app.create_service(ServiceOptions::default()).await;
+    let service = app
+        .create_service(ServiceOptions {
+            public: true,
+            ..ServiceOptions::default()
+        })
+        .await;
     let response = authorize(
         &app,
         &[
@@ -160,6 +165,76 @@ async fn a_loopback_redirect_uri_may_use_any_port() {
         callback_params(location)["error"],
         "unsupported_response_type"
     );
+}
+
+#[tokio::test]
+async fn a_confidential_clients_loopback_redirect_uri_must_match_byte_for_byte() {
+    // RFC 9700 §2.1: the any-port exception is for native (public) apps only; a web app
+    // registered at http://127.0.0.1:9/callback gets its codes there and nowhere else.
+    let app = spawn_app().await;
+    let service = app.create_service(ServiceOptions::default()).await;
+    let before = authorization_requests(&app).await;
+    for redirect_uri in [
+        "http://127.0.0.1:53123/callback",
+        "http://127.0.0.1/callback",
+        "http://127.0.0.1:80/callback",
+    ] {
+        let response = authorize(
+            &app,
+            &[
+                ("client_id", &service.client_id),
+                ("redirect_uri", redirect_uri),
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("state", "s"),
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+            ],
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{redirect_uri}");
+        assert!(
+            response.headers().get("location").is_none(),
+            "{redirect_uri}"
+        );
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("The redirect_uri is not registered for this application"),
+            "{redirect_uri}"
+        );
+    }
+    assert_eq!(
+        authorization_requests(&app).await,
+        before,
+        "no request was stored"
+    );
+
+    // The registered URI itself still works.
+    let response = authorize(
+        &app,
+        &[
+            ("client_id", &service.client_id),
+            ("redirect_uri", CALLBACK),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("state", "s"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}
+
+async fn authorization_requests(app: &TestApp) -> u64 {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    gatehouse::store::entities::authorization_requests::Entity::find()
+        .count(&app.db)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]

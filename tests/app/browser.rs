@@ -108,6 +108,65 @@ async fn a_relying_app_signs_a_person_in_through_login_and_consent_in_a_real_bro
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_native_app_with_a_private_use_scheme_gets_its_code_and_sign_out_in_a_real_browser() {
+    // RFC 8252 §7.1: `com.example.app:/callback`. The CSP's form-action ('self' http: https:)
+    // must not stop the redirects that follow the sign-in, consent and sign-out forms.
+    let (app, _mailbox) = browser_app().await;
+    let email = unique_email();
+    app.verified_user(&email).await;
+    let callback = "com.example.app:/callback".to_owned();
+    let signed_out = "com.example.app:/signed-out".to_owned();
+    let service = app
+        .create_service(ServiceOptions {
+            public: true,
+            redirect_uris: vec![callback.clone()],
+            post_logout_redirect_uris: vec![signed_out.clone()],
+            ..ServiceOptions::default()
+        })
+        .await;
+    let rp = RelyingParty::discover(&app.address, &service.client_id, None, &callback).await;
+    let request = rp.authorize(&["openid", "email"]);
+    let logout = format!(
+        "{}/end-session?{}",
+        app.address,
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("client_id", &service.client_id)
+            .append_pair("post_logout_redirect_uri", &signed_out)
+            .append_pair("state", "bye")
+            .finish()
+    );
+
+    let stdout = run_script(
+        "private_scheme_redirect.mjs",
+        vec![
+            ("GATEHOUSE_URL", app.address.clone()),
+            ("AUTHORIZE_URL", request.url.clone()),
+            ("CALLBACK_URL", callback),
+            ("LOGOUT_URL", logout),
+            ("POST_LOGOUT_URL", signed_out),
+            ("USER_EMAIL", email.clone()),
+            ("USER_PASSWORD", crate::helpers::PASSWORD.to_owned()),
+        ],
+    )
+    .await;
+
+    let landed = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("LANDED "))
+        .expect("the script reports where it landed");
+    let params = callback_params(landed);
+    assert_eq!(params["state"], *request.state.secret());
+    let tokens = rp.exchange(&params["code"], request.verifier).await;
+    let claims = rp.verify_id_token(&tokens, &request.nonce);
+    assert_eq!(claims.email().unwrap().as_str(), email);
+    let signed_out = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("SIGNED_OUT "))
+        .expect("the script reports the sign-out redirect");
+    assert_eq!(callback_params(signed_out)["state"], "bye");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_enrols_totp_and_signs_in_with_it_in_a_real_browser() {
     let (app, mailbox) = browser_app().await;
     let email = unique_email();

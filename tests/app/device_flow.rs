@@ -20,7 +20,7 @@ use openidconnect::{
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::helpers::{
@@ -845,6 +845,81 @@ async fn the_json_device_code_endpoint_refuses_unconfigured_services() {
     assert_eq!(
         wrong_org.json::<Value>().await.unwrap()["error"],
         "Invalid client_id"
+    );
+}
+
+#[tokio::test]
+async fn the_json_device_endpoints_take_a_confidential_services_secret_by_basic_or_body_only() {
+    let app = spawn_app().await;
+    let service = device_service(&app, false, Some("https://acme.example/activate".into())).await;
+    let client = app
+        .state
+        .clients
+        .get(&app.db, &service.client_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let secret = service.secret.clone().unwrap();
+    let ask = |extra: Value| {
+        let mut body = json!({ "org": client.org.slug, "service": client.service.slug });
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let post = |basic: Option<(&str, &str)>, body: Value| {
+        let mut request = app.client.post(app.url("/auth/device/code")).json(&body);
+        if let Some((id, secret)) = basic {
+            request = request.basic_auth(id, Some(secret));
+        }
+        request.send()
+    };
+    let codes_before = DeviceCodes::find().count(&app.db).await.unwrap();
+
+    let no_secret = post(None, ask(json!({ "client_id": service.client_id })))
+        .await
+        .unwrap();
+    let wrong_basic = post(Some((&service.client_id, "wrong")), ask(json!({})))
+        .await
+        .unwrap();
+
+    assert_eq!(no_secret.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        no_secret.json::<Value>().await.unwrap()["error"],
+        "Invalid client_id"
+    );
+    assert_eq!(wrong_basic.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        DeviceCodes::find().count(&app.db).await.unwrap(),
+        codes_before,
+        "no device code was issued"
+    );
+    let basic = post(Some((&service.client_id, &secret)), ask(json!({})))
+        .await
+        .unwrap();
+    assert_eq!(basic.status(), StatusCode::OK);
+    let codes: Value = basic.json().await.unwrap();
+    assert!(codes["device_code"].is_string());
+    let body = post(
+        None,
+        ask(json!({ "client_id": service.client_id, "client_secret": secret })),
+    )
+    .await
+    .unwrap();
+    assert_eq!(body.status(), StatusCode::OK);
+    // Polling takes Basic too (still pending here).
+    let poll = app
+        .client
+        .post(app.url("/auth/token"))
+        .basic_auth(&service.client_id, Some(&secret))
+        .json(&json!({ "grant_type": DEVICE_GRANT, "device_code": codes["device_code"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(poll.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        poll.json::<Value>().await.unwrap()["error"],
+        "Not authorized"
     );
 }
 

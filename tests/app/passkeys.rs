@@ -10,7 +10,7 @@ use gatehouse::store::entities::{users, webauthn_ceremonies};
 use gatehouse::store::passkeys::{self, NewPasskey};
 
 /// WebAuthn needs a host name: the issuer is `localhost`, as in the browser tests.
-async fn localhost_app() -> TestApp {
+pub(crate) async fn localhost_app() -> TestApp {
     spawn_app_with(|s| s.server.public_url = s.server.public_url.replace("127.0.0.1", "localhost"))
         .await
 }
@@ -68,7 +68,7 @@ fn malformed_registration() -> Value {
     })
 }
 
-fn malformed_assertion(raw_id: &str) -> Value {
+pub(crate) fn malformed_assertion(raw_id: &str) -> Value {
     json!({
         "id": raw_id,
         "rawId": raw_id,

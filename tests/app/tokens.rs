@@ -6,7 +6,7 @@ use crate::helpers::rp::{AuthRequest, RelyingParty, access_of, callback_params, 
 use crate::helpers::{CALLBACK, ServiceOptions, TestApp, TestService, spawn_app, unique_email};
 
 /// A signed-in user, a confidential service and the code the browser brought back.
-async fn code_for(
+pub(crate) async fn code_for(
     app: &TestApp,
     options: ServiceOptions,
     scopes: &[&str],
@@ -29,7 +29,7 @@ async fn code_for(
     (service, rp, request, code)
 }
 
-async fn tokens_for(
+pub(crate) async fn tokens_for(
     app: &TestApp,
     scopes: &[&str],
 ) -> (TestService, RelyingParty, CoreTokenResponse) {

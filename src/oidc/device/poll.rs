@@ -116,7 +116,7 @@ async fn issue_tokens(
             sid: None,
             nonce: None,
             grant_id: Some(row.id),
-            family_id: None,
+            family: None,
         },
     )
     .await?;

@@ -19,6 +19,8 @@ pub struct Model {
     pub access_token_jti: Option<String>,
     pub access_token_expires_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// When the family's first token was issued: its absolute lifetime counts from here.
+    pub family_created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub used_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,

@@ -25,6 +25,8 @@ pub struct Model {
     pub require_pkce: bool,
     pub signing_alg: String,
     pub device_activation_uri: Option<String>,
+    /// Opt-in: the JSON API (`POST /api/auth/login`) may sign users in with a password.
+    pub allow_password_api: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,4 +1,6 @@
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::client_auth;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -107,27 +109,23 @@ pub async fn reset_password(
 pub struct LoginRequest {
     email: String,
     password: String,
-    /// A first-party service; the deployment's built-in one when absent.
+    /// A first-party service; the deployment's built-in one when absent (or HTTP Basic).
     client_id: Option<String>,
+    /// A confidential service's secret (or HTTP Basic).
+    client_secret: Option<String>,
 }
 
 /// `POST /api/auth/login`
 pub async fn login(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<LoginRequest>,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
+    let client = client_auth::credentials(&req, body.client_id, body.client_secret)?;
     let password = secrecy::SecretString::from(body.password);
-    match crate::auth::first_party::login(
-        &state,
-        &body.email,
-        password,
-        body.client_id.as_deref(),
-        &meta,
-    )
-    .await?
-    {
+    match crate::auth::first_party::login(&state, &body.email, password, client, &meta).await? {
         crate::auth::first_party::LoginOutcome::Tokens(tokens) => {
             Ok(no_store(HttpResponse::Ok()).json(tokens))
         }
@@ -147,17 +145,28 @@ pub async fn login(
 pub struct VerifyMfaRequest {
     preauth_token: String,
     code: String,
+    /// A confidential service authenticates again (or with HTTP Basic).
+    client_id: Option<String>,
+    client_secret: Option<String>,
 }
 
 /// `POST /api/auth/mfa/verify`
 pub async fn verify_mfa(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<VerifyMfaRequest>,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, AppError> {
-    let tokens =
-        crate::auth::first_party::verify_mfa(&state, &body.preauth_token, &body.code, &meta)
-            .await?;
+    let body = body.into_inner();
+    let client = client_auth::credentials(&req, body.client_id, body.client_secret)?;
+    let tokens = crate::auth::first_party::verify_mfa(
+        &state,
+        &body.preauth_token,
+        &body.code,
+        client,
+        &meta,
+    )
+    .await?;
     Ok(no_store(HttpResponse::Ok()).json(tokens))
 }
 

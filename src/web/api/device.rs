@@ -1,6 +1,6 @@
 //! The device flow's JSON API (seed 004): `/auth/device/code`, `/auth/device/verify` and
 //! polling at `/auth/token`. Errors use the `{"error","error_code","timestamp"}` envelope.
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::auth::no_store;
@@ -21,16 +21,34 @@ pub struct DeviceCodeRequest {
     service: String,
 }
 
+/// The client's id and secret from HTTP Basic or the body, as on the JSON sign-in API; an
+/// absent client_id stays empty and gets the seed's "Invalid client_id".
+fn id_and_secret(
+    req: &HttpRequest,
+    client_id: String,
+    client_secret: Option<String>,
+) -> Result<(String, Option<String>), AppError> {
+    let named = Some(client_id).filter(|id| !id.is_empty());
+    Ok(
+        match super::client_auth::credentials(req, named, client_secret)? {
+            Some(credentials) => (credentials.client_id, credentials.secret),
+            None => (String::new(), None),
+        },
+    )
+}
+
 /// `POST /auth/device/code`
 pub async fn request_device_code(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<DeviceCodeRequest>,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
+    let (client_id, client_secret) = id_and_secret(&req, body.client_id, body.client_secret)?;
     let request = JsonClient {
-        client_id: body.client_id,
-        client_secret: body.client_secret,
+        client_id,
+        client_secret,
         org: body.org,
         service: body.service,
     };
@@ -67,15 +85,17 @@ pub struct PollRequest {
 
 /// `POST /auth/token`
 pub async fn poll_device_token(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<PollRequest>,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
+    let (client_id, client_secret) = id_and_secret(&req, body.client_id, body.client_secret)?;
     let request = JsonPoll {
         grant_type: body.grant_type,
-        client_id: body.client_id,
-        client_secret: body.client_secret,
+        client_id,
+        client_secret,
         device_code: body.device_code,
     };
     let tokens = device::poll_json(&state, request, &meta).await?;

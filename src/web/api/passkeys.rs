@@ -1,5 +1,5 @@
 //! The passkey ceremony endpoints of seed 004 (`/auth/passkeys/…`).
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
@@ -72,22 +72,29 @@ pub async fn authenticate_start(
 pub struct AuthenticateFinishRequest {
     challenge_id: String,
     credential: PublicKeyCredential,
-    /// A first-party service; the deployment's built-in one when absent.
+    /// A first-party service; the deployment's built-in one when absent (or HTTP Basic).
     client_id: Option<String>,
+    /// A confidential service's secret (or HTTP Basic).
+    client_secret: Option<String>,
 }
 
 /// `POST /auth/passkeys/authenticate/finish`: the first-party tokens, with `token` (the access
 /// token) and `user_id` as in seed 004.
 pub async fn authenticate_finish(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<AuthenticateFinishRequest>,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, AppError> {
-    let client_id = body
-        .client_id
-        .as_deref()
-        .unwrap_or(first_party::BUILTIN_CLIENT_ID);
-    let client = first_party::first_party_client(&state, client_id).await?;
+    let body = body.into_inner();
+    let credentials = super::client_auth::credentials(&req, body.client_id, body.client_secret)?;
+    // Before the ceremony is used up: a refused service changes nothing.
+    let client = crate::auth::api_client::authorize(
+        &state,
+        credentials,
+        crate::auth::api_client::Method::Passkey,
+    )
+    .await?;
     let user = passkeys::finish_authentication(&state, &body.challenge_id, &body.credential, &meta)
         .await?;
     match first_party::complete_sign_in(&state, &client, &user, passkeys::amr(), &meta).await? {

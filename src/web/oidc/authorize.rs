@@ -97,7 +97,6 @@ async fn next_step(
         pending.created_at,
         user.map(|s| (&s.session, &s.user)),
         granted.as_ref(),
-        crate::store::now(),
     ))
 }
 
@@ -267,21 +266,29 @@ struct FormPostPage<'a> {
     fields: &'a [(&'static str, String)],
 }
 
-/// Sends the browser back to the registered redirect URI: a 302 with query parameters, or an
-/// auto-submitting form for `response_mode=form_post`.
+/// Sends the browser back to the registered redirect URI: a redirect with query parameters
+/// (see `respond::to_client` for private-use schemes), or an auto-submitting form for
+/// `response_mode=form_post`.
 fn respond_to_client(response: &AuthorizationResponse) -> HttpResponse {
     match response.mode {
-        ResponseMode::Query => HttpResponse::Found()
-            .insert_header((header::LOCATION, response.location()))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .finish(),
+        ResponseMode::Query => respond::to_client(StatusCode::FOUND, &response.location()),
         ResponseMode::FormPost => {
             let page = FormPostPage {
                 action: &response.redirect_uri,
                 fields: &response.params,
             };
-            respond::html(StatusCode::OK, &page)
-                .unwrap_or_else(|e| PageError(e).error_response_html())
+            let mut page = respond::html(StatusCode::OK, &page)
+                .unwrap_or_else(|e| PageError(e).error_response_html());
+            // The form's target must pass this page's own `form-action`: add a private-use
+            // scheme (never anything a request could inject: the URI is registered).
+            if let Some(policy) =
+                crate::web::middleware::csp_allowing_form_target(&response.redirect_uri)
+                && let Ok(value) = header::HeaderValue::from_str(&policy)
+            {
+                page.headers_mut()
+                    .insert(header::CONTENT_SECURITY_POLICY, value);
+            }
+            page
         }
     }
 }

@@ -85,7 +85,7 @@ fn finish(
     clear_cookie: bool,
 ) -> Result<HttpResponse, AppError> {
     let mut response = match &plan.redirect {
-        Some(target) => respond::see_other(target),
+        Some(target) => respond::to_client(actix_web::http::StatusCode::SEE_OTHER, target),
         None => respond::ok_page(&MessagePage {
             title: "You are signed out",
             message: "You have been signed out of Gatehouse.",

@@ -277,6 +277,7 @@ pub struct ServiceOptions {
     pub scopes: Vec<&'static str>,
     pub signing_alg: Option<&'static str>,
     pub device_activation_uri: Option<String>,
+    pub allow_password_api: bool,
 }
 
 impl Default for ServiceOptions {
@@ -290,6 +291,7 @@ impl Default for ServiceOptions {
             scopes: vec![],
             signing_alg: None,
             device_activation_uri: None,
+            allow_password_api: false,
         }
     }
 }
@@ -334,6 +336,7 @@ impl TestApp {
                 device_activation_uri: options.device_activation_uri,
                 scopes: options.scopes.iter().map(|s| (*s).to_owned()).collect(),
                 signing_alg: options.signing_alg.map(str::to_owned),
+                allow_password_api: options.allow_password_api,
             },
         )
         .await
