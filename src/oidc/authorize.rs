@@ -240,7 +240,7 @@ pub async fn parse(
             "the organization of this client is suspended",
         )));
     }
-    if !client.allows_grant(super::grants::AUTHORIZATION_CODE) {
+    if !client.allows_grant(super::grants::GrantType::AuthorizationCode) {
         return Err(fail(OAuthError::new(
             OAuthErrorCode::UnauthorizedClient,
             "this client may not use the authorization code flow",

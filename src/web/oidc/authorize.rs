@@ -4,15 +4,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::{self, AuditEvent, Outcome};
 use crate::error::AppError;
 use crate::oidc::authorize::{
     self as core, AuthorizationResponse, Pending, Rejection, ResponseMode, Step,
 };
+use crate::oidc::consent;
 use crate::oidc::error::{OAuthError, OAuthErrorCode};
 use crate::oidc::scope::ScopeSet;
 use crate::state::AppState;
-use crate::store::{consents, from_json_list};
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::errors::PageError;
 use crate::web::extract::{MaybeUser, Meta, SignedIn};
@@ -86,9 +85,9 @@ async fn next_step(
     user: Option<&SignedIn>,
 ) -> Result<Result<Step, OAuthError>, PageError> {
     let granted = match user {
-        Some(signed_in) => consents::find(&state.db, signed_in.user.id, pending.client.service.id)
-            .await?
-            .map(|c| ScopeSet::from_list(&from_json_list(&c.scopes))),
+        Some(signed_in) => {
+            consent::granted(state, signed_in.user.id, pending.client.service.id).await?
+        }
         None => None,
     };
     Ok(core::next_step(
@@ -238,24 +237,13 @@ pub async fn consent_submit(
     {
         return proceed(&state, pending, Some(signed_in), &csrf).await;
     }
-    let event = AuditEvent::new(if form.decision == "approve" { "consent.granted" } else { "consent.denied" }, Outcome::Success, &meta)
-        .user(signed_in.user.id)
-        .details(serde_json::json!({ "client_id": pending.client.client_id(), "scope": pending.request.scope.to_string() }));
+    let (user_id, client, scope) = (signed_in.user.id, &pending.client, &pending.request.scope);
     if form.decision != "approve" {
-        audit::record(&state.db, event).await?;
+        consent::deny(&state, user_id, client, scope, &meta).await?;
         let denied = OAuthError::new(OAuthErrorCode::AccessDenied, "the user denied the request");
         return finish_with_error(&state, &pending, &denied).await;
     }
-    let txn = crate::store::begin(&state.db).await?;
-    consents::upsert(
-        &txn,
-        signed_in.user.id,
-        pending.client.service.id,
-        pending.request.scope.as_list(),
-    )
-    .await?;
-    audit::record(&txn, event).await?;
-    txn.commit().await?;
+    consent::grant(&state, user_id, client, scope, &meta).await?;
     issue(&state, &pending, &signed_in).await
 }
 
