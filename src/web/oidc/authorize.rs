@@ -40,9 +40,7 @@ pub async fn authorize(
         Ok((client, request)) => {
             // Each valid request stores a pending row for an anonymous caller.
             state.limits.check_authorize(meta.ip)?;
-            let pending = core::store_pending(&state, client, request)
-                .await
-                .map_err(page_error)?;
+            let pending = core::store_pending(&state, client, request).await?;
             proceed(&state, pending, user.0, &csrf).await
         }
     }
@@ -66,16 +64,9 @@ pub async fn authorize_continue(
 }
 
 async fn load(state: &AppState, handle: &str) -> Result<Pending, PageError> {
-    core::load_pending(state, handle).await.map_err(page_error)?.ok_or_else(|| {
+    core::load_pending(state, handle).await?.ok_or_else(|| {
         AppError::invalid("This sign-in request has expired or was already completed. Go back to the application and start again.").into()
     })
-}
-
-fn page_error(e: OAuthError) -> PageError {
-    match e.code {
-        OAuthErrorCode::ServerError => AppError::Unexpected(anyhow::anyhow!("{e}")).into(),
-        _ => AppError::invalid(e.description.to_string()).into(),
-    }
 }
 
 /// What the request needs next in this browser: a sign-in, consent, or the code.
@@ -134,10 +125,7 @@ async fn issue(
     pending: &Pending,
     signed_in: &SignedIn,
 ) -> Result<HttpResponse, PageError> {
-    match core::issue_code(state, pending, &signed_in.session, &signed_in.user)
-        .await
-        .map_err(page_error)?
-    {
+    match core::issue_code(state, pending, &signed_in.session, &signed_in.user).await? {
         Some(response) => Ok(respond_to_client(&response)),
         None => Err(AppError::invalid(
             "This sign-in request was already completed. Go back to the application.",
@@ -152,9 +140,7 @@ async fn finish_with_error(
     error: &OAuthError,
 ) -> Result<HttpResponse, PageError> {
     Ok(respond_to_client(
-        &core::fail_pending(state, pending, error)
-            .await
-            .map_err(page_error)?,
+        &core::fail_pending(state, pending, error).await?,
     ))
 }
 
