@@ -148,11 +148,36 @@ pub async fn verify_second_factor(
         .details(serde_json::json!({ "method": method })),
     )
     .await?;
+    Ok(with_second_factor(ticket))
+}
+
+/// The ticket's first-factor methods plus the one-time code that completed it (RFC 8176).
+fn with_second_factor(ticket: &LoginTicket) -> Vec<String> {
     let mut amr = from_json_list(&ticket.amr);
     for method in ["otp", "mfa"] {
         if !amr.iter().any(|m| m == method) {
             amr.push(method.to_owned());
         }
     }
-    Ok(amr)
+    amr
+}
+
+/// Enrolment forced by policy during sign-in: confirms the TOTP secret this ticket started,
+/// uses the ticket up and returns the backup codes to show once and the methods for the
+/// session.
+pub async fn complete_enrolment(
+    state: &AppState,
+    ticket: &LoginTicket,
+    user: &User,
+    code: &str,
+    meta: &RequestMeta,
+) -> Result<(Vec<String>, Vec<String>), AppError> {
+    let owner = super::totp::EnrolmentOwner::Ticket(ticket.id);
+    let codes = super::totp::confirm_enrolment(state, user, owner, code, meta).await?;
+    if !login_tickets::consume(&state.db, ticket.id).await? {
+        return Err(AppError::invalid(
+            "Your sign-in expired. Please sign in again.",
+        ));
+    }
+    Ok((codes, with_second_factor(ticket)))
 }

@@ -201,6 +201,38 @@ impl ResponseError for crate::oidc::error::OAuthError {
     }
 }
 
+impl std::fmt::Display for crate::web::extract::SignInRequired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Redirect(to) => write!(f, "sign-in required: {to}"),
+            Self::Failed(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::fmt::Debug for crate::web::extract::SignInRequired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+/// A page that needs a signed-in person answers others with 303 to the sign-in page.
+impl ResponseError for crate::web::extract::SignInRequired {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Redirect(_) => StatusCode::SEE_OTHER,
+            Self::Failed(e) => e.status_code(),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Redirect(to) => crate::web::respond::see_other(to),
+            Self::Failed(e) => e.error_response(),
+        }
+    }
+}
+
 impl PageError {
     pub fn error_response_html(&self) -> HttpResponse {
         ResponseError::error_response(self)

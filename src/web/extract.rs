@@ -72,15 +72,103 @@ impl FromRequest for MaybeUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
+        Box::pin(async move { Ok(MaybeUser(session_of(&req).await?)) })
+    }
+}
+
+async fn session_of(req: &HttpRequest) -> Result<Option<SignedIn>, AppError> {
+    let state = app_state(req)?;
+    let Some(cookie) = req.cookie(&state.settings.session.cookie_name) else {
+        return Ok(None);
+    };
+    let found = crate::auth::sessions::resolve(&state, cookie.value()).await?;
+    Ok(found.map(|(session, user)| SignedIn { session, user }))
+}
+
+/// Why a page that needs a signed-in person did not get one: where to sign in first, or a
+/// failure while looking the session up.
+pub enum SignInRequired {
+    Redirect(String),
+    Failed(PageError),
+}
+
+impl From<AppError> for SignInRequired {
+    fn from(e: AppError) -> Self {
+        Self::Failed(PageError(e))
+    }
+}
+
+/// Where a person sent to sign in comes back to: the page the request belongs to (a form's
+/// POST returns to its page, not to the form's action).
+fn return_page(path: &str) -> &str {
+    const PAGES: [&str; 2] = ["/account/security", "/account"];
+    PAGES
+        .into_iter()
+        .find(|page| path.starts_with(page))
+        .unwrap_or(path)
+}
+
+/// A page for signed-in people only: anyone else is sent to sign in and back.
+impl FromRequest for SignedIn {
+    type Error = SignInRequired;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
         Box::pin(async move {
-            let state = app_state(&req)?;
-            let Some(cookie) = req.cookie(&state.settings.session.cookie_name) else {
-                return Ok(MaybeUser(None));
-            };
-            let found = crate::auth::sessions::resolve(&state, cookie.value()).await?;
-            Ok(MaybeUser(
-                found.map(|(session, user)| SignedIn { session, user }),
-            ))
+            session_of(&req).await?.ok_or_else(|| {
+                SignInRequired::Redirect(format!("/login?next={}", return_page(req.path())))
+            })
+        })
+    }
+}
+
+/// A change to how the account signs in: the person must have signed in within the last
+/// `auth::sessions::REAUTH_MINUTES`, or is sent to sign in again first, so a borrowed session
+/// cannot plant a lasting way in.
+pub struct RecentlySignedIn(pub SignedIn);
+
+impl FromRequest for RecentlySignedIn {
+    type Error = SignInRequired;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let signed_in = SignedIn::from_request(req, payload);
+        let page = return_page(req.path()).to_owned();
+        Box::pin(async move {
+            let signed_in = signed_in.await?;
+            if !crate::auth::sessions::signed_in_recently(signed_in.session.auth_time) {
+                return Err(SignInRequired::Redirect(format!(
+                    "/login?again=1&next={page}"
+                )));
+            }
+            Ok(RecentlySignedIn(signed_in))
+        })
+    }
+}
+
+/// A user's access token from `Authorization: Bearer`, issued to a first-party service; 401
+/// (or 403 for a third-party app's token) with the JSON envelope otherwise.
+pub struct BearerUser(
+    pub crate::oidc::tokens::AccessClaims,
+    pub crate::store::users::User,
+);
+
+impl actix_web::FromRequest for BearerUser {
+    type Error = AppError;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = crate::web::extract::app_state(&req)?;
+            let token = crate::web::oidc::bearer(&req).ok_or_else(|| AppError::Unauthorized {
+                code: crate::error::ErrorCode::Unauthorized,
+                message: "Missing or invalid Authorization header".into(),
+            })?;
+            let (claims, user) =
+                crate::auth::first_party::authenticate_bearer(&state, &token).await?;
+            Ok(BearerUser(claims, user))
         })
     }
 }

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::domain::{Email, NewPassword};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::extract::Meta;
+use crate::web::extract::{BearerUser, Meta};
 use crate::web::respond;
 
 #[derive(Deserialize)]
@@ -211,32 +211,6 @@ pub(super) fn no_store(
 ) -> actix_web::HttpResponseBuilder {
     builder.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"));
     builder
-}
-
-/// A user's access token from `Authorization: Bearer`, issued to a first-party service; 401
-/// (or 403 for a third-party app's token) with the JSON envelope otherwise.
-pub struct BearerUser(
-    pub crate::oidc::tokens::AccessClaims,
-    pub crate::store::users::User,
-);
-
-impl actix_web::FromRequest for BearerUser {
-    type Error = AppError;
-    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let state = crate::web::extract::app_state(&req)?;
-            let token = crate::web::oidc::bearer(&req).ok_or_else(|| AppError::Unauthorized {
-                code: crate::error::ErrorCode::Unauthorized,
-                message: "Missing or invalid Authorization header".into(),
-            })?;
-            let (claims, user) =
-                crate::auth::first_party::authenticate_bearer(&state, &token).await?;
-            Ok(BearerUser(claims, user))
-        })
-    }
 }
 
 #[derive(Deserialize)]

@@ -8,7 +8,7 @@ use crate::auth::first_party::{self, LoginOutcome};
 use crate::auth::passkeys::{self, UnknownEmail};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::api::auth::BearerUser;
+use crate::web::extract::BearerUser;
 use crate::web::extract::Meta;
 
 #[derive(Deserialize)]

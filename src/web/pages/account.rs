@@ -6,7 +6,7 @@ use crate::state::AppState;
 use crate::store::{consents, from_json_list, services};
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::errors::PageError;
-use crate::web::extract::{MaybeUser, Meta};
+use crate::web::extract::{Meta, SignedIn};
 use crate::web::respond;
 
 struct ConsentRow {
@@ -29,12 +29,9 @@ struct AccountPage<'a> {
 
 pub async fn account_page(
     state: web::Data<AppState>,
-    user: MaybeUser,
+    signed_in: SignedIn,
     csrf: CsrfToken,
 ) -> Result<HttpResponse, PageError> {
-    let Some(signed_in) = user.0 else {
-        return Ok(respond::see_other("/login?next=/account"));
-    };
     let methods = from_json_list(&signed_in.session.amr)
         .iter()
         .map(|m| match m.as_str() {
@@ -77,12 +74,9 @@ pub struct RevokeConsentForm {
 pub async fn revoke_consent_submit(
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<RevokeConsentForm>,
-    user: MaybeUser,
+    signed_in: SignedIn,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
-    let Some(signed_in) = user.0 else {
-        return Ok(respond::see_other("/login?next=/account"));
-    };
     let Ok(consent_id) = uuid::Uuid::parse_str(&form.consent_id) else {
         return Ok(respond::see_other("/account"));
     };

@@ -172,15 +172,9 @@ pub async fn enrol_submit(
         return Ok(restart());
     };
     let attempt = state.limits.begin_mfa(user.id)?;
-    let owner = EnrolmentOwner::Ticket(ticket.id);
-    match crate::auth::totp::confirm_enrolment(&state, &user, owner, &form.code, &meta).await {
-        Ok(codes) => {
+    match mfa::complete_enrolment(&state, &ticket, &user, &form.code, &meta).await {
+        Ok((codes, amr)) => {
             attempt.release();
-            if !crate::store::login_tickets::consume(&state.db, ticket.id).await? {
-                return Ok(restart());
-            }
-            let mut amr = crate::store::from_json_list(&ticket.amr);
-            amr.extend(["otp".to_owned(), "mfa".to_owned()]);
             let session = crate::auth::sessions::start(&state, &user, &amr, &meta).await?;
             let next = respond::safe_next(ticket.next_path.as_deref());
             let mut response = respond::ok_page(&BackupCodesPage::new(&codes, next))?;
@@ -193,6 +187,7 @@ pub async fn enrol_submit(
             Ok(response)
         }
         Err(AppError::Invalid { message, .. }) => {
+            let owner = EnrolmentOwner::Ticket(ticket.id);
             let enrolment = crate::auth::totp::resume_enrolment(&state, &user, owner).await?;
             let page = EnrolPage::new(
                 &csrf.0,

@@ -8,13 +8,13 @@ use serde_json::json;
 use uuid::Uuid;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
-use super::security::{recently_signed_in, security_page};
+use super::security::security_page;
 use crate::auth::passkeys;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::errors::PageError;
-use crate::web::extract::{MaybeUser, Meta, SignedIn};
+use crate::web::extract::{MaybeUser, Meta, RecentlySignedIn, SignedIn};
 use crate::web::respond;
 
 #[derive(Deserialize)]
@@ -134,14 +134,10 @@ pub struct RegisterForm {
 pub async fn register_submit(
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<RegisterForm>,
-    user: MaybeUser,
+    RecentlySignedIn(signed_in): RecentlySignedIn,
     csrf: CsrfToken,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
-    let signed_in = match recently_signed_in(user) {
-        Ok(signed_in) => signed_in,
-        Err(sign_in) => return Ok(respond::see_other(sign_in)),
-    };
     let Ok(credential) = serde_json::from_str::<RegisterPublicKeyCredential>(&form.credential)
     else {
         return security_page(
@@ -184,14 +180,10 @@ pub async fn rename_submit(
     state: web::Data<AppState>,
     path: web::Path<Uuid>,
     CsrfForm(form): CsrfForm<NameForm>,
-    user: MaybeUser,
+    RecentlySignedIn(signed_in): RecentlySignedIn,
     csrf: CsrfToken,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
-    let signed_in = match recently_signed_in(user) {
-        Ok(signed_in) => signed_in,
-        Err(sign_in) => return Ok(respond::see_other(sign_in)),
-    };
     let result = passkeys::rename(&state, &signed_in.user, *path, &form.name, &meta).await;
     back_to_security_page(&state, &signed_in, &csrf, result).await
 }
@@ -204,14 +196,10 @@ pub async fn delete_submit(
     state: web::Data<AppState>,
     path: web::Path<Uuid>,
     CsrfForm(_): CsrfForm<EmptyForm>,
-    user: MaybeUser,
+    RecentlySignedIn(signed_in): RecentlySignedIn,
     csrf: CsrfToken,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
-    let signed_in = match recently_signed_in(user) {
-        Ok(signed_in) => signed_in,
-        Err(sign_in) => return Ok(respond::see_other(sign_in)),
-    };
     let result = passkeys::delete(&state, &signed_in.user, *path, &meta).await;
     back_to_security_page(&state, &signed_in, &csrf, result).await
 }

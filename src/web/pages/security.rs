@@ -10,7 +10,7 @@ use crate::state::AppState;
 use crate::store::{backup_codes, totp_credentials};
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::errors::PageError;
-use crate::web::extract::{MaybeUser, Meta, SignedIn};
+use crate::web::extract::{Meta, RecentlySignedIn, SignedIn};
 use crate::web::respond;
 
 #[derive(Template)]
@@ -97,26 +97,6 @@ struct PasskeyRow {
     last_used: Option<String>,
 }
 
-const SIGN_IN: &str = "/login?next=/account/security";
-
-pub fn to_login() -> HttpResponse {
-    respond::see_other(SIGN_IN)
-}
-
-/// The signed-in person, for a change to how the account signs in: someone who signed in
-/// recently, or else where to sign in (again) first.
-pub fn recently_signed_in(user: MaybeUser) -> Result<SignedIn, &'static str> {
-    match user.0 {
-        None => Err(SIGN_IN),
-        Some(signed_in)
-            if !crate::auth::sessions::signed_in_recently(signed_in.session.auth_time) =>
-        {
-            Err("/login?again=1&next=/account/security")
-        }
-        Some(signed_in) => Ok(signed_in),
-    }
-}
-
 pub async fn security_page(
     state: &AppState,
     signed_in: &SignedIn,
@@ -159,12 +139,9 @@ pub async fn security_page(
 
 pub async fn security_get(
     state: web::Data<AppState>,
-    user: MaybeUser,
+    signed_in: SignedIn,
     csrf: CsrfToken,
 ) -> Result<HttpResponse, PageError> {
-    let Some(signed_in) = user.0 else {
-        return Ok(to_login());
-    };
     security_page(&state, &signed_in, &csrf.0, None).await
 }
 
@@ -175,13 +152,9 @@ pub struct EmptyForm {}
 pub async fn totp_start(
     state: web::Data<AppState>,
     CsrfForm(_): CsrfForm<EmptyForm>,
-    user: MaybeUser,
+    RecentlySignedIn(signed_in): RecentlySignedIn,
     csrf: CsrfToken,
 ) -> Result<HttpResponse, PageError> {
-    let signed_in = match recently_signed_in(user) {
-        Ok(signed_in) => signed_in,
-        Err(sign_in) => return Ok(respond::see_other(sign_in)),
-    };
     let owner = EnrolmentOwner::Session(signed_in.session.id);
     match crate::auth::totp::start_enrolment(&state, &signed_in.user, owner).await {
         Ok(enrolment) => Ok(respond::ok_page(&EnrolPage::new(
@@ -207,14 +180,10 @@ pub struct CodeForm {
 pub async fn totp_confirm(
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<CodeForm>,
-    user: MaybeUser,
+    RecentlySignedIn(signed_in): RecentlySignedIn,
     csrf: CsrfToken,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
-    let signed_in = match recently_signed_in(user) {
-        Ok(signed_in) => signed_in,
-        Err(sign_in) => return Ok(respond::see_other(sign_in)),
-    };
     let attempt = state.limits.begin_mfa(signed_in.user.id)?;
     let owner = EnrolmentOwner::Session(signed_in.session.id);
     match crate::auth::totp::confirm_enrolment(&state, &signed_in.user, owner, &form.code, &meta)
@@ -253,13 +222,10 @@ pub struct DisableForm {
 pub async fn totp_disable(
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<DisableForm>,
-    user: MaybeUser,
+    signed_in: SignedIn,
     csrf: CsrfToken,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
-    let Some(signed_in) = user.0 else {
-        return Ok(to_login());
-    };
     let attempt = state.limits.begin_mfa(signed_in.user.id)?;
     match crate::auth::totp::disable(&state, &signed_in.user, &form.proof, &meta).await {
         Ok(()) => {
@@ -277,14 +243,10 @@ pub async fn totp_disable(
 pub async fn backup_codes_regenerate(
     state: web::Data<AppState>,
     CsrfForm(_): CsrfForm<EmptyForm>,
-    user: MaybeUser,
+    RecentlySignedIn(signed_in): RecentlySignedIn,
     csrf: CsrfToken,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
-    let signed_in = match recently_signed_in(user) {
-        Ok(signed_in) => signed_in,
-        Err(sign_in) => return Ok(respond::see_other(sign_in)),
-    };
     match crate::auth::backup_codes::regenerate(&state, &signed_in.user, &meta).await {
         Ok(codes) => Ok(respond::ok_page(&BackupCodesPage::new(
             &codes,
