@@ -181,6 +181,15 @@ pub struct ClientAuthForm {
     pub params: std::collections::HashMap<String, String>,
 }
 
+impl ClientAuthForm {
+    /// Takes a parameter the endpoint cannot do without (`invalid_request` when absent).
+    pub fn require(&mut self, name: &str) -> Result<String, crate::oidc::error::OAuthError> {
+        self.params.remove(name).ok_or_else(|| {
+            crate::oidc::error::OAuthError::invalid_request(format!("{name} is required"))
+        })
+    }
+}
+
 impl FromRequest for ClientAuthForm {
     /// An unreadable body fails as the `Bytes` extractor does; the rest are OAuth errors.
     type Error = actix_web::Error;

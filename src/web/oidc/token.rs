@@ -43,17 +43,11 @@ pub async fn token(
 
 /// `POST /revoke` (RFC 7009): 200 whether or not the token was known.
 pub async fn revoke(
-    form: ClientAuthForm,
+    mut form: ClientAuthForm,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let ClientAuthForm {
-        credentials,
-        mut params,
-    } = form;
-    let token = params
-        .remove("token")
-        .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-    resource::revoke(&state, &credentials, &token).await?;
+    let token = form.require("token")?;
+    resource::revoke(&state, &form.credentials, &token).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())
@@ -61,18 +55,12 @@ pub async fn revoke(
 
 /// `POST /introspect` (RFC 7662)
 pub async fn introspect(
-    form: ClientAuthForm,
+    mut form: ClientAuthForm,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let ClientAuthForm {
-        credentials,
-        mut params,
-    } = form;
-    let token = params
-        .remove("token")
-        .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    let token = form.require("token")?;
     Ok(no_store_json(
-        &resource::introspect(&state, &credentials, &token).await?,
+        &resource::introspect(&state, &form.credentials, &token).await?,
     ))
 }
 
