@@ -1,6 +1,7 @@
 //! How a person proves who they are. No actix here: the web layer extracts typed inputs first.
 pub mod backup_codes;
 pub mod email_verification;
+pub mod federation;
 pub mod first_party;
 pub mod login;
 pub mod magic_link;

@@ -17,6 +17,7 @@ mod credential_changes;
 mod device_flow;
 mod discovery;
 mod end_session;
+mod federation;
 mod health;
 mod lockout;
 mod magic_link;
