@@ -18,6 +18,7 @@ mod device_flow;
 mod discovery;
 mod end_session;
 mod federation;
+mod federation_bad_input;
 mod health;
 mod lockout;
 mod magic_link;

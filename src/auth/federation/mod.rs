@@ -8,6 +8,7 @@ pub mod flow;
 pub mod github;
 pub mod http;
 pub mod linking;
+pub mod manage;
 pub mod oidc;
 pub mod providers;
 
