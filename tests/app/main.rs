@@ -19,6 +19,7 @@ mod discovery;
 mod end_session;
 mod federation;
 mod federation_bad_input;
+mod federation_linking;
 mod health;
 mod lockout;
 mod magic_link;
