@@ -10,6 +10,8 @@ use crate::config::Settings;
 use crate::startup::{Application, open_database};
 use crate::store::{from_json_list, organizations, services, users};
 
+mod federation;
+
 #[derive(Parser)]
 #[command(
     name = "gatehouse",
@@ -45,6 +47,9 @@ pub enum Command {
     /// Signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Generic OpenID Connect sign-in providers of the platform.
+    #[command(subcommand)]
+    Provider(federation::ProviderCommand),
 }
 
 #[derive(Subcommand)]
@@ -72,6 +77,9 @@ pub enum OrgCommand {
         #[arg(long = "role")]
         roles: Vec<String>,
     },
+    /// The organization's own sign-in provider credentials (BYOO).
+    #[command(subcommand)]
+    Provider(federation::OrgProviderCommand),
 }
 
 #[derive(Subcommand)]
@@ -160,6 +168,10 @@ pub enum KeysCommand {
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     let json = cli.json;
     match cli.command {
+        Command::Provider(cmd) => federation::provider(cmd, settings, json).await?,
+        Command::Org(OrgCommand::Provider(cmd)) => {
+            federation::org_provider(cmd, settings, json).await?
+        }
         Command::Serve => {
             Application::build(settings)
                 .await?

@@ -21,6 +21,8 @@ pub struct Settings {
     pub keys: KeySettings,
     pub rate_limit: RateLimitSettings,
     pub magic_link: MagicLinkSettings,
+    /// Upstream identity providers (federation): the platform's defaults.
+    pub providers: ProvidersSettings,
     pub log: LogSettings,
 }
 
@@ -139,6 +141,97 @@ impl Default for MagicLinkSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
+pub struct ProvidersSettings {
+    /// Seconds an upstream call (discovery, keys, token, user API) may take in all.
+    pub timeout_secs: u64,
+    /// Create a (verified) account for an unknown upstream identity with a verified email.
+    pub allow_signup: bool,
+    pub github: GithubSettings,
+    pub google: GoogleSettings,
+    pub microsoft: MicrosoftSettings,
+}
+
+impl Default for ProvidersSettings {
+    fn default() -> Self {
+        Self {
+            timeout_secs: 10,
+            allow_signup: true,
+            github: GithubSettings::default(),
+            google: GoogleSettings::default(),
+            microsoft: MicrosoftSettings::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct GithubSettings {
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    /// `https://github.com`, or a GitHub Enterprise server.
+    pub base_url: String,
+    /// `https://api.github.com`; GitHub Enterprise serves it at `{base_url}/api/v3`.
+    pub api_base_url: String,
+}
+
+impl Default for GithubSettings {
+    fn default() -> Self {
+        Self {
+            client_id: None,
+            client_secret: None,
+            base_url: "https://github.com".into(),
+            api_base_url: "https://api.github.com".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct GoogleSettings {
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    pub issuer: String,
+    /// Accept only accounts of this Google Workspace domain (the `hd` claim).
+    pub hosted_domain: Option<String>,
+}
+
+impl Default for GoogleSettings {
+    fn default() -> Self {
+        Self {
+            client_id: None,
+            client_secret: None,
+            issuer: "https://accounts.google.com".into(),
+            hosted_domain: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MicrosoftSettings {
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    /// `common`, `organizations`, `consumers` or a tenant GUID.
+    pub tenant: String,
+    pub authority_host: String,
+    /// Tenant GUIDs accepted with a multi-tenant `tenant`; empty accepts every tenant.
+    pub allowed_tenants: Vec<String>,
+}
+
+impl Default for MicrosoftSettings {
+    fn default() -> Self {
+        Self {
+            client_id: None,
+            client_secret: None,
+            tenant: "common".into(),
+            authority_host: "https://login.microsoftonline.com".into(),
+            allowed_tenants: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct LogSettings {
     /// `text` or `json`.
     pub format: String,
@@ -160,6 +253,7 @@ impl Default for Settings {
             keys: KeySettings::default(),
             rate_limit: RateLimitSettings::default(),
             magic_link: MagicLinkSettings::default(),
+            providers: ProvidersSettings::default(),
             log: LogSettings::default(),
         }
     }
@@ -278,7 +372,8 @@ impl Settings {
                 .separator("__")
                 .try_parsing(true)
                 .list_separator(",")
-                .with_list_parse_key("server.trusted_proxies"),
+                .with_list_parse_key("server.trusted_proxies")
+                .with_list_parse_key("providers.microsoft.allowed_tenants"),
         );
         let mut settings: Settings = builder.build()?.try_deserialize()?;
         if let Ok(url) = std::env::var("DATABASE_URL")
@@ -445,6 +540,28 @@ impl Settings {
                 < limits.magic_links_per_email_per_15_minutes
         {
             problems.push("rate_limit.*_ceiling_per_15_minutes (GATEHOUSE_RATE_LIMIT__…_CEILING_PER_15_MINUTES) must be at least the per-network budget it caps".into());
+        }
+        if self.providers.timeout_secs == 0 {
+            problems.push(
+                "providers.timeout_secs (GATEHOUSE_PROVIDERS__TIMEOUT_SECS) must be at least 1"
+                    .into(),
+            );
+        }
+        for (key, value) in [
+            ("providers.github.base_url", &self.providers.github.base_url),
+            (
+                "providers.github.api_base_url",
+                &self.providers.github.api_base_url,
+            ),
+            ("providers.google.issuer", &self.providers.google.issuer),
+            (
+                "providers.microsoft.authority_host",
+                &self.providers.microsoft.authority_host,
+            ),
+        ] {
+            if !Url::parse(value).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
+                problems.push(format!("{key} must be an http(s) URL, got {value:?}"));
+            }
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             problems.push("log.format (GATEHOUSE_LOG__FORMAT) must be text or json".into());

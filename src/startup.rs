@@ -49,12 +49,13 @@ impl Application {
             .server
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let federation = crate::web::pages::providers::SessionCookie::new(&state);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
                 .wrap(from_fn(crate::web::csrf::set_csrf_cookie))
                 .wrap(from_fn(crate::web::middleware::security_headers))
-                .configure(crate::web::routes)
+                .configure(|cfg| crate::web::routes(cfg, &federation))
         })
         .listen(listener)?
         .workers(workers)

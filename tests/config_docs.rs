@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 use gatehouse::config::{
-    DatabaseSettings, KeySettings, LogSettings, MagicLinkSettings, MailSettings, PasswordSettings,
-    RateLimitSettings, ServerSettings, SessionSettings, Settings, TokenSettings,
+    DatabaseSettings, GithubSettings, GoogleSettings, KeySettings, LogSettings, MagicLinkSettings,
+    MailSettings, MicrosoftSettings, PasswordSettings, ProvidersSettings, RateLimitSettings,
+    ServerSettings, SessionSettings, Settings, TokenSettings,
 };
 use secrecy::ExposeSecret;
 
@@ -89,6 +90,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         keys,
         rate_limit,
         magic_link,
+        providers,
         log,
     } = Settings::default();
     let ServerSettings {
@@ -144,6 +146,32 @@ fn defaults() -> Vec<(&'static str, String)> {
         ttl_minutes: magic_link_ttl_minutes,
         allow_signup,
     } = magic_link;
+    let ProvidersSettings {
+        timeout_secs,
+        allow_signup: provider_signup,
+        github,
+        google,
+        microsoft,
+    } = providers;
+    let GithubSettings {
+        client_id: github_id,
+        client_secret: github_secret,
+        base_url: github_base,
+        api_base_url: github_api,
+    } = github;
+    let GoogleSettings {
+        client_id: google_id,
+        client_secret: google_secret,
+        issuer: google_issuer,
+        hosted_domain,
+    } = google;
+    let MicrosoftSettings {
+        client_id: ms_id,
+        client_secret: ms_secret,
+        tenant,
+        authority_host,
+        allowed_tenants,
+    } = microsoft;
     let LogSettings { format, level } = log;
     let secret = |s: secrecy::SecretString| text(s.expose_secret());
     vec![
@@ -229,6 +257,45 @@ fn defaults() -> Vec<(&'static str, String)> {
         ),
         ("magic_link.ttl_minutes", magic_link_ttl_minutes.to_string()),
         ("magic_link.allow_signup", allow_signup.to_string()),
+        ("providers.timeout_secs", timeout_secs.to_string()),
+        ("providers.allow_signup", provider_signup.to_string()),
+        (
+            "providers.github.client_id",
+            unset_or(github_id, |s| text(&s)),
+        ),
+        (
+            "providers.github.client_secret",
+            unset_or(github_secret, secret),
+        ),
+        ("providers.github.base_url", text(&github_base)),
+        ("providers.github.api_base_url", text(&github_api)),
+        (
+            "providers.google.client_id",
+            unset_or(google_id, |s| text(&s)),
+        ),
+        (
+            "providers.google.client_secret",
+            unset_or(google_secret, secret),
+        ),
+        ("providers.google.issuer", text(&google_issuer)),
+        (
+            "providers.google.hosted_domain",
+            unset_or(hosted_domain, |s| text(&s)),
+        ),
+        (
+            "providers.microsoft.client_id",
+            unset_or(ms_id, |s| text(&s)),
+        ),
+        (
+            "providers.microsoft.client_secret",
+            unset_or(ms_secret, secret),
+        ),
+        ("providers.microsoft.tenant", text(&tenant)),
+        ("providers.microsoft.authority_host", text(&authority_host)),
+        (
+            "providers.microsoft.allowed_tenants",
+            format!("{allowed_tenants:?}"),
+        ),
         ("log.format", text(&format)),
         ("log.level", text(&level)),
     ]

@@ -2,6 +2,7 @@
 pub mod api_client;
 pub mod backup_codes;
 pub mod email_verification;
+pub mod federation;
 pub mod first_party;
 pub mod login;
 pub mod magic_link;

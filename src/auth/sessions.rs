@@ -97,6 +97,8 @@ pub fn login_method(amr: &[String]) -> &'static str {
         "password"
     } else if amr.iter().any(|m| m == "hwk") {
         "passkey"
+    } else if amr.iter().any(|m| m == "fed") {
+        "federation"
     } else {
         "magic_link"
     }

@@ -127,6 +127,8 @@ pub enum SecurityChange {
     BackupCodesRegenerated,
     PasskeyAdded,
     PasskeyRemoved,
+    IdentityLinked,
+    IdentityUnlinked,
 }
 
 impl SecurityChange {
@@ -138,6 +140,8 @@ impl SecurityChange {
             Self::BackupCodesRegenerated => "New backup codes were created",
             Self::PasskeyAdded => "A passkey was added to your account",
             Self::PasskeyRemoved => "A passkey was removed from your account",
+            Self::IdentityLinked => "A sign-in provider was linked to your account",
+            Self::IdentityUnlinked => "A sign-in provider was unlinked from your account",
         }
     }
 
@@ -159,6 +163,12 @@ impl SecurityChange {
                 "A passkey was added to your account. It can sign in without a password."
             }
             Self::PasskeyRemoved => "A passkey was removed from your account.",
+            Self::IdentityLinked => {
+                "An account at another provider was linked to your account. It can sign in without a password."
+            }
+            Self::IdentityUnlinked => {
+                "An account at another provider was unlinked from your account and can no longer sign in to it."
+            }
         }
     }
 }

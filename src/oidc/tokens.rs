@@ -52,6 +52,9 @@ pub struct IdClaims {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
     pub amr: Vec<String>,
+    /// The upstream provider of a federated sign-in (`amr` has `fed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idp: Option<String>,
     pub azp: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
@@ -113,7 +116,9 @@ pub fn mint_access_token(
         permissions: Vec::new(),
         email: grant.user.filter(|_| with_email).map(|u| u.email.clone()),
         email_verified: grant.user.map(|u| u.email_verified),
-        amr: grant.user.map(|_| grant.amr.to_vec()),
+        amr: grant
+            .user
+            .map(|_| crate::auth::federation::split_amr(grant.amr).0),
         auth_time: grant.auth_time.map(|t| t.timestamp()),
         sid: grant.sid.map(|s| s.to_string()),
     };
@@ -135,6 +140,7 @@ pub fn mint_id_token(
 ) -> anyhow::Result<String> {
     let now = Utc::now();
     let client = grant.client;
+    let (amr, idp) = crate::auth::federation::split_amr(grant.amr);
     let claims = IdClaims {
         iss: issuer.to_owned(),
         sub: user.id.to_string(),
@@ -143,7 +149,8 @@ pub fn mint_id_token(
         iat: now.timestamp(),
         auth_time: grant.auth_time.unwrap_or(now).timestamp(),
         nonce: grant.nonce.map(str::to_owned),
-        amr: grant.amr.to_vec(),
+        amr,
+        idp,
         azp: client.client_id().to_owned(),
         sid: grant.sid.map(|s| s.to_string()),
         at_hash: Some(at_hash(access_token, &client.service.signing_alg)),

@@ -28,6 +28,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewUser<'_>) -> Result<User
         last_login_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        is_platform_owner: Set(false),
     }
     .insert(db)
     .await

@@ -15,7 +15,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use crate::error::AppError;
 use crate::web::errors::PageError;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
+/// `federation`: the federation cookie's key, prepared once (see `pages::providers`).
+pub fn routes(cfg: &mut web::ServiceConfig, federation: &pages::providers::SessionCookie) {
     cfg.app_data(json_config())
         .app_data(form_config())
         .app_data(query_config())
@@ -239,6 +240,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/account/consents/revoke",
             web::post().to(pages::account::revoke_consent_submit),
         )
+        // Federation (issue 14): after every fixed `/auth/…` path above.
+        .configure(|cfg| pages::providers::routes(cfg, federation))
         .default_service(web::to(not_found));
 }
 

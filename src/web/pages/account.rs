@@ -34,8 +34,10 @@ pub async fn account_page(
 ) -> Result<HttpResponse, PageError> {
     let methods = from_json_list(&signed_in.session.amr)
         .iter()
+        .filter(|m| !m.starts_with(crate::auth::federation::IDP_PREFIX))
         .map(|m| match m.as_str() {
             "pwd" => "password",
+            "fed" => "a sign-in provider",
             other => other,
         })
         .collect::<Vec<_>>()

@@ -21,6 +21,8 @@ struct LoginPage<'a> {
     unverified: bool,
     /// Offer "Sign in with a passkey" (needs a host-name issuer and JavaScript).
     passkeys: bool,
+    /// "Continue with …" links (federation), plain links that work without JavaScript.
+    providers: Vec<crate::web::pages::providers::ProviderLink>,
 }
 
 /// The sign-in page again, with an error (used by the passkey sign-in too).
@@ -40,6 +42,7 @@ pub fn login_error_page(
             error: Some(error),
             unverified: false,
             passkeys: state.webauthn.is_some(),
+            providers: Vec::new(),
         },
     )
 }
@@ -70,6 +73,7 @@ pub async fn login_page(
         error: None,
         unverified: false,
         passkeys: state.webauthn.is_some(),
+        providers: crate::web::pages::providers::links_for(&state, next).await,
     })?)
 }
 
@@ -90,6 +94,7 @@ pub async fn login_submit(
 ) -> Result<HttpResponse, PageError> {
     let next = respond::safe_next(form.next.as_deref());
     let password = SecretString::from(form.password);
+    let providers = crate::web::pages::providers::links_for(&state, next).await;
     let rerender = |status, error: String, unverified| {
         respond::html(
             status,
@@ -100,6 +105,7 @@ pub async fn login_submit(
                 error: Some(error),
                 unverified,
                 passkeys: state.webauthn.is_some(),
+                providers,
             },
         )
     };

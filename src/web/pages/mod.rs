@@ -7,6 +7,7 @@ pub mod magic_link;
 pub mod mfa;
 pub mod passkeys;
 pub mod password_reset;
+pub mod providers;
 pub mod register;
 pub mod security;
 pub mod verify_email;

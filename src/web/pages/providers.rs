@@ -1,0 +1,469 @@
+//! Federation pages: `GET /auth/{provider}` and its callback (seed 004), the link
+//! confirmation, and the account's linked providers. The browser half of an upstream
+//! round trip lives in an actix-session cookie (signed and encrypted, key derived from the
+//! master key); its single-use mark is the server-side `federation_states` row.
+use actix_session::config::CookieContentSecurity;
+use actix_session::storage::CookieSessionStore;
+use actix_session::{Session, SessionMiddleware};
+use actix_web::cookie::{Key, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::auth::federation::amr_for;
+use crate::auth::federation::flow::{self, BrowserHalf, CallbackParams, KIND_LINK, KIND_SIGNIN};
+use crate::auth::federation::linking::{self, Decision};
+use crate::auth::federation::providers::{self, display_name};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::{federated_identities, organizations, services};
+use crate::web::csrf::{CsrfForm, CsrfToken};
+use crate::web::errors::PageError;
+use crate::web::extract::{MaybeUser, Meta};
+use crate::web::pages::MessagePage;
+use crate::web::respond;
+
+const BROWSER_HALF: &str = "fed";
+const PENDING_LINK: &str = "fed_link";
+pub const COOKIE: &str = "gh_fed";
+
+/// What the federation cookie needs, prepared once at startup (the same key in every worker).
+#[derive(Clone)]
+pub struct SessionCookie {
+    key: Key,
+    secure: bool,
+}
+
+impl SessionCookie {
+    pub fn new(state: &AppState) -> Self {
+        Self {
+            key: Key::derive_from(&state.master.derive("federation browser binding")),
+            secure: state.settings.is_https(),
+        }
+    }
+
+    pub fn middleware(&self) -> SessionMiddleware<CookieSessionStore> {
+        SessionMiddleware::builder(CookieSessionStore::default(), self.key.clone())
+            .cookie_name(COOKIE.to_owned())
+            .cookie_secure(self.secure)
+            .cookie_http_only(true)
+            // Lax: the callback is a top-level GET navigation from the provider's site.
+            .cookie_same_site(SameSite::Lax)
+            .cookie_content_security(CookieContentSecurity::Private)
+            .build()
+    }
+}
+
+fn session_error(e: impl std::fmt::Display) -> AppError {
+    AppError::Unexpected(anyhow::anyhow!("federation session: {e}"))
+}
+
+/// A "Continue with …" link of the sign-in pages.
+pub struct ProviderLink {
+    pub href: String,
+    pub label: String,
+}
+
+/// The providers offered for the pending request behind `next` (its service's organization),
+/// or the platform's when there is none.
+pub async fn links_for(state: &AppState, next: &str) -> Vec<ProviderLink> {
+    let mut org = None;
+    let mut service = None;
+    if let Some(handle) = next
+        .strip_prefix("/authorize/continue?request=")
+        .filter(|h| !h.contains('&'))
+        && let Ok(Some(pending)) = crate::oidc::authorize::load_pending(state, handle).await
+    {
+        org = Some(pending.client.org.clone());
+        service = Some(pending.client.service.slug.clone());
+    }
+    let Ok(offered) = providers::offered(state, org.as_ref()).await else {
+        return Vec::new();
+    };
+    offered
+        .into_iter()
+        .map(|(slug, label)| {
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            if let (Some(org), Some(service)) = (&org, &service) {
+                query.append_pair("org", &org.slug);
+                query.append_pair("service", service);
+            }
+            query.append_pair("next", next);
+            ProviderLink {
+                href: format!("/auth/{slug}?{}", query.finish()),
+                label,
+            }
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+pub struct StartQuery {
+    org: Option<String>,
+    service: Option<String>,
+    redirect_uri: Option<String>,
+    user_code: Option<String>,
+    next: Option<String>,
+}
+
+/// `GET /auth/{provider}?org=&service=&redirect_uri=&user_code=`.
+pub async fn start(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<StartQuery>,
+    session: Session,
+) -> Result<HttpResponse, PageError> {
+    let slug = path.into_inner();
+    let org = match query.org.as_deref().filter(|s| !s.is_empty()) {
+        Some(slug) => Some(
+            organizations::find_by_slug(&state.db, slug)
+                .await?
+                .filter(|o| o.status == "active")
+                .ok_or(AppError::NotFound("Organization not found"))?,
+        ),
+        None => None,
+    };
+    let service = match (query.service.as_deref().filter(|s| !s.is_empty()), &org) {
+        (Some(slug), Some(org)) => Some(
+            services::list(&state.db, Some(org.id))
+                .await?
+                .into_iter()
+                .find(|s| s.slug == slug)
+                .ok_or(AppError::NotFound("Service not found"))?,
+        ),
+        (Some(_), None) => return Err(AppError::NotFound("Service not found").into()),
+        (None, _) => None,
+    };
+    if let Some(uri) = query.redirect_uri.as_deref().filter(|u| !u.is_empty()) {
+        let registered = service.as_ref().is_some_and(|s| {
+            crate::store::from_json_list(&s.redirect_uris)
+                .iter()
+                .any(|r| r == uri)
+        });
+        if !registered {
+            return Err(
+                AppError::invalid("The redirect_uri is not registered for this service.").into(),
+            );
+        }
+    }
+    let next = match query.user_code.as_deref().filter(|c| !c.trim().is_empty()) {
+        Some(code) => {
+            let code = crate::domain::UserCode::parse(code).ok_or_else(|| {
+                AppError::invalid("That code is not valid. Check it and try again.")
+            })?;
+            format!(
+                "/device?user_code={}",
+                url::form_urlencoded::byte_serialize(code.as_str().as_bytes()).collect::<String>()
+            )
+        }
+        None => respond::safe_next(query.next.as_deref()).to_owned(),
+    };
+    let config = providers::resolve(&state, &slug, org.as_ref(), false).await?;
+    let started = flow::start(
+        &state,
+        &config,
+        KIND_SIGNIN,
+        org.as_ref().map(|o| o.id),
+        None,
+        &next,
+    )
+    .await?;
+    session
+        .insert(BROWSER_HALF, &started.browser)
+        .map_err(session_error)?;
+    Ok(HttpResponse::Found()
+        .insert_header(("Location", started.redirect_to))
+        .insert_header(("Cache-Control", "no-store"))
+        .finish())
+}
+
+#[derive(Template)]
+#[template(path = "pages/federation_link.html")]
+struct LinkPage<'a> {
+    csrf: &'a str,
+    provider: &'a str,
+    upstream_email: &'a str,
+    account_email: &'a str,
+}
+
+/// `GET /auth/{provider}/callback?code=&state=`.
+pub async fn callback(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<CallbackParams>,
+    session: Session,
+    user: MaybeUser,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    let slug = path.into_inner();
+    // The browser half is single use too: gone whatever the outcome.
+    let browser: Option<BrowserHalf> = session.remove_as(BROWSER_HALF).and_then(Result::ok);
+    let kind = browser
+        .as_ref()
+        .map_or(KIND_SIGNIN, |b| b.kind.as_str())
+        .to_owned();
+    let row = flow::check_state(&state, &slug, &kind, browser.as_ref(), &query).await?;
+    let Some(browser) = browser else {
+        return Err(AppError::invalid("Please start again.").into());
+    };
+    let org = match row.org_id {
+        Some(id) => organizations::find_by_id(&state.db, id).await?,
+        None => None,
+    };
+    let config = providers::resolve(&state, &slug, org.as_ref(), false).await?;
+    let identity = flow::exchange(&state, &config, &browser, &query, &meta).await?;
+    if kind == KIND_LINK {
+        let Some(signed_in) = user.0.filter(|s| Some(s.user.id) == row.user_id) else {
+            return Err(AppError::invalid(
+                "Your session ended before the link was made. Please sign in and try again.",
+            )
+            .into());
+        };
+        linking::add_to_account(&state, &signed_in.user, &identity, None, "account", &meta).await?;
+        return Ok(respond::see_other("/account/providers"));
+    }
+    match linking::sign_in(&state, &config, &identity, &meta).await? {
+        Decision::SignIn(user) => Ok(crate::web::pages::mfa::continue_after_first_factor(
+            &state,
+            &user,
+            amr_for(&config.slug),
+            &browser.next,
+            &meta,
+        )
+        .await?),
+        Decision::ConfirmLink { token, email } => {
+            session
+                .insert(PENDING_LINK, &token)
+                .map_err(session_error)?;
+            let message = format!(
+                "An account for {email} already exists. To use {} with it, sign in to that account in any way you usually do; you will then be asked to confirm the link.",
+                config.name
+            );
+            Ok(respond::html(
+                StatusCode::CONFLICT,
+                &MessagePage {
+                    title: "You already have an account",
+                    message: &message,
+                    link_href: "/login?next=/auth/link",
+                    link_label: "Sign in to link",
+                },
+            )?)
+        }
+    }
+}
+
+/// `GET /auth/link`: the signed-in owner sees the pending link and confirms it.
+pub async fn link_page(
+    state: web::Data<AppState>,
+    session: Session,
+    user: MaybeUser,
+    csrf: CsrfToken,
+) -> Result<HttpResponse, PageError> {
+    let Some(signed_in) = user.0 else {
+        return Ok(respond::see_other("/login?next=/auth/link"));
+    };
+    let token: Option<String> = session.get(PENDING_LINK).map_err(session_error)?;
+    let pending = match token {
+        Some(token) => linking::pending(&state, &token).await?,
+        None => None,
+    };
+    let Some((_, identity)) = pending else {
+        return Err(AppError::invalid(
+            "There is no link waiting in this browser. Sign in with the provider again to link it.",
+        )
+        .into());
+    };
+    Ok(respond::ok_page(&LinkPage {
+        csrf: &csrf.0,
+        provider: display_name(&identity.provider),
+        upstream_email: identity.email.as_deref().unwrap_or(""),
+        account_email: &signed_in.user.email,
+    })?)
+}
+
+#[derive(Deserialize)]
+pub struct EmptyForm {}
+
+/// `POST /auth/link`: one click links the identity (audited, mailed).
+pub async fn link_submit(
+    state: web::Data<AppState>,
+    session: Session,
+    user: MaybeUser,
+    CsrfForm(_form): CsrfForm<EmptyForm>,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    let Some(signed_in) = user.0 else {
+        return Ok(respond::see_other("/login?next=/auth/link"));
+    };
+    let token: Option<String> = session.remove_as(PENDING_LINK).and_then(Result::ok);
+    let Some(token) = token else {
+        return Err(AppError::invalid(
+            "There is no link waiting in this browser. Sign in with the provider again to link it.",
+        )
+        .into());
+    };
+    linking::confirm_pending(&state, &token, &signed_in.user, &meta).await?;
+    Ok(respond::see_other("/account/providers"))
+}
+
+struct IdentityRow {
+    id: String,
+    provider: String,
+    email: String,
+    last_used: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/account_providers.html")]
+struct ProvidersPage<'a> {
+    csrf: &'a str,
+    identities: Vec<IdentityRow>,
+    available: Vec<(String, String)>,
+    error: Option<String>,
+}
+
+async fn providers_page(
+    state: &AppState,
+    user: &crate::store::users::User,
+    csrf: &str,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let identities = federated_identities::list_for_user(&state.db, user.id)
+        .await?
+        .into_iter()
+        .map(|i| IdentityRow {
+            id: i.id.to_string(),
+            provider: display_name(&i.provider).to_owned(),
+            email: i.email.unwrap_or_default(),
+            last_used: i
+                .last_used_at
+                .map(|t| t.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let available = providers::offered(state, None).await?;
+    respond::html(
+        status,
+        &ProvidersPage {
+            csrf,
+            identities,
+            available,
+            error,
+        },
+    )
+}
+
+/// `GET /account/providers`: linked identities, link another, unlink.
+pub async fn account_providers(
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    csrf: CsrfToken,
+) -> Result<HttpResponse, PageError> {
+    let Some(signed_in) = user.0 else {
+        return Ok(respond::see_other("/login?next=/account/providers"));
+    };
+    Ok(providers_page(&state, &signed_in.user, &csrf.0, StatusCode::OK, None).await?)
+}
+
+#[derive(Deserialize)]
+pub struct LinkForm {
+    #[serde(default)]
+    provider: String,
+}
+
+fn reauth_needed() -> HttpResponse {
+    respond::see_other("/login?again=1&next=/account/providers")
+}
+
+/// `POST /account/providers/link`: starts a round trip that links to this account.
+pub async fn link_start(
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    session: Session,
+    CsrfForm(form): CsrfForm<LinkForm>,
+) -> Result<HttpResponse, PageError> {
+    let Some(signed_in) = user.0 else {
+        return Ok(respond::see_other("/login?next=/account/providers"));
+    };
+    // Adding a way in needs a recent sign-in, as for passkeys: a borrowed session cannot
+    // plant an identity.
+    if !crate::auth::sessions::signed_in_recently(signed_in.session.auth_time) {
+        return Ok(reauth_needed());
+    }
+    let config = providers::resolve(&state, &form.provider, None, false).await?;
+    let started = flow::start(
+        &state,
+        &config,
+        KIND_LINK,
+        None,
+        Some(signed_in.user.id),
+        "/account/providers",
+    )
+    .await?;
+    session
+        .insert(BROWSER_HALF, &started.browser)
+        .map_err(session_error)?;
+    Ok(respond::see_other(&started.redirect_to))
+}
+
+/// `POST /account/providers/{id}/unlink`.
+pub async fn unlink_submit(
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+    user: MaybeUser,
+    CsrfForm(_form): CsrfForm<EmptyForm>,
+    csrf: CsrfToken,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    let Some(signed_in) = user.0 else {
+        return Ok(respond::see_other("/login?next=/account/providers"));
+    };
+    if !crate::auth::sessions::signed_in_recently(signed_in.session.auth_time) {
+        return Ok(reauth_needed());
+    }
+    match linking::unlink(&state, &signed_in.user, path.into_inner(), &meta).await {
+        Ok(()) => Ok(respond::see_other("/account/providers")),
+        Err(AppError::Invalid { message, .. }) => Ok(providers_page(
+            &state,
+            &signed_in.user,
+            &csrf.0,
+            StatusCode::BAD_REQUEST,
+            Some(message.into_owned()),
+        )
+        .await?),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The federation routes; registered after every other `/auth/…` path so fixed paths win.
+pub fn routes(cfg: &mut web::ServiceConfig, cookie: &SessionCookie) {
+    cfg.service(
+        web::resource("/auth/link")
+            .wrap(cookie.middleware())
+            .route(web::get().to(link_page))
+            .route(web::post().to(link_submit)),
+    )
+    .service(
+        web::resource("/auth/{provider}/callback")
+            .wrap(cookie.middleware())
+            .route(web::get().to(callback)),
+    )
+    .service(
+        web::resource("/auth/{provider}")
+            .wrap(cookie.middleware())
+            .route(web::get().to(start)),
+    )
+    .route("/account/providers", web::get().to(account_providers))
+    .service(
+        web::resource("/account/providers/link")
+            .wrap(cookie.middleware())
+            .route(web::post().to(link_start)),
+    )
+    .route(
+        "/account/providers/{id}/unlink",
+        web::post().to(unlink_submit),
+    );
+}
