@@ -203,7 +203,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 .collect();
             print(json, &orgs, || {
                 orgs.iter()
-                    .map(|o| format!("{}\t{}\t{}", o.slug, o.status, o.name))
+                    .map(|o| format!("{}\t{}\t{}", o.slug, o.status.as_str(), o.name))
                     .collect::<Vec<_>>()
                     .join("\n")
             });
@@ -445,7 +445,7 @@ impl From<&organizations::Organization> for OrgView {
             id: o.id,
             slug: o.slug.clone(),
             name: o.name.clone(),
-            status: o.status.clone(),
+            status: o.status.as_str().to_owned(),
         }
     }
 }
@@ -497,7 +497,7 @@ impl From<&users::User> for UserView {
             id: u.id,
             email: u.email.clone(),
             email_verified: u.email_verified,
-            status: u.status.clone(),
+            status: u.status.as_str().to_owned(),
         }
     }
 }

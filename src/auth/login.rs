@@ -38,7 +38,7 @@ pub async fn authenticate_password(
         audit::record(&state.db, event).await?;
         return Err(AppError::bad_credentials());
     };
-    if user.status != "active" {
+    if !user.is_active() {
         return Err(AppError::Forbidden {
             code: ErrorCode::Forbidden,
             message: "This account is disabled".into(),

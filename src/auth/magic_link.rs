@@ -27,7 +27,7 @@ pub async fn request(
     state.limits.check_magic_link(meta.ip, email.normalized())?;
     let user = users::find_by_email(&state.db, email.normalized()).await?;
     let allowed = match &user {
-        Some(user) => user.status == "active",
+        Some(user) => user.is_active(),
         None => state.settings.magic_link.allow_signup,
     };
     if !allowed {
@@ -99,7 +99,7 @@ pub async fn redeem(
     .ok_or_else(invalid_link)?;
     let email = row.email.clone().ok_or_else(invalid_link)?;
     let user = match users::find_by_email(&txn, &email).await? {
-        Some(user) if user.status == "active" => user,
+        Some(user) if user.is_active() => user,
         Some(_) => return Err(invalid_link()),
         None if state.settings.magic_link.allow_signup => {
             let parsed = Email::parse(&email).map_err(|_| invalid_link())?;

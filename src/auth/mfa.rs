@@ -82,9 +82,8 @@ pub async fn load_ticket(
         .await?
         .filter(|t| t.purpose == purpose)
         .ok_or_else(expired)?;
-    let user = users::find_by_id(&state.db, ticket.user_id)
+    let user = users::find_active(&state.db, ticket.user_id)
         .await?
-        .filter(|u| u.status == "active")
         .ok_or_else(expired)?;
     Ok((ticket, user))
 }

@@ -15,7 +15,7 @@ pub async fn request(state: &AppState, email: &Email, meta: &RequestMeta) -> Res
     let Some(user) = users::find_by_email(&state.db, email.normalized()).await? else {
         return Ok(());
     };
-    if user.status != "active" || !state.limits.allow_mail_to(email.normalized()) {
+    if !user.is_active() || !state.limits.allow_mail_to(email.normalized()) {
         return Ok(());
     }
     let ttl = state.settings.tokens.password_reset_ttl_minutes;

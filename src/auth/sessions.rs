@@ -67,8 +67,8 @@ pub async fn resolve(
     else {
         return Ok(None);
     };
-    let user = users::find_by_id(&state.db, session.user_id).await?;
-    Ok(user.filter(|u| u.status == "active").map(|u| (session, u)))
+    let user = users::find_active(&state.db, session.user_id).await?;
+    Ok(user.map(|u| (session, u)))
 }
 
 pub async fn end(

@@ -53,7 +53,7 @@ impl Client {
     }
 
     pub fn is_active(&self) -> bool {
-        self.org.status == "active"
+        self.org.is_active()
     }
 }
 

@@ -182,7 +182,5 @@ pub async fn active_user<C: ConnectionTrait>(
     db: &C,
     user_id: Uuid,
 ) -> Result<Option<users::User>, AppError> {
-    Ok(users::find_by_id(db, user_id)
-        .await?
-        .filter(|u| u.status == "active"))
+    Ok(users::find_active(db, user_id).await?)
 }

@@ -169,9 +169,7 @@ pub async fn introspect(
     if !live {
         return Ok(inactive);
     }
-    let user_active = users::find_by_id(&state.db, row.user_id)
-        .await?
-        .is_some_and(|u| u.status == "active");
+    let user_active = users::find_active(&state.db, row.user_id).await?.is_some();
     if !user_active {
         return Ok(inactive);
     }

@@ -4,6 +4,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::entities::users::AccountStatus;
+
 pub use super::entities::organizations::Model as Organization;
 use super::entities::organizations::{self, Entity as Organizations};
 
@@ -17,7 +19,7 @@ pub async fn insert<C: ConnectionTrait>(
         id: Set(Uuid::new_v4()),
         slug: Set(slug.to_owned()),
         name: Set(name.to_owned()),
-        status: Set("active".into()),
+        status: Set(AccountStatus::Active),
         branding: Set(None),
         mfa_required: Set(false),
         created_at: Set(now),

@@ -4,6 +4,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::entities::users::AccountStatus;
+
 pub use super::entities::users::Model as User;
 use super::entities::users::{self, Entity as Users};
 
@@ -23,7 +25,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewUser<'_>) -> Result<User
         email_verified: Set(new.email_verified),
         password_hash: Set(new.password_hash),
         name: Set(None),
-        status: Set("active".into()),
+        status: Set(AccountStatus::Active),
         last_login_method: Set(None),
         last_login_at: Set(None),
         created_at: Set(now),
@@ -46,6 +48,14 @@ pub async fn find_by_email<C: ConnectionTrait>(
 
 pub async fn find_by_id<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<User>, DbErr> {
     Users::find_by_id(id).one(db).await
+}
+
+/// The account, only while it is active (the one "may this user still act" check).
+pub async fn find_active<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<User>, DbErr> {
+    Users::find_by_id(id)
+        .filter(users::Column::Status.eq(AccountStatus::Active))
+        .one(db)
+        .await
 }
 
 pub async fn list<C: ConnectionTrait>(db: &C) -> Result<Vec<User>, DbErr> {
@@ -117,7 +127,7 @@ pub async fn find_active_unless_revoked<C: ConnectionTrait>(
         .and_where(Expr::col((revoked_tokens::Entity, revoked_tokens::Column::Jti)).eq(jti))
         .to_owned();
     let mut query = Users::find_by_id(id)
-        .filter(users::Column::Status.eq("active"))
+        .filter(users::Column::Status.eq(AccountStatus::Active))
         .filter(Expr::exists(revoked).not());
     if let Some((session_id, now)) = session {
         let live = Query::select()

@@ -44,7 +44,7 @@ async fn tokens_of_a_disabled_user_introspect_as_inactive() {
         .unwrap()
         .unwrap();
     let mut user: gatehouse::store::entities::users::ActiveModel = user.into();
-    user.status = Set("disabled".into());
+    user.status = Set(gatehouse::store::entities::users::AccountStatus::Disabled);
     user.update(&app.db).await.unwrap();
 
     assert_eq!(

@@ -104,9 +104,8 @@ pub async fn sign_in(
     )
     .await?
     {
-        let user = users::find_by_id(&state.db, known.user_id)
+        let user = users::find_active(&state.db, known.user_id)
             .await?
-            .filter(|u| u.status == "active")
             .ok_or_else(|| refused("This account cannot sign in."))?;
         let txn = crate::store::begin(&state.db).await?;
         federated_identities::touch(
@@ -171,7 +170,7 @@ pub async fn sign_in(
             state.mailer.wake();
             Ok(Decision::SignIn(user))
         }
-        Some(user) if provider.auto_link && user.email_verified && user.status == "active" => {
+        Some(user) if provider.auto_link && user.email_verified && user.is_active() => {
             // The email column is unique, so a match is exactly one account.
             let txn = crate::store::begin(&state.db).await?;
             link(state, &txn, &user, identity, "auto_link", meta).await?;

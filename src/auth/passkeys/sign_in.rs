@@ -48,7 +48,7 @@ pub async fn start_authentication(
     let email = Email::parse(raw).map_err(|_| AppError::invalid("Invalid email format"))?;
     let user = users::find_by_email(&state.db, email.normalized())
         .await?
-        .filter(|u| u.status == "active");
+        .filter(User::is_active);
     let rows = match &user {
         Some(user) => passkeys::list_for_user(&state.db, user.id).await?,
         None => Vec::new(),
@@ -246,9 +246,8 @@ pub async fn finish_authentication(
         .await?;
         return Err(client_error(&WebauthnError::CredentialPossibleCompromise));
     }
-    let user = users::find_by_id(&state.db, row.user_id)
+    let user = users::find_active(&state.db, row.user_id)
         .await?
-        .filter(|u| u.status == "active")
         .ok_or_else(|| AppError::Forbidden {
             code: ErrorCode::Forbidden,
             message: "This account is disabled".into(),

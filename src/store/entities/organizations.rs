@@ -8,7 +8,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub slug: String,
     pub name: String,
-    pub status: String,
+    pub status: super::users::AccountStatus,
     pub branding: Option<String>,
     pub mfa_required: bool,
     pub created_at: DateTimeUtc,
@@ -19,3 +19,9 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    pub fn is_active(&self) -> bool {
+        self.status == super::users::AccountStatus::Active
+    }
+}

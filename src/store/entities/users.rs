@@ -11,7 +11,7 @@ pub struct Model {
     pub email_verified: bool,
     pub password_hash: Option<String>,
     pub name: Option<String>,
-    pub status: String,
+    pub status: AccountStatus,
     pub last_login_method: Option<String>,
     pub last_login_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
@@ -24,3 +24,32 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Whether an account (or an organization) may be used. Only `Active` ones sign in, get
+/// tokens or have their tokens accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum AccountStatus {
+    #[sea_orm(string_value = "active")]
+    Active,
+    #[sea_orm(string_value = "disabled")]
+    Disabled,
+    #[sea_orm(string_value = "suspended")]
+    Suspended,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Disabled => "disabled",
+            Self::Suspended => "suspended",
+        }
+    }
+}
+
+impl Model {
+    pub fn is_active(&self) -> bool {
+        self.status == AccountStatus::Active
+    }
+}
