@@ -24,7 +24,7 @@ async fn callback_url(app: &TestApp, start: &str) -> String {
     back.headers()["location"].to_str().unwrap().to_owned()
 }
 
-async fn federated_rows(app: &TestApp) -> (usize, i64) {
+pub async fn federated_rows(app: &TestApp) -> (usize, i64) {
     use sea_orm::{ConnectionTrait, Statement};
     let row = app
         .db

@@ -21,6 +21,7 @@ mod end_session;
 mod federation;
 mod federation_bad_input;
 mod federation_linking;
+mod federation_microsoft;
 mod health;
 mod interop;
 mod introspection;
