@@ -19,6 +19,7 @@ mod device_flow;
 mod discovery;
 mod end_session;
 mod federation;
+mod federation_admin;
 mod federation_bad_input;
 mod federation_linking;
 mod federation_microsoft;

@@ -25,7 +25,7 @@ use crate::web::extract::{MaybeUser, Meta};
 use crate::web::pages::MessagePage;
 use crate::web::respond;
 
-const BROWSER_HALF: &str = "fed";
+pub(crate) const BROWSER_HALF: &str = "fed";
 const PENDING_LINK: &str = "fed_link";
 pub const COOKIE: &str = "gh_fed";
 
@@ -56,7 +56,7 @@ impl SessionCookie {
     }
 }
 
-fn session_error(e: impl std::fmt::Display) -> AppError {
+pub(crate) fn session_error(e: impl std::fmt::Display) -> AppError {
     AppError::Unexpected(anyhow::anyhow!("federation session: {e}"))
 }
 
@@ -445,6 +445,16 @@ pub fn routes(cfg: &mut web::ServiceConfig, cookie: &SessionCookie) {
             .wrap(cookie.middleware())
             .route(web::get().to(link_page))
             .route(web::post().to(link_submit)),
+    )
+    .service(
+        web::resource("/auth/admin/{provider}/callback")
+            .wrap(cookie.middleware())
+            .route(web::get().to(super::admin_sign_in::callback)),
+    )
+    .service(
+        web::resource("/auth/admin/{provider}")
+            .wrap(cookie.middleware())
+            .route(web::get().to(super::admin_sign_in::start)),
     )
     .service(
         web::resource("/auth/{provider}/callback")
