@@ -23,6 +23,7 @@ mod federation_admin;
 mod federation_bad_input;
 mod federation_linking;
 mod federation_microsoft;
+mod federation_pages;
 mod health;
 mod interop;
 mod introspection;
