@@ -4,8 +4,8 @@ use reqwest::StatusCode;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
+use crate::helpers::mfa::{code, enrolled_user};
 use crate::helpers::{PASSWORD, ServiceOptions, TestApp, TestService, spawn_app, unique_email};
-use crate::mfa::{code, enrolled_user};
 use gatehouse::store::entities::{audit_events, refresh_tokens, webauthn_ceremonies};
 
 /// What a sign-in would have changed: refresh families and audit events.

@@ -2,7 +2,7 @@ use openidconnect::OAuth2TokenResponse;
 use reqwest::StatusCode;
 
 use crate::helpers::rp::{access_of, callback_params};
-use crate::helpers::{CALLBACK, PASSWORD, ServiceOptions, csrf_of, spawn_app, unique_email};
+use crate::helpers::{CALLBACK, PASSWORD, ServiceOptions, spawn_app, unique_email};
 
 #[tokio::test]
 async fn a_relying_party_signs_a_user_in_with_pkce_and_verifies_tokens_offline() {
@@ -280,23 +280,7 @@ async fn max_age_zero_is_satisfied_by_the_sign_in_made_for_this_request_without_
         "an older sign-in is not enough: {location}"
     );
     let html = app.get_html(&location).await;
-    let next = regex::Regex::new(r#"name="next" value="([^"]+)""#)
-        .unwrap()
-        .captures(&html)
-        .unwrap()[1]
-        .replace("&amp;", "&");
-    let signed_in = app
-        .client
-        .post(app.url("/login"))
-        .form(&[
-            ("email", email.as_str()),
-            ("password", PASSWORD),
-            ("next", &next),
-            ("csrf_token", &csrf_of(&html)),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let signed_in = app.login_with_next(&html, &email, PASSWORD).await;
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
     let back = signed_in.headers()["location"].to_str().unwrap().to_owned();
     assert!(back.starts_with("/authorize/continue"), "{back}");

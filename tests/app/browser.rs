@@ -281,7 +281,7 @@ async fn the_json_passkey_ceremonies_work_with_a_real_authenticator() {
         &app.login(&email, crate::helpers::PASSWORD).await,
         "/account",
     );
-    crate::mfa::enrol_totp_signed_in(&app).await;
+    crate::helpers::mfa::enrol_totp_signed_in(&app).await;
 
     let stdout = run_script(
         "passkey_json.mjs",

@@ -6,10 +6,10 @@ use gatehouse::store::users::{self, User};
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 
+use crate::helpers::mfa::{code, totp_secret_on};
 use crate::helpers::{
     CapturedMail, PASSWORD, TestApp, assert_redirect_to, spawn_app, unique_email,
 };
-use crate::mfa::{code, totp_secret_on};
 
 const SQUATTER: &str = "squatter password 123";
 const OWNER: &str = "owner password 456";
@@ -342,7 +342,7 @@ async fn a_pending_totp_secret_expires_after_ten_minutes() {
 async fn changes_to_how_an_account_signs_in_are_announced_by_mail() {
     // Arrange
     let app = spawn_app().await;
-    let (email, _secret, _codes) = crate::mfa::enrolled_user(&app).await;
+    let (email, _secret, _codes) = crate::helpers::mfa::enrolled_user(&app).await;
     let subjects = |app: &TestApp| {
         app.mail
             .messages_to(&email)

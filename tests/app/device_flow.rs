@@ -184,23 +184,8 @@ async fn confirmation_page(person: &TestApp, typed_code: &str, email: &str) -> S
         "{location}"
     );
     let login_page = person.get_html(&location).await;
-    let next = regex::Regex::new(r#"name="next" value="([^"]+)""#)
-        .unwrap()
-        .captures(&login_page)
-        .unwrap()[1]
-        .to_owned();
-    let login = person
-        .client
-        .post(person.url("/login"))
-        .form(&[
-            ("email", email),
-            ("password", PASSWORD),
-            ("next", &next),
-            ("csrf_token", &csrf_of(&login_page)),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let next = crate::helpers::next_field_of(&login_page);
+    let login = person.login_with_next(&login_page, email, PASSWORD).await;
     assert_eq!(
         login.headers()["location"],
         next.as_str(),
@@ -624,7 +609,7 @@ async fn device_authorization_requests_are_rate_limited_per_ip() {
 async fn approval_needs_the_second_factor_when_the_user_has_one() {
     // Arrange: a user with TOTP, and a device waiting.
     let app = spawn_app().await;
-    let (email, secret, _) = crate::mfa::enrolled_user(&app).await;
+    let (email, secret, _) = crate::helpers::mfa::enrolled_user(&app).await;
     let service = device_service(&app, true, None).await;
     let (device_code, user_code) = start(&app, &service).await;
 
@@ -670,24 +655,13 @@ async fn approval_needs_the_second_factor_when_the_user_has_one() {
     let login_path = entered.headers()["location"].to_str().unwrap().to_owned();
     let login_page = app.get_html(&login_path).await;
     let next = format!("/device?user_code={user_code}");
-    let login = app
-        .client
-        .post(app.url("/login"))
-        .form(&[
-            ("email", email.as_str()),
-            ("password", PASSWORD),
-            ("next", &next),
-            ("csrf_token", &csrf_of(&login_page)),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let login = app.login_with_next(&login_page, &email, PASSWORD).await;
     assert_eq!(login.headers()["location"], "/login/mfa");
     let second = app
         .submit(
             "/login/mfa",
             "/login/mfa",
-            &[("code", &crate::mfa::code(&secret, 1))],
+            &[("code", &crate::helpers::mfa::code(&secret, 1))],
         )
         .await;
     assert_eq!(second.headers()["location"], next.as_str());

@@ -2,9 +2,9 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use crate::helpers::oidc::code_for;
 use crate::helpers::rp::access_of;
 use crate::helpers::{CALLBACK, ServiceOptions, TestApp, TestService, spawn_app};
-use crate::tokens::code_for;
 
 async fn exchange_with_basic(
     app: &TestApp,

@@ -4,9 +4,9 @@ use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::Value;
 
+use crate::helpers::oidc::{code_for, tokens_for};
 use crate::helpers::rp::{access_of, refresh_of};
 use crate::helpers::{ServiceOptions, TestApp, TestService, spawn_app};
-use crate::tokens::{code_for, tokens_for};
 
 async fn introspect(app: &TestApp, service: &TestService, token: &str) -> Value {
     let response = app

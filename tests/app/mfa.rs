@@ -1,92 +1,14 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use totp_rs::{Builder, Secret};
 
+use crate::helpers::mfa::{
+    backup_codes_of, code, enrolled_user, enrolled_user_with_code, totp_secret_on,
+};
 use crate::helpers::rp::callback_params;
 use crate::helpers::{
     PASSWORD, ServiceOptions, TestApp, assert_redirect_to, csrf_of, spawn_app, spawn_app_with,
     unique_email,
 };
-
-/// The code an authenticator app shows for `secret`, `steps_ahead` time steps from now. The
-/// replay guard accepts each step once, so a test uses a later step for its next code.
-pub(crate) fn code(secret: &str, steps_ahead: u64) -> String {
-    let totp = Builder::new()
-        .with_secret(Secret::try_from_base32(secret).unwrap())
-        .with_skew(1)
-        .build()
-        .unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    totp.generate(now + 30 * steps_ahead).to_string()
-}
-
-/// The secret an enrolment page shows (groups of four joined).
-pub(crate) fn totp_secret_on(page: &str) -> String {
-    regex::Regex::new(r#"<code id="totp-secret">([A-Z2-7 ]+)</code>"#)
-        .unwrap()
-        .captures(page)
-        .unwrap()[1]
-        .replace(' ', "")
-}
-
-fn backup_codes_of(html: &str) -> Vec<String> {
-    regex::Regex::new(r"<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>")
-        .unwrap()
-        .captures_iter(html)
-        .map(|c| c[1].to_owned())
-        .collect()
-}
-
-/// A verified, signed-in user who enrolled TOTP on the security page.
-pub(crate) async fn enrolled_user(app: &TestApp) -> (String, String, Vec<String>) {
-    let (email, secret, codes, _) = enrolled_user_with_code(app).await;
-    (email, secret, codes)
-}
-
-/// Also returns the code that confirmed the enrolment.
-async fn enrolled_user_with_code(app: &TestApp) -> (String, String, Vec<String>, String) {
-    let email = unique_email();
-    app.verified_user(&email).await;
-    assert_redirect_to(&app.login(&email, PASSWORD).await, "/account");
-    let (secret, codes, first_code) = enrol_totp_signed_in(app).await;
-    app.submit("/account", "/logout", &[]).await;
-    (email, secret, codes, first_code)
-}
-
-/// Enrols TOTP for the signed-in user on the security page: its secret, the backup codes
-/// shown once, and the code that confirmed the enrolment.
-pub(crate) async fn enrol_totp_signed_in(app: &TestApp) -> (String, Vec<String>, String) {
-    let enrol = app
-        .submit("/account/security", "/account/security/totp", &[])
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert!(enrol.contains("<svg"), "QR code rendered inline");
-    assert!(enrol.contains("otpauth://totp/Gatehouse:"));
-    let secret = totp_secret_on(&enrol);
-    let first_code = code(&secret, 0);
-    let html = app
-        .client
-        .post(app.url("/account/security/totp/confirm"))
-        .form(&[
-            ("code", first_code.clone()),
-            ("csrf_token", csrf_of(&enrol)),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let codes = backup_codes_of(&html);
-    assert_eq!(codes.len(), 10, "ten backup codes shown once");
-    assert!(html.contains("download=\"gatehouse-backup-codes.txt\""));
-    (secret, codes, first_code)
-}
 
 async fn submit_code(app: &TestApp, code: &str) -> reqwest::Response {
     app.submit("/login/mfa", "/login/mfa", &[("code", code)])
@@ -453,23 +375,7 @@ async fn a_relying_party_gets_a_code_only_after_mfa_and_sees_otp_in_amr() {
     let to_login = app.client.get(&request.url).send().await.unwrap();
     let login_path = to_login.headers()["location"].to_str().unwrap().to_owned();
     let html = app.get_html(&login_path).await;
-    let next = regex::Regex::new(r#"name="next" value="([^"]+)""#)
-        .unwrap()
-        .captures(&html)
-        .unwrap()[1]
-        .replace("&amp;", "&");
-    let login = app
-        .client
-        .post(app.url("/login"))
-        .form(&[
-            ("email", email.as_str()),
-            ("password", PASSWORD),
-            ("next", &next),
-            ("csrf_token", &csrf_of(&html)),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let login = app.login_with_next(&html, &email, PASSWORD).await;
     assert_redirect_to(&login, "/login/mfa");
     let verified = submit_code(&app, &code(&secret, 1)).await;
     let back = verified.headers()["location"].to_str().unwrap().to_owned();

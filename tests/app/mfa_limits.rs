@@ -2,10 +2,10 @@
 //! (issue 12 item 7).
 use reqwest::StatusCode;
 
+use crate::helpers::mfa::{code, enrolled_user};
 use crate::helpers::{
     PASSWORD, TestApp, assert_redirect_to, csrf_of, row_counts, spawn_app, spawn_app_with,
 };
-use crate::mfa::{code, enrolled_user};
 
 async fn sign_in_with(app: &TestApp, email: &str, second_factor: &str) -> reqwest::Response {
     assert_redirect_to(&app.login(email, PASSWORD).await, "/login/mfa");

@@ -4,9 +4,9 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 
+use crate::helpers::oidc::code_for;
 use crate::helpers::rp::{access_of, refresh_of};
 use crate::helpers::{PASSWORD, ServiceOptions, TestApp, spawn_app_with, unique_email};
-use crate::tokens::code_for;
 use gatehouse::store::entities::refresh_tokens;
 
 async fn family_rows(app: &TestApp, family: uuid::Uuid) -> Vec<refresh_tokens::Model> {

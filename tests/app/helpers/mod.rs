@@ -1,4 +1,6 @@
 pub mod db;
+pub mod mfa;
+pub mod oidc;
 pub mod smtp;
 
 use std::sync::LazyLock;
@@ -78,6 +80,14 @@ pub fn new_client() -> reqwest::Client {
         .expect("client")
 }
 
+/// The `next` hidden field of a login page, unescaped.
+pub fn next_field_of(html: &str) -> String {
+    let re = regex::Regex::new(r#"name="next" value="([^"]+)""#).expect("regex");
+    re.captures(html).expect("page has a next field")[1]
+        .replace("&amp;", "&")
+        .replace("&#38;", "&")
+}
+
 /// The `csrf_token` hidden field of a page.
 pub fn csrf_of(html: &str) -> String {
     let re = regex::Regex::new(r#"name="csrf_token" value="([^"]+)""#).expect("regex");
@@ -146,6 +156,23 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    /// Signs in on a login page that carries a `next` (a relying app's or the device page's),
+    /// as the browser posts it: the hidden `next` field goes back with the credentials.
+    pub async fn login_with_next(
+        &self,
+        login_page_html: &str,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let next = next_field_of(login_page_html);
+        self.post_form(
+            "/login",
+            login_page_html,
+            &[("email", email), ("password", password), ("next", &next)],
+        )
+        .await
     }
 
     pub async fn register(&self, email: &str, password: &str) -> reqwest::Response {
@@ -383,7 +410,6 @@ impl TestApp {
     /// Follows an authorization URL like a browser: signs in with the pages when asked, approves
     /// consent when shown, and returns the final redirect to the client.
     pub async fn authorize_in_browser(&self, url: &str, email: &str, consent: &str) -> String {
-        let next_field = regex::Regex::new(r#"name="next" value="([^"]+)""#).unwrap();
         let request_field = regex::Regex::new(r#"name="request" value="([^"]+)""#).unwrap();
         let mut location = url.to_owned();
         for _ in 0..10 {
@@ -401,19 +427,7 @@ impl TestApp {
                 if location.starts_with("/login") {
                     let path = location.clone();
                     let html = self.get_html(&path).await;
-                    let next = next_field.captures(&html).unwrap()[1].replace("&amp;", "&");
-                    let login = self
-                        .client
-                        .post(self.url("/login"))
-                        .form(&[
-                            ("email", email),
-                            ("password", PASSWORD),
-                            ("next", &next),
-                            ("csrf_token", &csrf_of(&html)),
-                        ])
-                        .send()
-                        .await
-                        .unwrap();
+                    let login = self.login_with_next(&html, email, PASSWORD).await;
                     assert_eq!(login.status(), StatusCode::SEE_OTHER, "sign-in succeeds");
                     location = login.headers()["location"].to_str().unwrap().to_owned();
                 }
