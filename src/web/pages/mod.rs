@@ -8,6 +8,7 @@ pub mod magic_link;
 pub mod mfa;
 pub mod passkeys;
 pub mod password_reset;
+pub mod provider_links;
 pub mod providers;
 pub mod register;
 pub mod security;
