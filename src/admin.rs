@@ -7,16 +7,11 @@ use crate::auth::password::PasswordHasher;
 use crate::domain::{Email, NewPassword, Slug};
 use crate::error::AppError;
 use crate::keys::{hash_token, random_token};
+use crate::oidc::grants::GrantType;
+use crate::oidc::scope::USER_SCOPES;
 use crate::store::services::NewService;
 use crate::store::users::NewUser;
 use crate::store::{organizations, services, users};
-
-pub const GRANT_TYPES: [&str; 4] = [
-    "authorization_code",
-    "refresh_token",
-    "client_credentials",
-    "urn:ietf:params:oauth:grant-type:device_code",
-];
 
 fn conflict_or(e: sea_orm::DbErr, what: &str) -> AppError {
     if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
@@ -77,21 +72,25 @@ pub async fn create_service(
         .ok_or_else(|| AppError::invalid(format!("no organization with slug {:?}", spec.org)))?;
     let slug = Slug::parse(&spec.slug).map_err(AppError::invalid)?;
     let mut grant_types = if spec.grant_types.is_empty() {
-        vec!["authorization_code".to_owned(), "refresh_token".to_owned()]
+        [GrantType::AuthorizationCode, GrantType::RefreshToken]
+            .map(|g| g.as_str().to_owned())
+            .to_vec()
     } else {
         spec.grant_types
     };
     grant_types.sort();
     grant_types.dedup();
+    let mut grants = Vec::with_capacity(grant_types.len());
     for grant in &grant_types {
-        if !GRANT_TYPES.contains(&grant.as_str()) {
+        let Some(parsed) = GrantType::parse(grant) else {
             return Err(AppError::invalid(format!(
                 "unknown grant type {grant:?}; use one of {}",
-                GRANT_TYPES.join(", ")
+                GrantType::ALL.map(GrantType::as_str).join(", ")
             )));
-        }
+        };
+        grants.push(parsed);
     }
-    if spec.public && grant_types.iter().any(|g| g == "client_credentials") {
+    if spec.public && grants.contains(&GrantType::ClientCredentials) {
         return Err(AppError::invalid(
             "a public service cannot use client_credentials",
         ));
@@ -101,7 +100,7 @@ pub async fn create_service(
             "--allow-password-api needs --first-party: the JSON sign-in API serves first-party services only",
         ));
     }
-    if grant_types.iter().any(|g| g == "authorization_code") && spec.redirect_uris.is_empty() {
+    if grants.contains(&GrantType::AuthorizationCode) && spec.redirect_uris.is_empty() {
         return Err(AppError::invalid(
             "authorization_code needs at least one --redirect-uri",
         ));
@@ -116,9 +115,7 @@ pub async fn create_service(
     if let Some(uri) = &spec.device_activation_uri {
         validate_redirect_uri(uri)?;
     }
-    let mut allowed_scopes: Vec<String> = ["openid", "profile", "email", "offline_access"]
-        .map(String::from)
-        .to_vec();
+    let mut allowed_scopes: Vec<String> = USER_SCOPES.map(String::from).to_vec();
     for scope in &spec.scopes {
         if crate::oidc::scope::ScopeSet::parse(scope).is_none_or(|s| s.as_list().len() != 1) {
             return Err(AppError::invalid(format!(

@@ -4,9 +4,8 @@
 use std::sync::Arc;
 
 use crate::error::{AppError, ErrorCode};
-use crate::oidc::clients::{Client, ClientCredentials};
-use crate::oidc::error::OAuthErrorCode;
-use crate::oidc::grants::{AUTHORIZATION_CODE, REFRESH_TOKEN};
+use crate::oidc::clients::{Client, ClientAuthError, ClientCredentials};
+use crate::oidc::grants::GrantType;
 use crate::state::AppState;
 
 /// The deployment's built-in first-party service, used when a request names no client.
@@ -43,13 +42,13 @@ pub async fn authorize(
         .clients
         .authenticate(&state.db, &credentials)
         .await
-        .map_err(|e| match e.code {
-            OAuthErrorCode::ServerError => AppError::Unexpected(anyhow::anyhow!("{e}")),
-            OAuthErrorCode::UnauthorizedClient => AppError::Forbidden {
+        .map_err(|e| match e {
+            ClientAuthError::Failed(e) => AppError::from(e),
+            ClientAuthError::Suspended { .. } => AppError::Forbidden {
                 code: ErrorCode::OrganizationNotActive,
                 message: "The organization is suspended".into(),
             },
-            _ => AppError::Unauthorized {
+            ClientAuthError::Invalid { .. } => AppError::Unauthorized {
                 code: ErrorCode::Unauthorized,
                 message: "Invalid client credentials: a confidential service must authenticate with its client_id and client_secret".into(),
             },
@@ -62,7 +61,9 @@ pub async fn authorize(
     }
     // The JSON sign-in gives what the code flow gives after an interactive sign-in; a service
     // registered only for client_credentials or the device flow never signs users in here.
-    if !client.allows_grant(AUTHORIZATION_CODE) && !client.allows_grant(REFRESH_TOKEN) {
+    if !client.allows_grant(GrantType::AuthorizationCode)
+        && !client.allows_grant(GrantType::RefreshToken)
+    {
         return Err(forbidden(
             "This service is not allowed to sign users in (its grant types do not include authorization_code or refresh_token)",
         ));

@@ -2,20 +2,19 @@
 //! logout. Third-party clients must use the authorization code flow (RFC 9700 §2.4).
 use sea_orm::{ConnectionTrait, DbErr};
 use secrecy::SecretString;
-use serde::Serialize;
 use uuid::Uuid;
 
 use crate::auth::mfa::{self, FirstFactor};
 use crate::domain::RequestMeta;
 use crate::error::{AppError, ErrorCode};
-use crate::oidc::error::OAuthErrorCode;
-use crate::oidc::grants::{self, UserTokens};
-use crate::oidc::scope::ScopeSet;
+use crate::oidc::grants::GrantType;
+use crate::oidc::scope::USER_SCOPES;
 use crate::oidc::tokens::AccessClaims;
 use crate::state::AppState;
-use crate::store::refresh_tokens::{self, Families};
 use crate::store::services::NewService;
-use crate::store::{organizations, revoked_tokens, services};
+use crate::store::{organizations, services};
+
+pub use crate::oidc::first_party::SignedInTokens;
 
 pub use super::api_client::BUILTIN_CLIENT_ID;
 use super::api_client::{self, Method};
@@ -34,7 +33,7 @@ pub async fn ensure_builtin_service<C: ConnectionTrait>(db: &C) -> Result<(), Db
         Some(org) => org,
         None => organizations::insert(db, BUILTIN_ORG, "Gatehouse").await?,
     };
-    let scopes = ["openid", "profile", "email", "offline_access"].map(String::from);
+    let scopes = USER_SCOPES.map(String::from);
     services::insert(
         db,
         NewService {
@@ -46,7 +45,7 @@ pub async fn ensure_builtin_service<C: ConnectionTrait>(db: &C) -> Result<(), Db
             confidential: false,
             redirect_uris: &[],
             post_logout_redirect_uris: &[],
-            grant_types: &["refresh_token".to_owned()],
+            grant_types: &[GrantType::RefreshToken.as_str().to_owned()],
             allowed_scopes: &scopes,
             first_party: true,
             device_activation_uri: None,
@@ -56,18 +55,6 @@ pub async fn ensure_builtin_service<C: ConnectionTrait>(db: &C) -> Result<(), Db
     )
     .await?;
     Ok(())
-}
-
-#[derive(Debug, Serialize)]
-pub struct SignedInTokens {
-    pub access_token: String,
-    pub refresh_token: String,
-    pub token_type: &'static str,
-    pub expires_in: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id_token: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_login_method: Option<String>,
 }
 
 pub enum LoginOutcome {
@@ -163,6 +150,7 @@ pub async fn verify_mfa(
     issue(state, &client, &user, &amr, meta).await
 }
 
+/// The tokens of a completed sign-in, recording how the person signed in.
 async fn issue(
     state: &AppState,
     client: &crate::oidc::clients::Client,
@@ -170,123 +158,8 @@ async fn issue(
     amr: &[String],
     meta: &RequestMeta,
 ) -> Result<SignedInTokens, AppError> {
-    let wanted = ScopeSet::parse("openid profile email offline_access").unwrap_or_default();
-    let scope = ScopeSet::from_list(
-        &wanted
-            .iter()
-            .filter(|s| client.allowed_scopes.contains(s))
-            .map(str::to_owned)
-            .collect::<Vec<_>>(),
-    );
-    state
-        .keys
-        .ensure_active(&state.db, &client.service.signing_alg)
-        .await?;
-    let txn = crate::store::begin(&state.db).await?;
-    let issued = grants::issue_user_tokens(
-        state,
-        &txn,
-        UserTokens {
-            client,
-            user,
-            scope: &scope,
-            refresh_scope: &scope,
-            auth_time: crate::store::now(),
-            amr,
-            sid: None,
-            nonce: None,
-            grant_id: None,
-            family: None,
-        },
-    )
-    .await
-    .map_err(unexpected)?;
     let method = crate::auth::sessions::login_method(amr);
-    crate::store::users::update_last_login(&txn, user.id, method).await?;
-    crate::audit::record(
-        &txn,
-        crate::audit::AuditEvent::new("user.login", crate::audit::Outcome::Success, meta)
-            .user(user.id)
-            .details(serde_json::json!({ "amr": amr, "client_id": client.client_id() })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(SignedInTokens {
-        access_token: issued.response.access_token,
-        refresh_token: issued.response.refresh_token.unwrap_or_default(),
-        token_type: "Bearer",
-        expires_in: issued.response.expires_in,
-        id_token: None,
-        last_login_method: Some(method.to_owned()),
-    })
-}
-
-/// `POST /api/auth/refresh`: rotation with the same reuse rules as the token endpoint, for
-/// public first-party services. It takes no client authentication, so a third-party or
-/// confidential service's refresh token, bound to that client and its secret (RFC 6749 §6), is
-/// refreshed at `/token` only.
-pub async fn refresh(
-    state: &AppState,
-    raw: &str,
-    meta: &RequestMeta,
-) -> Result<SignedInTokens, AppError> {
-    let invalid = || AppError::Unauthorized {
-        code: ErrorCode::Unauthorized,
-        message: "Invalid refresh token".into(),
-    };
-    let row = refresh_tokens::find(&state.db, &crate::keys::hash_token(raw))
-        .await?
-        .ok_or_else(invalid)?;
-    let service = services::find_by_id(&state.db, row.service_id)
-        .await?
-        .ok_or_else(invalid)?;
-    let client = state
-        .clients
-        .get(&state.db, &service.client_id)
-        .await?
-        .ok_or_else(invalid)?;
-    if !client.service.first_party || client.service.confidential {
-        return Err(AppError::Forbidden {
-            code: ErrorCode::Forbidden,
-            message: "This refresh token belongs to a third-party or confidential app: refresh it at the token endpoint with the app's credentials".into(),
-        });
-    }
-    match grants::refresh(state, &client, raw, None, meta).await {
-        Ok(response) => Ok(SignedInTokens {
-            access_token: response.access_token,
-            refresh_token: response.refresh_token.unwrap_or_default(),
-            token_type: "Bearer",
-            expires_in: response.expires_in,
-            id_token: None,
-            last_login_method: None,
-        }),
-        Err(e) if e.code == OAuthErrorCode::InvalidGrant && e.description.contains("expired") => {
-            Err(AppError::Unauthorized {
-                code: ErrorCode::TokenExpired,
-                message: "Refresh token expired".into(),
-            })
-        }
-        Err(e) if e.code == OAuthErrorCode::InvalidGrant => Err(invalid()),
-        Err(e) => Err(unexpected(e)),
-    }
-}
-
-/// `POST /api/auth/logout`: revokes the access token and the refresh family it came with.
-pub async fn logout(state: &AppState, claims: &AccessClaims) -> Result<(), AppError> {
-    let txn = crate::store::begin(&state.db).await?;
-    let expires_at =
-        chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(chrono::Utc::now);
-    let mut denied = vec![(claims.jti.clone(), expires_at)];
-    if let Some(family) = refresh_tokens::family_of_access_token(&txn, &claims.jti).await? {
-        denied.extend(refresh_tokens::revoke(&txn, Families::Family(family)).await?);
-    }
-    revoked_tokens::insert_many(&txn, &denied).await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-fn unexpected(e: crate::oidc::error::OAuthError) -> AppError {
-    AppError::Unexpected(anyhow::anyhow!("{e}"))
+    crate::oidc::first_party::sign_in(state, client, user, amr, method, meta).await
 }
 
 /// A user's access token for the JSON account API (`/api/auth/me`, logout, passkey
@@ -297,15 +170,11 @@ pub async fn authenticate_bearer(
     state: &AppState,
     token: &str,
 ) -> Result<(AccessClaims, crate::store::users::User), AppError> {
-    let (claims, user) = match crate::oidc::resource::authenticate_user(state, token).await {
-        Ok(found) => found,
-        Err(e) if e.code == OAuthErrorCode::ServerError => return Err(unexpected(e)),
-        Err(_) => {
-            return Err(AppError::Unauthorized {
-                code: ErrorCode::JwtError,
-                message: "Invalid or expired access token".into(),
-            });
-        }
+    let Some((claims, user)) = crate::oidc::resource::find_user(state, token).await? else {
+        return Err(AppError::Unauthorized {
+            code: ErrorCode::JwtError,
+            message: "Invalid or expired access token".into(),
+        });
     };
     let client = state.clients.get(&state.db, &claims.client_id).await?;
     if !client.is_some_and(|c| c.service.first_party) {

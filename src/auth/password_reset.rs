@@ -5,8 +5,8 @@ use crate::error::AppError;
 use crate::keys::{hash_token, random_token};
 use crate::mail::templates::{self, SecurityChange};
 use crate::state::AppState;
-use crate::store::refresh_tokens::{self, Families};
-use crate::store::{browser_sessions, login_tickets, one_time_tokens, revoked_tokens, users};
+use crate::store::refresh_tokens::Families;
+use crate::store::{browser_sessions, login_tickets, one_time_tokens, users};
 
 /// Sends a reset link when the account exists. Always answers the same (enumeration safety).
 #[tracing::instrument(skip_all, err(level = "warn"))]
@@ -90,8 +90,7 @@ pub async fn reset(
     one_time_tokens::end_all_for_account(&txn, user_id, &user.email_normalized).await?;
     let revoked = browser_sessions::revoke_all_for_user(&txn, user_id).await?;
     login_tickets::consume_all_for_user(&txn, user_id).await?;
-    let issued = refresh_tokens::revoke(&txn, Families::User(user_id)).await?;
-    revoked_tokens::insert_many(&txn, &issued).await?;
+    crate::oidc::revocation::revoke(&txn, Some(Families::User(user_id)), &[]).await?;
     audit::record(
         &txn,
         AuditEvent::new("user.password_reset", Outcome::Success, meta)

@@ -3,10 +3,10 @@ use crate::audit::{self, AuditEvent, Outcome};
 use crate::domain::RequestMeta;
 use crate::error::AppError;
 use crate::keys::{hash_token, random_token};
+use crate::oidc::revocation;
 use crate::state::AppState;
 use crate::store::browser_sessions::{self, BrowserSession, NewSession};
-use crate::store::refresh_tokens::{self, Families};
-use crate::store::revoked_tokens;
+use crate::store::refresh_tokens::Families;
 use crate::store::users::{self, User};
 
 /// Changing how an account signs in (adding or removing a passkey or an authenticator app, new
@@ -79,8 +79,7 @@ pub async fn end(
     let txn = crate::store::begin(&state.db).await?;
     browser_sessions::revoke(&txn, session.id).await?;
     // Refresh tokens issued without offline_access live only as long as the session.
-    let issued = refresh_tokens::revoke(&txn, Families::Session(session.id)).await?;
-    revoked_tokens::insert_many(&txn, &issued).await?;
+    revocation::revoke(&txn, Some(Families::Session(session.id)), &[]).await?;
     audit::record(
         &txn,
         AuditEvent::new("user.logout", Outcome::Success, meta)

@@ -29,8 +29,8 @@ impl Client {
         &self.service.client_id
     }
 
-    pub fn allows_grant(&self, grant: &str) -> bool {
-        self.grant_types.iter().any(|g| g == grant)
+    pub fn allows_grant(&self, grant: super::grants::GrantType) -> bool {
+        self.grant_types.iter().any(|g| g == grant.as_str())
     }
 
     /// RFC 6749 §3.1.2.3 and RFC 9700 §2.1: exact string comparison, no normalisation; the
@@ -74,6 +74,46 @@ fn same_loopback_uri_but_port(registered: &str, requested: &str) -> bool {
         return false;
     }
     registered.set_port(requested_url.port()).is_ok() && registered == requested_url
+}
+
+/// Why client authentication failed; `basic` when the client tried HTTP Basic.
+#[derive(Debug)]
+pub enum ClientAuthError {
+    /// Unknown client, or a wrong or missing secret.
+    Invalid {
+        basic: bool,
+    },
+    /// The client's organization is suspended.
+    Suspended {
+        basic: bool,
+    },
+    Failed(DbErr),
+}
+
+impl From<DbErr> for ClientAuthError {
+    fn from(e: DbErr) -> Self {
+        Self::Failed(e)
+    }
+}
+
+impl From<ClientAuthError> for OAuthError {
+    /// RFC 6749 §5.2: `invalid_client` (401 with `WWW-Authenticate` after Basic).
+    fn from(e: ClientAuthError) -> Self {
+        match e {
+            ClientAuthError::Invalid { basic } => OAuthError {
+                basic_auth: basic,
+                ..OAuthError::invalid_client()
+            },
+            ClientAuthError::Suspended { basic } => OAuthError {
+                basic_auth: basic,
+                ..OAuthError::new(
+                    super::error::OAuthErrorCode::UnauthorizedClient,
+                    "the organization of this client is suspended",
+                )
+            },
+            ClientAuthError::Failed(e) => e.into(),
+        }
+    }
 }
 
 /// How the client presented itself at the token, revocation or introspection endpoint.
@@ -140,11 +180,9 @@ impl Clients {
         &self,
         db: &C,
         credentials: &ClientCredentials,
-    ) -> Result<Arc<Client>, OAuthError> {
-        let failed = || OAuthError {
-            basic_auth: credentials.basic,
-            ..OAuthError::invalid_client()
-        };
+    ) -> Result<Arc<Client>, ClientAuthError> {
+        let basic = credentials.basic;
+        let failed = || ClientAuthError::Invalid { basic };
         let client = self
             .get(db, &credentials.client_id)
             .await?
@@ -159,13 +197,7 @@ impl Clients {
             _ => return Err(failed()),
         }
         if !client.is_active() {
-            return Err(OAuthError {
-                basic_auth: credentials.basic,
-                ..OAuthError::new(
-                    super::error::OAuthErrorCode::UnauthorizedClient,
-                    "the organization of this client is suspended",
-                )
-            });
+            return Err(ClientAuthError::Suspended { basic });
         }
         Ok(client)
     }

@@ -1,10 +1,9 @@
 //! The device authorization grant (RFC 8628): issuing device and user codes and the person's
-//! decision on the verification page. Polling is in `poll`; the seed-004 JSON variants, which
-//! share the same rows and rules and differ only in their answers, are in `seed`.
-mod poll;
+//! decision on the verification page. Polling is the token endpoint's device grant
+//! (`oidc::grants::device_code`); the seed-004 JSON variants, which share the same rows and
+//! rules and differ only in their answers, are in `seed`.
 mod seed;
 
-pub use poll::exchange;
 pub use seed::{DeviceContext, JsonClient, JsonPoll, authorize_json, poll_json, verify_json};
 
 use std::sync::Arc;
@@ -15,9 +14,10 @@ use uuid::Uuid;
 
 use super::clients::{Client, ClientCredentials};
 use super::error::{OAuthError, OAuthErrorCode};
-use super::grants::DEVICE_CODE;
+use super::grants::GrantType;
+use super::grants::device_code::{event, record_expiry};
 use super::scope::ScopeSet;
-use crate::audit::{self, AuditEvent, Outcome};
+use crate::audit::{self, Outcome};
 use crate::domain::{RequestMeta, UserCode};
 use crate::error::AppError;
 use crate::keys::{hash_token, random_token};
@@ -31,8 +31,6 @@ use crate::store::{from_json_list, organizations, services, totp_credentials};
 pub const LIFETIME_SECS: i64 = 900;
 /// RFC 8628 §3.2 `interval`: the minimum wait between polls.
 pub const INTERVAL_SECS: i32 = 5;
-/// RFC 8628 §3.5: `slow_down` adds 5 seconds to the interval.
-pub const SLOW_DOWN_SECS: i32 = 5;
 /// Granted when the client asks for no scope (RFC 6749 §3.3), less what it may not have.
 const DEFAULT_SCOPE: [&str; 3] = ["openid", "profile", "email"];
 /// How a person can sign in on the verification page today.
@@ -70,7 +68,7 @@ pub async fn authorize(
     meta: &RequestMeta,
 ) -> Result<DeviceAuthorization, OAuthError> {
     let client = state.clients.authenticate(&state.db, &credentials).await?;
-    if !client.allows_grant(DEVICE_CODE) {
+    if !client.allows_grant(GrantType::DeviceCode) {
         return Err(OAuthError::new(
             OAuthErrorCode::UnauthorizedClient,
             "this client may not use the device authorization grant",
@@ -179,22 +177,6 @@ fn complete_uri(verification_uri: &str, user_code: &UserCode) -> String {
     }
 }
 
-fn event<'a>(
-    action: &'a str,
-    outcome: Outcome,
-    meta: &'a RequestMeta,
-    client: &Client,
-    row: &DeviceCode,
-) -> AuditEvent<'a> {
-    let mut event = AuditEvent::new(action, outcome, meta).details(serde_json::json!({
-        "client_id": client.client_id(),
-        "device_code_id": row.id,
-        "scope": row.scope,
-    }));
-    event.org_id = Some(client.org.id);
-    event
-}
-
 /// Why a typed user code cannot be decided on.
 #[derive(Debug, thiserror::Error)]
 pub enum UserCodeError {
@@ -262,7 +244,7 @@ pub async fn find_pending(
         DeviceStatus::Denied => return Err(UserCodeError::Denied),
     }
     Ok(PendingDevice {
-        scope: ScopeSet::parse(&row.scope).unwrap_or_default(),
+        scope: ScopeSet::from_stored(&row.scope),
         row,
         client,
         user_code,
@@ -337,21 +319,6 @@ pub async fn decide(
     audit::record(&txn, record.user(user.id)).await?;
     txn.commit().await?;
     Ok(pending)
-}
-
-/// Marks a code expired; the first caller to do so audits it.
-async fn record_expiry(
-    state: &AppState,
-    client: &Client,
-    row: &DeviceCode,
-    meta: &RequestMeta,
-) -> Result<(), DbErr> {
-    let txn = crate::store::begin(&state.db).await?;
-    if device_codes::expire(&txn, row.id).await? {
-        let record = event("device.code_expired", Outcome::Failure, meta, client, row);
-        audit::record(&txn, record).await?;
-    }
-    txn.commit().await
 }
 
 #[cfg(test)]

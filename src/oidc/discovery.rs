@@ -17,15 +17,10 @@ pub fn document(settings: &Settings) -> PublishedDocument {
         "introspection_endpoint": format!("{issuer}/introspect"),
         "end_session_endpoint": format!("{issuer}/end-session"),
         "device_authorization_endpoint": format!("{issuer}/device_authorization"),
-        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "scopes_supported": crate::oidc::scope::USER_SCOPES,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
-        "grant_types_supported": [
-            "authorization_code",
-            "refresh_token",
-            "client_credentials",
-            crate::oidc::grants::DEVICE_CODE
-        ],
+        "grant_types_supported": crate::oidc::grants::GrantType::ALL.map(|g| g.as_str()),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": crate::keys::SUPPORTED_ALGS,
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],

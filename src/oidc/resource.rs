@@ -8,7 +8,6 @@ use uuid::Uuid;
 
 use super::clients::{Client, ClientCredentials};
 use super::error::{OAuthError, OAuthErrorCode};
-use super::grants::revoke_families;
 use super::tokens::AccessClaims;
 use crate::keys::hash_token;
 use crate::state::AppState;
@@ -40,10 +39,21 @@ pub async fn authenticate_user(
     state: &AppState,
     token: &str,
 ) -> Result<(AccessClaims, users::User), OAuthError> {
-    let invalid = || OAuthError::invalid_token("the access token is invalid, expired or revoked");
-    let claims = verify_access_token(state, token).ok_or_else(invalid)?;
-    let user = live_user(state, &claims).await?.ok_or_else(invalid)?;
-    Ok((claims, user))
+    find_user(state, token)
+        .await?
+        .ok_or_else(|| OAuthError::invalid_token("the access token is invalid, expired or revoked"))
+}
+
+/// As [`authenticate_user`], for callers with their own answers: `None` for a token that is
+/// invalid, expired or revoked.
+pub async fn find_user(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<(AccessClaims, users::User)>, sea_orm::DbErr> {
+    let Some(claims) = verify_access_token(state, token) else {
+        return Ok(None);
+    };
+    Ok(live_user(state, &claims).await?.map(|user| (claims, user)))
 }
 
 /// The token's user if the token may still be used: see [`authenticate_user`]. A session-bound
@@ -52,7 +62,7 @@ pub async fn authenticate_user(
 async fn live_user(
     state: &AppState,
     claims: &AccessClaims,
-) -> Result<Option<users::User>, OAuthError> {
+) -> Result<Option<users::User>, sea_orm::DbErr> {
     let Ok(user_id) = Uuid::parse_str(&claims.sub) else {
         return Ok(None);
     };
@@ -67,7 +77,7 @@ async fn live_user(
             Err(_) => return Ok(None),
         },
     };
-    Ok(users::find_active_unless_revoked(&state.db, user_id, &claims.jti, session).await?)
+    users::find_active_unless_revoked(&state.db, user_id, &claims.jti, session).await
 }
 
 /// Userinfo claims by scope.
@@ -105,7 +115,7 @@ pub async fn revoke(
     if let Some(row) = refresh_tokens::find(&state.db, &hash_token(token)).await? {
         if row.service_id == client.service.id {
             let txn = crate::store::begin(&state.db).await?;
-            revoke_families(&txn, Families::Family(row.family_id)).await?;
+            super::revocation::revoke(&txn, Some(Families::Family(row.family_id)), &[]).await?;
             txn.commit().await?;
         }
         return Ok(());
@@ -113,9 +123,8 @@ pub async fn revoke(
     if let Some(claims) = verify_access_token(state, token)
         && claims.client_id == client.client_id()
     {
-        let expires_at =
-            chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(chrono::Utc::now);
-        revoked_tokens::insert_many(&state.db, &[(claims.jti, expires_at)]).await?;
+        let access = super::revocation::access_token(&claims);
+        super::revocation::revoke(&state.db, None, &[access]).await?;
     }
     Ok(())
 }

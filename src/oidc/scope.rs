@@ -1,3 +1,8 @@
+/// The scopes about the end user that Gatehouse defines (OIDC Core §5.4 and §11): what
+/// discovery advertises, what a new service may have by default, and what a machine client
+/// (`client_credentials`) can never be granted.
+pub const USER_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+
 /// A set of scopes: space-delimited on the wire (RFC 6749 §3.3), sorted and unique here.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ScopeSet(Vec<String>);
@@ -18,6 +23,22 @@ impl ScopeSet {
         scopes.sort();
         scopes.dedup();
         Some(Self(scopes))
+    }
+
+    /// A scope column we wrote ourselves (`to_string` of a parsed set); a value that no longer
+    /// parses grants nothing.
+    pub fn from_stored(stored: &str) -> Self {
+        Self::parse(stored).unwrap_or_default()
+    }
+
+    /// The user scopes (`USER_SCOPES`) among `allowed`.
+    pub fn user_scopes_in(allowed: &ScopeSet) -> Self {
+        let scopes: Vec<String> = USER_SCOPES
+            .iter()
+            .filter(|s| allowed.contains(s))
+            .map(|s| (*s).to_owned())
+            .collect();
+        Self::from_list(&scopes)
     }
 
     pub fn from_list(list: &[String]) -> Self {

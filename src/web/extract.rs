@@ -172,3 +172,44 @@ impl actix_web::FromRequest for BearerUser {
         })
     }
 }
+
+/// A client-authenticated form POST (token, revocation and introspection endpoints): the
+/// parameters, each at most once (RFC 6749 §3.2), with the client's credentials taken out of
+/// the body or the Basic header (`oidc::client_credentials`).
+pub struct ClientAuthForm {
+    pub credentials: crate::oidc::clients::ClientCredentials,
+    pub params: std::collections::HashMap<String, String>,
+}
+
+impl ClientAuthForm {
+    /// Takes a parameter the endpoint cannot do without (`invalid_request` when absent).
+    pub fn require(&mut self, name: &str) -> Result<String, crate::oidc::error::OAuthError> {
+        self.params.remove(name).ok_or_else(|| {
+            crate::oidc::error::OAuthError::invalid_request(format!("{name} is required"))
+        })
+    }
+}
+
+impl FromRequest for ClientAuthForm {
+    /// An unreadable body fails as the `Bytes` extractor does; the rest are OAuth errors.
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let body = web::Bytes::from_request(&req, payload);
+        Box::pin(async move {
+            let body = body.await?;
+            let parsed = super::oidc::parse_params(&body)
+                .and_then(super::oidc::unique)
+                .and_then(|mut params| {
+                    let credentials = super::oidc::client_credentials(&req, &mut params)?;
+                    Ok(ClientAuthForm {
+                        credentials,
+                        params,
+                    })
+                });
+            Ok(parsed?)
+        })
+    }
+}

@@ -1,18 +1,16 @@
 //! The seed-004 JSON variants of the device flow: `POST /auth/device/code`,
 //! `POST /auth/device/verify` and polling at `POST /auth/token`, with the seed's statuses.
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Serialize;
 
 use super::{
-    DEVICE_CODE, DeviceAuthorization, INTERVAL_SECS, SIGN_IN_METHODS, UserCodeError, default_scope,
-    exchange, find_pending, issue,
+    DeviceAuthorization, SIGN_IN_METHODS, UserCodeError, default_scope, find_pending, issue,
 };
 use crate::domain::RequestMeta;
 use crate::error::{AppError, ErrorCode};
-use crate::oidc::clients::{Client, ClientCredentials};
-use crate::oidc::error::{OAuthError, OAuthErrorCode};
+use crate::oidc::clients::{Client, ClientAuthError, ClientCredentials};
+use crate::oidc::grants::{GrantType, device_code};
 use crate::oidc::tokens::TokenResponse;
 use crate::state::AppState;
 
@@ -55,7 +53,7 @@ pub async fn authorize_json(
     if client.org.slug != request.org || client.service.slug != request.service {
         return Err(AppError::invalid("Invalid client_id"));
     }
-    if !client.allows_grant(DEVICE_CODE) {
+    if !client.allows_grant(GrantType::DeviceCode) {
         return Err(AppError::invalid(
             "Device flow is not enabled for this service",
         ));
@@ -84,13 +82,13 @@ async fn json_client(
         .clients
         .authenticate(&state.db, &credentials)
         .await
-        .map_err(|e| match e.code {
-            OAuthErrorCode::ServerError => AppError::Unexpected(anyhow::anyhow!("{e}")),
-            OAuthErrorCode::UnauthorizedClient => AppError::Forbidden {
+        .map_err(|e| match e {
+            ClientAuthError::Failed(e) => e.into(),
+            ClientAuthError::Suspended { .. } => AppError::Forbidden {
                 code: ErrorCode::OrganizationNotActive,
                 message: "The organization is suspended".into(),
             },
-            _ => AppError::invalid("Invalid client_id"),
+            ClientAuthError::Invalid { .. } => AppError::invalid("Invalid client_id"),
         })
 }
 
@@ -131,11 +129,11 @@ pub async fn poll_json(
     request: JsonPoll,
     meta: &RequestMeta,
 ) -> Result<TokenResponse, AppError> {
-    if request.grant_type != DEVICE_CODE {
+    if request.grant_type != GrantType::DeviceCode.as_str() {
         return Err(AppError::invalid("Invalid grant type"));
     }
     let client = json_client(state, request.client_id, request.client_secret).await?;
-    if !client.allows_grant(DEVICE_CODE) {
+    if !client.allows_grant(GrantType::DeviceCode) {
         return Err(AppError::invalid(
             "Device flow is not enabled for this service",
         ));
@@ -144,64 +142,5 @@ pub async fn poll_json(
         .keys
         .ensure_active(&state.db, &client.service.signing_alg)
         .await?;
-    exchange(state, &client, &request.device_code, meta)
-        .await
-        .map_err(seed_error)
-}
-
-fn seed_error(e: OAuthError) -> AppError {
-    match e.code {
-        OAuthErrorCode::AuthorizationPending => AppError::Unauthorized {
-            code: ErrorCode::Unauthorized,
-            message: "Not authorized".into(),
-        },
-        OAuthErrorCode::SlowDown => AppError::RateLimited {
-            retry_after: e
-                .retry_after
-                .unwrap_or(Duration::from_secs(INTERVAL_SECS.unsigned_abs().into())),
-            limit: 1,
-        },
-        OAuthErrorCode::ExpiredToken => AppError::Invalid {
-            code: ErrorCode::DeviceCodeExpired,
-            message: "Device code expired".into(),
-        },
-        OAuthErrorCode::AccessDenied => AppError::Forbidden {
-            code: ErrorCode::Forbidden,
-            message: "Access denied".into(),
-        },
-        OAuthErrorCode::InvalidGrant if e.description.contains("already been used") => {
-            AppError::invalid("Device code already used")
-        }
-        OAuthErrorCode::InvalidGrant => AppError::invalid("Invalid device code"),
-        OAuthErrorCode::ServerError => AppError::Unexpected(anyhow::anyhow!("{e}")),
-        _ => AppError::invalid(e.description.into_owned()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn protocol_errors_keep_the_seed_statuses() {
-        let pending = seed_error(OAuthError::new(OAuthErrorCode::AuthorizationPending, "x"));
-        assert!(matches!(pending, AppError::Unauthorized { .. }));
-        assert_eq!(pending.to_string(), "Not authorized");
-        let expired = seed_error(OAuthError::new(OAuthErrorCode::ExpiredToken, "x"));
-        assert!(matches!(
-            expired,
-            AppError::Invalid {
-                code: ErrorCode::DeviceCodeExpired,
-                ..
-            }
-        ));
-        let slow = OAuthError {
-            retry_after: Some(Duration::from_secs(10)),
-            ..OAuthError::new(OAuthErrorCode::SlowDown, "x")
-        };
-        assert!(matches!(
-            seed_error(slow),
-            AppError::RateLimited { retry_after, .. } if retry_after == Duration::from_secs(10)
-        ));
-    }
+    Ok(device_code::exchange(state, &client, &request.device_code, meta).await?)
 }

@@ -181,7 +181,7 @@ pub async fn refresh(
     body: web::Json<RefreshRequest>,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, AppError> {
-    let tokens = crate::auth::first_party::refresh(&state, &body.refresh_token, &meta).await?;
+    let tokens = crate::oidc::first_party::refresh(&state, &body.refresh_token, &meta).await?;
     Ok(no_store(HttpResponse::Ok()).json(tokens))
 }
 
@@ -190,7 +190,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     BearerUser(claims, _): BearerUser,
 ) -> Result<HttpResponse, AppError> {
-    crate::auth::first_party::logout(&state, &claims).await?;
+    crate::oidc::first_party::logout(&state, &claims).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -4,15 +4,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::{self, AuditEvent, Outcome};
 use crate::error::AppError;
 use crate::oidc::authorize::{
     self as core, AuthorizationResponse, Pending, Rejection, ResponseMode, Step,
 };
+use crate::oidc::consent;
 use crate::oidc::error::{OAuthError, OAuthErrorCode};
 use crate::oidc::scope::ScopeSet;
 use crate::state::AppState;
-use crate::store::{consents, from_json_list};
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::errors::PageError;
 use crate::web::extract::{MaybeUser, Meta, SignedIn};
@@ -41,9 +40,7 @@ pub async fn authorize(
         Ok((client, request)) => {
             // Each valid request stores a pending row for an anonymous caller.
             state.limits.check_authorize(meta.ip)?;
-            let pending = core::store_pending(&state, client, request)
-                .await
-                .map_err(page_error)?;
+            let pending = core::store_pending(&state, client, request).await?;
             proceed(&state, pending, user.0, &csrf).await
         }
     }
@@ -67,16 +64,9 @@ pub async fn authorize_continue(
 }
 
 async fn load(state: &AppState, handle: &str) -> Result<Pending, PageError> {
-    core::load_pending(state, handle).await.map_err(page_error)?.ok_or_else(|| {
+    core::load_pending(state, handle).await?.ok_or_else(|| {
         AppError::invalid("This sign-in request has expired or was already completed. Go back to the application and start again.").into()
     })
-}
-
-fn page_error(e: OAuthError) -> PageError {
-    match e.code {
-        OAuthErrorCode::ServerError => AppError::Unexpected(anyhow::anyhow!("{e}")).into(),
-        _ => AppError::invalid(e.description.to_string()).into(),
-    }
 }
 
 /// What the request needs next in this browser: a sign-in, consent, or the code.
@@ -86,9 +76,9 @@ async fn next_step(
     user: Option<&SignedIn>,
 ) -> Result<Result<Step, OAuthError>, PageError> {
     let granted = match user {
-        Some(signed_in) => consents::find(&state.db, signed_in.user.id, pending.client.service.id)
-            .await?
-            .map(|c| ScopeSet::from_list(&from_json_list(&c.scopes))),
+        Some(signed_in) => {
+            consent::granted(state, signed_in.user.id, pending.client.service.id).await?
+        }
         None => None,
     };
     Ok(core::next_step(
@@ -135,10 +125,7 @@ async fn issue(
     pending: &Pending,
     signed_in: &SignedIn,
 ) -> Result<HttpResponse, PageError> {
-    match core::issue_code(state, pending, &signed_in.session, &signed_in.user)
-        .await
-        .map_err(page_error)?
-    {
+    match core::issue_code(state, pending, &signed_in.session, &signed_in.user).await? {
         Some(response) => Ok(respond_to_client(&response)),
         None => Err(AppError::invalid(
             "This sign-in request was already completed. Go back to the application.",
@@ -153,9 +140,7 @@ async fn finish_with_error(
     error: &OAuthError,
 ) -> Result<HttpResponse, PageError> {
     Ok(respond_to_client(
-        &core::fail_pending(state, pending, error)
-            .await
-            .map_err(page_error)?,
+        &core::fail_pending(state, pending, error).await?,
     ))
 }
 
@@ -238,24 +223,13 @@ pub async fn consent_submit(
     {
         return proceed(&state, pending, Some(signed_in), &csrf).await;
     }
-    let event = AuditEvent::new(if form.decision == "approve" { "consent.granted" } else { "consent.denied" }, Outcome::Success, &meta)
-        .user(signed_in.user.id)
-        .details(serde_json::json!({ "client_id": pending.client.client_id(), "scope": pending.request.scope.to_string() }));
+    let (user_id, client, scope) = (signed_in.user.id, &pending.client, &pending.request.scope);
     if form.decision != "approve" {
-        audit::record(&state.db, event).await?;
+        consent::deny(&state, user_id, client, scope, &meta).await?;
         let denied = OAuthError::new(OAuthErrorCode::AccessDenied, "the user denied the request");
         return finish_with_error(&state, &pending, &denied).await;
     }
-    let txn = crate::store::begin(&state.db).await?;
-    consents::upsert(
-        &txn,
-        signed_in.user.id,
-        pending.client.service.id,
-        pending.request.scope.as_list(),
-    )
-    .await?;
-    audit::record(&txn, event).await?;
-    txn.commit().await?;
+    consent::grant(&state, user_id, client, scope, &meta).await?;
     issue(&state, &pending, &signed_in).await
 }
 

@@ -3,12 +3,12 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
-use super::{bearer, client_credentials, parse_params, unique};
+use super::{bearer, parse_params, unique};
 use crate::oidc::error::OAuthError;
 use crate::oidc::grants::{self, TokenRequest};
 use crate::oidc::resource;
 use crate::state::AppState;
-use crate::web::extract::Meta;
+use crate::web::extract::{ClientAuthForm, Meta};
 
 pub(super) fn no_store_json(body: &impl Serialize) -> HttpResponse {
     HttpResponse::Ok()
@@ -19,13 +19,14 @@ pub(super) fn no_store_json(body: &impl Serialize) -> HttpResponse {
 
 /// `POST /token`
 pub async fn token(
-    req: HttpRequest,
-    body: web::Bytes,
+    form: ClientAuthForm,
     state: web::Data<AppState>,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, OAuthError> {
-    let mut params = unique(parse_params(&body)?)?;
-    let credentials = client_credentials(&req, &mut params)?;
+    let ClientAuthForm {
+        credentials,
+        mut params,
+    } = form;
     let mut take = |name: &str| params.remove(name);
     let request = TokenRequest {
         grant_type: take("grant_type"),
@@ -42,16 +43,11 @@ pub async fn token(
 
 /// `POST /revoke` (RFC 7009): 200 whether or not the token was known.
 pub async fn revoke(
-    req: HttpRequest,
-    body: web::Bytes,
+    mut form: ClientAuthForm,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let mut params = unique(parse_params(&body)?)?;
-    let credentials = client_credentials(&req, &mut params)?;
-    let token = params
-        .remove("token")
-        .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-    resource::revoke(&state, &credentials, &token).await?;
+    let token = form.require("token")?;
+    resource::revoke(&state, &form.credentials, &token).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())
@@ -59,17 +55,12 @@ pub async fn revoke(
 
 /// `POST /introspect` (RFC 7662)
 pub async fn introspect(
-    req: HttpRequest,
-    body: web::Bytes,
+    mut form: ClientAuthForm,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let mut params = unique(parse_params(&body)?)?;
-    let credentials = client_credentials(&req, &mut params)?;
-    let token = params
-        .remove("token")
-        .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    let token = form.require("token")?;
     Ok(no_store_json(
-        &resource::introspect(&state, &credentials, &token).await?,
+        &resource::introspect(&state, &form.credentials, &token).await?,
     ))
 }
 

@@ -2,7 +2,6 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::{self, AuditEvent, Outcome};
 use crate::state::AppState;
 use crate::store::{consents, from_json_list, services};
 use crate::web::csrf::{CsrfForm, CsrfToken};
@@ -83,30 +82,6 @@ pub async fn revoke_consent_submit(
     let Ok(consent_id) = uuid::Uuid::parse_str(&form.consent_id) else {
         return Ok(respond::see_other("/account"));
     };
-    let owned = consents::list_for_user(&state.db, signed_in.user.id)
-        .await?
-        .into_iter()
-        .find(|c| c.id == consent_id);
-    if let Some(consent) = owned {
-        let txn = crate::store::begin(&state.db).await?;
-        consents::delete(&txn, signed_in.user.id, consent.id).await?;
-        let issued = crate::store::refresh_tokens::revoke(
-            &txn,
-            crate::store::refresh_tokens::Families::UserService(
-                signed_in.user.id,
-                consent.service_id,
-            ),
-        )
-        .await?;
-        crate::store::revoked_tokens::insert_many(&txn, &issued).await?;
-        audit::record(
-            &txn,
-            AuditEvent::new("consent.revoked", Outcome::Success, &meta)
-                .user(signed_in.user.id)
-                .details(serde_json::json!({ "service_id": consent.service_id })),
-        )
-        .await?;
-        txn.commit().await?;
-    }
+    crate::oidc::consent::revoke(&state, signed_in.user.id, consent_id, &meta).await?;
     Ok(respond::see_other("/account"))
 }

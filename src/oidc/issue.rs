@@ -1,0 +1,188 @@
+//! The one place user tokens are minted and stored: every grant, the device flow and the
+//! first-party JSON sign-in come here after using up what they were given.
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+
+use super::clients::Client;
+use super::grants::GrantType;
+use super::scope::ScopeSet;
+use super::tokens::{Grant, TokenResponse, mint_access_token, mint_id_token};
+use crate::error::AppError;
+use crate::keys::{hash_token, random_token};
+use crate::state::AppState;
+use crate::store::refresh_tokens::{self, RefreshToken};
+use crate::store::{memberships, to_json_list, users};
+
+/// What to issue for a user. Built with [`UserTokens::new`]; the grant-specific parts are set
+/// with the methods below.
+pub struct UserTokens<'a> {
+    client: &'a Client,
+    user: &'a users::User,
+    /// Scope of the access token.
+    scope: &'a ScopeSet,
+    /// Scope kept by the refresh token (never narrowed by a refresh, RFC 6749 §6).
+    refresh_scope: &'a ScopeSet,
+    auth_time: DateTime<Utc>,
+    amr: &'a [String],
+    sid: Option<Uuid>,
+    nonce: Option<&'a str>,
+    grant_id: Option<Uuid>,
+    /// Continue this family (rotation: its id and start) or start a new one.
+    family: Option<(Uuid, DateTime<Utc>)>,
+}
+
+impl<'a> UserTokens<'a> {
+    /// Tokens for `scope`, for a sign-in at `auth_time` with `amr`; no session, nonce, grant or
+    /// family unless set.
+    pub fn new(
+        client: &'a Client,
+        user: &'a users::User,
+        scope: &'a ScopeSet,
+        auth_time: DateTime<Utc>,
+        amr: &'a [String],
+    ) -> Self {
+        Self {
+            client,
+            user,
+            scope,
+            refresh_scope: scope,
+            auth_time,
+            amr,
+            sid: None,
+            nonce: None,
+            grant_id: None,
+            family: None,
+        }
+    }
+
+    /// The browser session the tokens belong to (`sid`; session-bound refresh tokens).
+    pub fn session(mut self, sid: Option<Uuid>) -> Self {
+        self.sid = sid;
+        self
+    }
+
+    /// The OIDC nonce of the authorization request.
+    pub fn nonce(mut self, nonce: Option<&'a str>) -> Self {
+        self.nonce = nonce;
+        self
+    }
+
+    /// The code or device authorization the tokens come from (revoked together on replay).
+    pub fn grant(mut self, grant_id: Option<Uuid>) -> Self {
+        self.grant_id = grant_id;
+        self
+    }
+
+    /// A rotation: continue `family` (id, start), keeping the refresh scope `granted`.
+    pub fn rotating(mut self, family: (Uuid, DateTime<Utc>), granted: &'a ScopeSet) -> Self {
+        self.family = Some(family);
+        self.refresh_scope = granted;
+        self
+    }
+}
+
+pub struct Issued {
+    pub response: TokenResponse,
+    pub access_jti: String,
+    pub access_expires_at: DateTime<Utc>,
+}
+
+/// Mints the access token, the ID token (`openid`) and, for a client allowed the refresh grant,
+/// a refresh token, and stores the refresh token in `db`, the transaction
+/// that used up the code, token or device authorization.
+pub async fn user_tokens<C: ConnectionTrait>(
+    state: &AppState,
+    db: &C,
+    t: UserTokens<'_>,
+) -> Result<Issued, AppError> {
+    let roles = memberships::roles(db, t.user.id, t.client.org.id).await?;
+    let grant = Grant {
+        client: t.client,
+        user: Some(t.user),
+        scope: t.scope,
+        auth_time: Some(t.auth_time),
+        amr: t.amr,
+        sid: t.sid,
+        nonce: t.nonce,
+        roles,
+    };
+    let issuer = state.settings.public_url();
+    let access = mint_access_token(&state.keys, issuer, &grant)?;
+    let id_token = if t.scope.contains("openid") {
+        Some(mint_id_token(
+            &state.keys,
+            issuer,
+            &grant,
+            t.user,
+            &access.token,
+        )?)
+    } else {
+        None
+    };
+    let refreshable = t.client.allows_grant(GrantType::RefreshToken);
+    let refresh_token = if refreshable {
+        let raw = random_token();
+        let now = crate::store::now();
+        let (family_id, family_created_at) = t.family.unwrap_or_else(|| (Uuid::new_v4(), now));
+        // Sliding lifetime: every rotation starts a new period, never past the absolute end.
+        let expires_at = (now
+            + chrono::Duration::seconds(i64::from(t.client.service.refresh_token_ttl_secs)))
+        .min(absolute_end(state, family_created_at));
+        refresh_tokens::insert(
+            db,
+            RefreshToken {
+                id: Uuid::new_v4(),
+                token_hash: hash_token(&raw),
+                family_id,
+                service_id: t.client.service.id,
+                user_id: t.user.id,
+                session_id: t
+                    .sid
+                    .filter(|_| refresh_tokens::session_bound(&t.refresh_scope.to_string())),
+                grant_id: t.grant_id,
+                scope: t.refresh_scope.to_string(),
+                auth_time: t.auth_time,
+                amr: to_json_list(t.amr),
+                access_token_jti: Some(access.jti.clone()),
+                access_token_expires_at: Some(access.expires_at),
+                created_at: now,
+                family_created_at,
+                expires_at,
+                used_at: None,
+                revoked_at: None,
+            },
+        )
+        .await?;
+        Some(raw)
+    } else {
+        None
+    };
+    Ok(Issued {
+        response: TokenResponse {
+            access_token: access.token,
+            token_type: "Bearer",
+            expires_in: access.expires_in,
+            scope: t.scope.to_string(),
+            refresh_token,
+            id_token,
+        },
+        access_jti: access.jti,
+        access_expires_at: access.expires_at,
+    })
+}
+
+/// When a refresh-token family started at `created` ends, however often it was rotated.
+pub fn absolute_end(state: &AppState, created: DateTime<Utc>) -> DateTime<Utc> {
+    created + chrono::Duration::days(state.settings.tokens.refresh_absolute_days)
+}
+
+/// The user a grant names, if the account is still active.
+pub async fn active_user<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+) -> Result<Option<users::User>, AppError> {
+    Ok(users::find_by_id(db, user_id)
+        .await?
+        .filter(|u| u.status == "active"))
+}

@@ -1,0 +1,29 @@
+//! The one way tokens are revoked: refresh families end and every access token they issued,
+//! plus any named ones, is deny-listed until it would have expired (RFC 7009 §2.1: revoking a
+//! refresh token revokes the access tokens of the same grant).
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr};
+
+use super::tokens::AccessClaims;
+use crate::store::refresh_tokens::{self, Families};
+use crate::store::revoked_tokens;
+
+/// Revokes the refresh families `which` selects (if any) and deny-lists the access tokens they
+/// issued together with `access_tokens` (jti, expiry). Run it inside the caller's transaction.
+pub async fn revoke<C: ConnectionTrait>(
+    db: &C,
+    which: Option<Families>,
+    access_tokens: &[(String, DateTime<Utc>)],
+) -> Result<(), DbErr> {
+    let mut denied = access_tokens.to_vec();
+    if let Some(which) = which {
+        denied.extend(refresh_tokens::revoke(db, which).await?);
+    }
+    revoked_tokens::insert_many(db, &denied).await
+}
+
+/// An access token's (jti, expiry), as `revoke` deny-lists it.
+pub fn access_token(claims: &AccessClaims) -> (String, DateTime<Utc>) {
+    let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
+    (claims.jti.clone(), expires_at)
+}
