@@ -152,6 +152,16 @@ pub enum UserCommand {
         #[arg(long)]
         email: String,
     },
+    /// Make a user a platform owner (admin sign-in with a linked identity; audited).
+    GrantOwner {
+        #[arg(long)]
+        email: String,
+    },
+    /// Take platform ownership away (audited).
+    RevokeOwner {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -358,6 +368,12 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     )
                 },
             );
+        }
+        Command::User(UserCommand::GrantOwner { email }) => {
+            federation::platform_owner(&email, true, settings, json).await?;
+        }
+        Command::User(UserCommand::RevokeOwner { email }) => {
+            federation::platform_owner(&email, false, settings, json).await?;
         }
         Command::User(UserCommand::List) => {
             let db = open(&settings).await?;

@@ -237,3 +237,51 @@ pub async fn org_provider(
     }
     Ok(())
 }
+
+/// `gatehouse user grant-owner|revoke-owner --email E`: platform owners may use admin sign-in
+/// (`/auth/admin/{provider}`) through an identity linked to their account.
+pub async fn platform_owner(
+    email: &str,
+    owner: bool,
+    settings: Settings,
+    json: bool,
+) -> anyhow::Result<()> {
+    let state = crate::startup::prepare(settings).await?;
+    let email = crate::domain::Email::parse(email).map_err(|e| anyhow::anyhow!(e))?;
+    let user = crate::store::users::find_by_email(&state.db, email.normalized())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user {}", email.as_str()))?;
+    let txn = crate::store::begin(&state.db).await?;
+    crate::store::users::set_platform_owner(&txn, user.id, owner).await?;
+    crate::audit::record(
+        &txn,
+        crate::audit::AuditEvent::new(
+            if owner {
+                "user.platform_owner_granted"
+            } else {
+                "user.platform_owner_revoked"
+            },
+            crate::audit::Outcome::Success,
+            &crate::domain::RequestMeta::default(),
+        )
+        .user(user.id),
+    )
+    .await?;
+    txn.commit().await?;
+    super::print(
+        json,
+        &serde_json::json!({"user_id": user.id, "is_platform_owner": owner}),
+        || {
+            format!(
+                "{}: {}",
+                user.email,
+                if owner {
+                    "is now a platform owner"
+                } else {
+                    "is no longer a platform owner"
+                }
+            )
+        },
+    );
+    Ok(())
+}

@@ -1,7 +1,7 @@
 //! Deletes rows whose purpose has ended, so that what anonymous requests write cannot pile up:
 //! pending authorization requests, codes, login tickets, passkey ceremonies, device codes,
-//! one-time tokens and deny-list entries past their expiry (plus a grace period), and sent or
-//! given-up mail past its retention.
+//! one-time tokens, federation states and deny-list entries past their expiry (plus a grace
+//! period), and sent or given-up mail past its retention.
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
@@ -20,6 +20,7 @@ pub struct Deleted {
     pub one_time_tokens: u64,
     pub revoked_tokens: u64,
     pub mail_outbox: u64,
+    pub federation_states: u64,
 }
 
 impl Deleted {
@@ -32,6 +33,7 @@ impl Deleted {
             + self.one_time_tokens
             + self.revoked_tokens
             + self.mail_outbox
+            + self.federation_states
     }
 }
 
@@ -81,5 +83,8 @@ pub async fn delete_expired<C: ConnectionTrait>(db: &C, cut: &Cutoffs) -> Result
             .exec(db)
             .await?
             .rows_affected,
+        // Every `/auth/{provider}` request from anyone writes one; used or not, it is worthless
+        // after its 10 minutes.
+        federation_states: super::federation_states::delete_expired(db, cut.expired_before).await?,
     })
 }

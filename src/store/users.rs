@@ -155,3 +155,20 @@ pub async fn find_active_unless_revoked<C: ConnectionTrait>(
     }
     query.one(db).await
 }
+
+/// Grants or revokes platform ownership (CLI only).
+pub async fn set_platform_owner<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    owner: bool,
+) -> Result<(), DbErr> {
+    users::ActiveModel {
+        id: Set(id),
+        is_platform_owner: Set(owner),
+        updated_at: Set(super::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}

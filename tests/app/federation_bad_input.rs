@@ -24,7 +24,7 @@ async fn callback_url(app: &TestApp, start: &str) -> String {
     back.headers()["location"].to_str().unwrap().to_owned()
 }
 
-async fn federated_rows(app: &TestApp) -> (usize, i64) {
+pub async fn federated_rows(app: &TestApp) -> (usize, i64) {
     use sea_orm::{ConnectionTrait, Statement};
     let row = app
         .db
@@ -223,4 +223,56 @@ async fn a_github_user_without_a_verified_primary_email_gets_no_account() {
         "{body}"
     );
     assert_eq!(federated_rows(&app).await, (0, 0));
+}
+
+#[tokio::test]
+async fn the_periodic_cleanup_deletes_expired_federation_states_and_keeps_live_ones() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let mock = MockUpstream::start().await;
+    let app = app_with_github(&mock).await;
+    mock.sign_in_as(GithubUser::with_email(6, &unique_email(), true));
+    // Two browsers start; one of them walked away long ago.
+    let stale = app.new_device();
+    callback_url(&stale, "/auth/github").await;
+    let live_callback = callback_url(&app, "/auth/github").await;
+    let long_ago = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
+    app.db
+        .execute_raw(Statement::from_sql_and_values(
+            app.db.get_database_backend(),
+            match app.db.get_database_backend() {
+                sea_orm::DatabaseBackend::Postgres => {
+                    "UPDATE federation_states SET expires_at = $1::timestamptz WHERE id = (SELECT id FROM federation_states ORDER BY created_at LIMIT 1)"
+                }
+                _ => "UPDATE federation_states SET expires_at = ? WHERE id = (SELECT id FROM federation_states ORDER BY created_at LIMIT 1)",
+            },
+            [long_ago.into()],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(state_rows(&app).await, 2);
+
+    let deleted = gatehouse::housekeeping::prune_expired(&app.state)
+        .await
+        .unwrap();
+
+    assert_eq!(deleted.federation_states, 1);
+    assert_eq!(state_rows(&app).await, 1, "the live state stays");
+    // The live attempt still completes.
+    let (status, _) = page(follow(&app, &live_callback).await);
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(federated_rows(&app).await, (1, 1));
+}
+
+async fn state_rows(app: &TestApp) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    app.db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM federation_states".to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap()
 }

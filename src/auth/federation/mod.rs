@@ -4,6 +4,7 @@
 //! `providers` resolves which credentials apply (an organization's own beat the platform's),
 //! `flow` runs the single-use state and the code exchange, `github` and `oidc` speak to the
 //! upstream, and `linking` decides which local account an upstream identity signs in.
+pub mod admin;
 pub mod flow;
 pub mod github;
 pub mod http;

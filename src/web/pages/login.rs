@@ -60,6 +60,7 @@ pub async fn login_page(
     query: web::Query<LoginQuery>,
     csrf: CsrfToken,
     user: MaybeUser,
+    Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
     let next = respond::safe_next(query.next.as_deref());
     if user.0.is_some() && query.again.is_none() {
@@ -73,7 +74,7 @@ pub async fn login_page(
         error: None,
         unverified: false,
         passkeys: state.webauthn.is_some(),
-        providers: crate::web::pages::providers::links_for(&state, next).await,
+        providers: crate::web::pages::providers::links_for(&state, next, &meta).await,
     })?)
 }
 
@@ -94,7 +95,7 @@ pub async fn login_submit(
 ) -> Result<HttpResponse, PageError> {
     let next = respond::safe_next(form.next.as_deref());
     let password = SecretString::from(form.password);
-    let providers = crate::web::pages::providers::links_for(&state, next).await;
+    let providers = crate::web::pages::providers::links_for(&state, next, &meta).await;
     let rerender = |status, error: String, unverified| {
         respond::html(
             status,

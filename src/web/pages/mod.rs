@@ -1,5 +1,6 @@
 //! Hosted pages: one file per flow, GET and POST together.
 pub mod account;
+pub mod admin_sign_in;
 pub mod device;
 pub mod login;
 pub mod logout;
@@ -7,6 +8,7 @@ pub mod magic_link;
 pub mod mfa;
 pub mod passkeys;
 pub mod password_reset;
+pub mod provider_links;
 pub mod providers;
 pub mod register;
 pub mod security;

@@ -25,7 +25,7 @@ use crate::web::extract::{MaybeUser, Meta};
 use crate::web::pages::MessagePage;
 use crate::web::respond;
 
-const BROWSER_HALF: &str = "fed";
+pub(crate) const BROWSER_HALF: &str = "fed";
 const PENDING_LINK: &str = "fed_link";
 pub const COOKIE: &str = "gh_fed";
 
@@ -56,48 +56,11 @@ impl SessionCookie {
     }
 }
 
-fn session_error(e: impl std::fmt::Display) -> AppError {
+pub(crate) fn session_error(e: impl std::fmt::Display) -> AppError {
     AppError::Unexpected(anyhow::anyhow!("federation session: {e}"))
 }
 
-/// A "Continue with …" link of the sign-in pages.
-pub struct ProviderLink {
-    pub href: String,
-    pub label: String,
-}
-
-/// The providers offered for the pending request behind `next` (its service's organization),
-/// or the platform's when there is none.
-pub async fn links_for(state: &AppState, next: &str) -> Vec<ProviderLink> {
-    let mut org = None;
-    let mut service = None;
-    if let Some(handle) = next
-        .strip_prefix("/authorize/continue?request=")
-        .filter(|h| !h.contains('&'))
-        && let Ok(Some(pending)) = crate::oidc::authorize::load_pending(state, handle).await
-    {
-        org = Some(pending.client.org.clone());
-        service = Some(pending.client.service.slug.clone());
-    }
-    let Ok(offered) = providers::offered(state, org.as_ref()).await else {
-        return Vec::new();
-    };
-    offered
-        .into_iter()
-        .map(|(slug, label)| {
-            let mut query = url::form_urlencoded::Serializer::new(String::new());
-            if let (Some(org), Some(service)) = (&org, &service) {
-                query.append_pair("org", &org.slug);
-                query.append_pair("service", service);
-            }
-            query.append_pair("next", next);
-            ProviderLink {
-                href: format!("/auth/{slug}?{}", query.finish()),
-                label,
-            }
-        })
-        .collect()
-}
+pub use super::provider_links::{ProviderLink, links_for};
 
 #[derive(Deserialize)]
 pub struct StartQuery {
@@ -445,6 +408,16 @@ pub fn routes(cfg: &mut web::ServiceConfig, cookie: &SessionCookie) {
             .wrap(cookie.middleware())
             .route(web::get().to(link_page))
             .route(web::post().to(link_submit)),
+    )
+    .service(
+        web::resource("/auth/admin/{provider}/callback")
+            .wrap(cookie.middleware())
+            .route(web::get().to(super::admin_sign_in::callback)),
+    )
+    .service(
+        web::resource("/auth/admin/{provider}")
+            .wrap(cookie.middleware())
+            .route(web::get().to(super::admin_sign_in::start)),
     )
     .service(
         web::resource("/auth/{provider}/callback")

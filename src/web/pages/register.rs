@@ -4,6 +4,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::MessagePage;
+use super::providers::{ProviderLink, links_for};
 use crate::domain::{Email, NewPassword};
 use crate::state::AppState;
 use crate::web::csrf::{CsrfForm, CsrfToken};
@@ -18,14 +19,21 @@ struct RegisterPage<'a> {
     email: &'a str,
     email_error: Option<&'a str>,
     password_error: Option<&'a str>,
+    /// "Continue with …": an account can be made with a provider too (platform defaults).
+    providers: Vec<ProviderLink>,
 }
 
-pub async fn register_page(csrf: CsrfToken) -> Result<HttpResponse, PageError> {
+pub async fn register_page(
+    state: web::Data<AppState>,
+    csrf: CsrfToken,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
     Ok(respond::ok_page(&RegisterPage {
         csrf: &csrf.0,
         email: "",
         email_error: None,
         password_error: None,
+        providers: links_for(&state, "/account", &meta).await,
     })?)
 }
 
@@ -53,6 +61,7 @@ pub async fn register_submit(
                 email: form.email.trim(),
                 email_error: email.err(),
                 password_error: password.err(),
+                providers: links_for(&state, "/account", &meta).await,
             };
             return Ok(respond::html(StatusCode::UNPROCESSABLE_ENTITY, &page)?);
         }

@@ -286,6 +286,7 @@ pub fn unique_email() -> String {
 }
 pub mod rp;
 pub mod upstream;
+pub mod upstream_oidc;
 
 pub const CALLBACK: &str = "http://127.0.0.1:9/callback";
 
