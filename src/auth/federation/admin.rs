@@ -39,9 +39,8 @@ pub async fn sign_in(
     )
     .await?;
     let user = match known {
-        Some(link) => users::find_by_id(&state.db, link.user_id)
+        Some(link) => users::find_active(&state.db, link.user_id)
             .await?
-            .filter(|u| u.status == "active")
             .map(|u| (u, link.id)),
         None => None,
     };

@@ -33,7 +33,7 @@ pub async fn start(
         Some(slug) => Some(
             organizations::find_by_slug(&state.db, slug)
                 .await?
-                .filter(|o| o.status == "active")
+                .filter(|o| o.is_active())
                 .ok_or(AppError::NotFound("Organization not found"))?,
         ),
         None => None,
