@@ -8,7 +8,7 @@ use crate::admin::{self, ServiceSpec};
 use crate::auth::password::PasswordHasher;
 use crate::config::Settings;
 use crate::startup::{Application, open_database};
-use crate::store::{from_json_list, organizations, services, users};
+use crate::store::{organizations, services, users};
 
 mod federation;
 
@@ -488,8 +488,8 @@ impl From<services::Service> for ServiceView {
             } else {
                 "public"
             },
-            grant_types: from_json_list(&s.grant_types),
-            redirect_uris: from_json_list(&s.redirect_uris),
+            grant_types: s.grant_types_list(),
+            redirect_uris: s.redirect_uris_list(),
             slug: s.slug,
             name: s.name,
             client_id: s.client_id,

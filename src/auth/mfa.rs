@@ -10,7 +10,7 @@ use crate::keys::{hash_token, random_token};
 use crate::state::AppState;
 use crate::store::login_tickets::{self, LoginTicket};
 use crate::store::users::User;
-use crate::store::{from_json_list, organizations, to_json_list, totp_credentials, users};
+use crate::store::{organizations, to_json_list, totp_credentials, users};
 
 pub const TICKET_MINUTES: i64 = 5;
 pub const MAX_FAILURES: i32 = 5;
@@ -152,7 +152,7 @@ pub async fn verify_second_factor(
 
 /// The ticket's first-factor methods plus the one-time code that completed it (RFC 8176).
 fn with_second_factor(ticket: &LoginTicket) -> Vec<String> {
-    let mut amr = from_json_list(&ticket.amr);
+    let mut amr = ticket.amr_list();
     for method in ["otp", "mfa"] {
         if !amr.iter().any(|m| m == method) {
             amr.push(method.to_owned());

@@ -9,7 +9,6 @@ use sea_orm::{ConnectionTrait, DbErr};
 use super::error::OAuthError;
 use super::scope::ScopeSet;
 use crate::keys::{constant_time_eq, hash_token};
-use crate::store::from_json_list;
 use crate::store::organizations::{self, Organization};
 use crate::store::services::{self, Service};
 
@@ -156,10 +155,10 @@ impl Clients {
             return Ok(None);
         };
         let client = Arc::new(Client {
-            redirect_uris: from_json_list(&service.redirect_uris),
-            post_logout_redirect_uris: from_json_list(&service.post_logout_redirect_uris),
-            grant_types: from_json_list(&service.grant_types),
-            allowed_scopes: ScopeSet::from_list(&from_json_list(&service.allowed_scopes)),
+            redirect_uris: service.redirect_uris_list(),
+            post_logout_redirect_uris: service.post_logout_redirect_uris_list(),
+            grant_types: service.grant_types_list(),
+            allowed_scopes: ScopeSet::from_list(&service.allowed_scopes_list()),
             service,
             org,
         });

@@ -10,8 +10,8 @@ use crate::audit::{self, AuditEvent, Outcome};
 use crate::domain::RequestMeta;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::consents;
 use crate::store::refresh_tokens::Families;
-use crate::store::{consents, from_json_list};
 
 /// The scopes the user has already granted this service.
 pub async fn granted(
@@ -21,7 +21,7 @@ pub async fn granted(
 ) -> Result<Option<ScopeSet>, DbErr> {
     Ok(consents::find(&state.db, user_id, service_id)
         .await?
-        .map(|c| ScopeSet::from_list(&from_json_list(&c.scopes))))
+        .map(|c| ScopeSet::from_list(&c.scopes_list())))
 }
 
 fn event<'a>(

@@ -25,7 +25,7 @@ use crate::state::AppState;
 use crate::store::browser_sessions::BrowserSession;
 use crate::store::device_codes::{self, Approval, DeviceCode, DeviceStatus};
 use crate::store::users::User;
-use crate::store::{from_json_list, organizations, services, totp_credentials};
+use crate::store::{organizations, services, totp_credentials};
 
 /// RFC 8628 §3.2 `expires_in`.
 pub const LIFETIME_SECS: i64 = 900;
@@ -261,7 +261,7 @@ pub async fn for_decision(
     meta: &RequestMeta,
 ) -> Result<PendingDevice, UserCodeError> {
     let pending = find_pending(state, raw, meta).await?;
-    let with_mfa = from_json_list(&session.amr).iter().any(|m| m == "mfa");
+    let with_mfa = session.amr_list().iter().any(|m| m == "mfa");
     if !with_mfa
         && (totp_credentials::is_enabled(&state.db, user.id).await?
             || organizations::requires_mfa(&state.db, user.id).await?)

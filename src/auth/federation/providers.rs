@@ -161,7 +161,7 @@ async fn platform(state: &AppState, slug: &str) -> Result<Option<ProviderConfig>
             ProviderConfig {
                 name: row.name.clone(),
                 issuer: row.issuer.trim_end_matches('/').to_owned(),
-                extra_scopes: crate::store::from_json_list(&row.scopes),
+                extra_scopes: row.scopes_list(),
                 ..base(
                     ProviderKind::Oidc,
                     &Some(row.client_id.clone()),

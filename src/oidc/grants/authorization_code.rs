@@ -10,7 +10,6 @@ use crate::oidc::scope::ScopeSet;
 use crate::oidc::tokens::TokenResponse;
 use crate::state::AppState;
 use crate::store::authorization_codes::{self, AuthorizationCode};
-use crate::store::from_json_list;
 use crate::store::refresh_tokens::Families;
 
 pub async fn exchange(
@@ -49,7 +48,7 @@ pub async fn exchange(
         .await?
         .ok_or(GrantError::UserInactive(Presented::Code))?;
     let scope = ScopeSet::from_stored(&row.scope);
-    let amr = from_json_list(&row.amr);
+    let amr = row.amr_list();
     // Used up in the transaction that issues: a concurrent replay waits for it and then finds
     // (and revokes) what it issued.
     let txn = crate::store::begin(&state.db).await?;

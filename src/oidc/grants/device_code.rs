@@ -16,7 +16,6 @@ use crate::oidc::scope::ScopeSet;
 use crate::oidc::tokens::TokenResponse;
 use crate::state::AppState;
 use crate::store::device_codes::{self, DeviceCode, DeviceStatus};
-use crate::store::from_json_list;
 
 /// RFC 8628 §3.5: `slow_down` adds 5 seconds to the interval.
 pub const SLOW_DOWN_SECS: i32 = 5;
@@ -78,7 +77,7 @@ async fn issue_tokens(
         .await?
         .ok_or(GrantError::UserInactive(Presented::DeviceCode))?;
     let scope = ScopeSet::from_stored(&row.scope);
-    let amr = row.amr.as_deref().map(from_json_list).unwrap_or_default();
+    let amr = row.amr_list();
     let txn = crate::store::begin(&state.db).await?;
     // Consumed in the transaction that stores the refresh token: exactly one poll wins.
     if !device_codes::consume(&txn, row.id, now).await? {

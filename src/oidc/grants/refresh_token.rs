@@ -9,8 +9,8 @@ use crate::oidc::revocation;
 use crate::oidc::scope::ScopeSet;
 use crate::oidc::tokens::TokenResponse;
 use crate::state::AppState;
+use crate::store::browser_sessions;
 use crate::store::refresh_tokens::{self, Families, RefreshToken};
-use crate::store::{browser_sessions, from_json_list};
 
 /// Rotates a refresh token. A token presented twice revokes its whole family.
 pub async fn exchange(
@@ -61,7 +61,7 @@ pub async fn exchange(
     let user = issue::active_user(&state.db, row.user_id)
         .await?
         .ok_or(GrantError::UserInactive(Presented::RefreshToken))?;
-    let amr = from_json_list(&row.amr);
+    let amr = row.amr_list();
     // Used up in the transaction that issues, as for codes.
     let txn = crate::store::begin(&state.db).await?;
     if !refresh_tokens::consume(&txn, row.id, now).await? {

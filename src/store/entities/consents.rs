@@ -17,3 +17,11 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Lists stored as JSON text (one column type on both backends), decoded here only.
+impl Model {
+    /// The scopes the user granted.
+    pub fn scopes_list(&self) -> Vec<String> {
+        crate::store::from_json_list(&self.scopes)
+    }
+}

@@ -45,3 +45,13 @@ pub enum DeviceStatus {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The approving session's methods (none before approval).
+    pub fn amr_list(&self) -> Vec<String> {
+        self.amr
+            .as_deref()
+            .map(crate::store::from_json_list)
+            .unwrap_or_default()
+    }
+}

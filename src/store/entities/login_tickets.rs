@@ -25,3 +25,11 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Lists stored as JSON text (one column type on both backends), decoded here only.
+impl Model {
+    /// The methods of the first factor so far.
+    pub fn amr_list(&self) -> Vec<String> {
+        crate::store::from_json_list(&self.amr)
+    }
+}

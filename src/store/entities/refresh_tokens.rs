@@ -30,3 +30,11 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Lists stored as JSON text (one column type on both backends), decoded here only.
+impl Model {
+    /// How the user signed in (RFC 8176 `amr` values).
+    pub fn amr_list(&self) -> Vec<String> {
+        crate::store::from_json_list(&self.amr)
+    }
+}

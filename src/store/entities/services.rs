@@ -35,3 +35,23 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Lists stored as JSON text (one column type on both backends), decoded here only.
+impl Model {
+    /// Registered redirect URIs.
+    pub fn redirect_uris_list(&self) -> Vec<String> {
+        crate::store::from_json_list(&self.redirect_uris)
+    }
+    /// Registered post-logout redirect URIs.
+    pub fn post_logout_redirect_uris_list(&self) -> Vec<String> {
+        crate::store::from_json_list(&self.post_logout_redirect_uris)
+    }
+    /// Allowed grant names.
+    pub fn grant_types_list(&self) -> Vec<String> {
+        crate::store::from_json_list(&self.grant_types)
+    }
+    /// Scopes the service may ask for.
+    pub fn allowed_scopes_list(&self) -> Vec<String> {
+        crate::store::from_json_list(&self.allowed_scopes)
+    }
+}

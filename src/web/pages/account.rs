@@ -3,7 +3,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::state::AppState;
-use crate::store::{consents, from_json_list, services};
+use crate::store::{consents, services};
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::errors::PageError;
 use crate::web::extract::{Meta, SignedIn};
@@ -32,7 +32,9 @@ pub async fn account_page(
     signed_in: SignedIn,
     csrf: CsrfToken,
 ) -> Result<HttpResponse, PageError> {
-    let methods = from_json_list(&signed_in.session.amr)
+    let methods = signed_in
+        .session
+        .amr_list()
         .iter()
         .filter(|m| !m.starts_with(crate::auth::federation::IDP_PREFIX))
         .map(|m| match m.as_str() {
@@ -48,7 +50,7 @@ pub async fn account_page(
         rows.push(ConsentRow {
             id: consent.id.to_string(),
             service: service.map_or_else(|| "A removed application".to_owned(), |s| s.name),
-            scopes: from_json_list(&consent.scopes).join(", "),
+            scopes: consent.scopes_list().join(", "),
             granted: consent.updated_at.format("%Y-%m-%d").to_string(),
         });
     }

@@ -100,11 +100,9 @@ pub async fn start(
         (None, _) => None,
     };
     if let Some(uri) = query.redirect_uri.as_deref().filter(|u| !u.is_empty()) {
-        let registered = service.as_ref().is_some_and(|s| {
-            crate::store::from_json_list(&s.redirect_uris)
-                .iter()
-                .any(|r| r == uri)
-        });
+        let registered = service
+            .as_ref()
+            .is_some_and(|s| s.redirect_uris_list().iter().any(|r| r == uri));
         if !registered {
             return Err(
                 AppError::invalid("The redirect_uri is not registered for this service.").into(),
