@@ -14,6 +14,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::MasterKey;
+use crate::store::signing_keys::KeyStatus;
 use crate::store::signing_keys::{self, SigningKey};
 
 /// The signing algorithms a service can choose; RS256 is the OIDC default.
@@ -45,7 +46,7 @@ pub struct KeyInfo {
     pub alg: String,
     /// `next` (published, not yet signing), `active` (signing) or `retired` (published until
     /// every token it signed has expired).
-    pub status: String,
+    pub status: KeyStatus,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -100,9 +101,9 @@ impl KeyStore {
         let rows = signing_keys::list(db).await?;
         if !rows
             .iter()
-            .any(|row| row.status == "active" && row.alg == alg)
+            .any(|row| row.status == KeyStatus::Active && row.alg == alg)
         {
-            let row = self.generate(db, alg, "active").await?;
+            let row = self.generate(db, alg, KeyStatus::Active).await?;
             tracing::info!(kid = %row.kid, alg, "generated a signing key");
         }
         self.reload(db).await
@@ -119,7 +120,9 @@ impl KeyStore {
         let mut jwks = Vec::new();
         let mut infos = Vec::new();
         for row in rows {
-            if row.status == "retired" && row.publish_until.is_some_and(|until| until <= now) {
+            if row.status == KeyStatus::Retired
+                && row.publish_until.is_some_and(|until| until <= now)
+            {
                 continue;
             }
             let jwk: Jwk =
@@ -127,7 +130,7 @@ impl KeyStore {
             let alg = algorithm(&row.alg)?;
             verifiers.insert(row.kid.clone(), (alg, DecodingKey::from_jwk(&jwk)?));
             jwks.push(jwk);
-            if row.status == "active" {
+            if row.status == KeyStatus::Active {
                 active.insert(alg, self.open(&row)?);
             }
             infos.push(KeyInfo {
@@ -152,7 +155,7 @@ impl KeyStore {
         &self,
         db: &C,
         alg: &str,
-        status: &str,
+        status: KeyStatus,
     ) -> anyhow::Result<SigningKey> {
         let algorithm = algorithm(alg)?;
         let rsa_bits = self.rsa_bits;
@@ -174,7 +177,7 @@ impl KeyStore {
             private_key_sealed: self.master.seal(&pkcs8, kid.as_bytes()),
             kid,
             alg: alg.to_owned(),
-            status: status.into(),
+            status,
             public_jwk: serde_json::to_string(&jwk)?,
             created_at: now,
             activates_at: None,
@@ -245,7 +248,7 @@ impl KeyStore {
         db: &C,
         delay: chrono::Duration,
     ) -> anyhow::Result<SigningKey> {
-        let mut row = self.generate(db, "RS256", "next").await?;
+        let mut row = self.generate(db, "RS256", KeyStatus::Next).await?;
         row.activates_at = Some(crate::store::now() + delay);
         signing_keys::update(db, &row).await?;
         self.reload(db).await?;
@@ -264,20 +267,28 @@ impl KeyStore {
         let rows = signing_keys::list(db).await?;
         let Some(next) = rows
             .iter()
-            .find(|r| r.status == "next" && r.activates_at.is_some_and(|at| at <= now))
+            .find(|r| r.status == KeyStatus::Next && r.activates_at.is_some_and(|at| at <= now))
         else {
             return Ok(false);
         };
         let txn = crate::store::begin(db).await?;
-        if !signing_keys::set_status(&txn, &next.kid, "next", "active", None).await? {
+        if !signing_keys::set_status(&txn, &next.kid, KeyStatus::Next, KeyStatus::Active, None)
+            .await?
+        {
             return Ok(false);
         }
         for old in rows
             .iter()
-            .filter(|r| r.status == "active" && r.alg == next.alg)
+            .filter(|r| r.status == KeyStatus::Active && r.alg == next.alg)
         {
-            signing_keys::set_status(&txn, &old.kid, "active", "retired", Some(now + retired_for))
-                .await?;
+            signing_keys::set_status(
+                &txn,
+                &old.kid,
+                KeyStatus::Active,
+                KeyStatus::Retired,
+                Some(now + retired_for),
+            )
+            .await?;
         }
         txn.commit().await?;
         tracing::info!(kid = %next.kid, "signing key promoted to active");

@@ -78,7 +78,7 @@ pub async fn delete_expired<C: ConnectionTrait>(db: &C, cut: &Cutoffs) -> Result
         // A deny-list entry is useless once the token it denies has expired on its own.
         revoked_tokens: super::revoked_tokens::delete_expired(db).await?,
         mail_outbox: mail_outbox::Entity::delete_many()
-            .filter(mail_outbox::Column::Status.ne("pending"))
+            .filter(mail_outbox::Column::Status.ne(mail_outbox::MailStatus::Pending))
             .filter(mail_outbox::Column::CreatedAt.lt(cut.mail_before))
             .exec(db)
             .await?

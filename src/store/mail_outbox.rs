@@ -5,6 +5,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+pub use super::entities::mail_outbox::MailStatus;
 pub use super::entities::mail_outbox::Model as OutboxMessage;
 use super::entities::mail_outbox::{self, Column, Entity as Outbox};
 
@@ -24,7 +25,7 @@ pub async fn insert<C: ConnectionTrait>(
         subject: Set(subject.to_owned()),
         body_text: Set(body_text),
         body_html: Set(body_html),
-        status: Set("pending".into()),
+        status: Set(MailStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),
         locked_until: Set(None),
@@ -48,7 +49,7 @@ pub async fn claim_due<C: ConnectionTrait>(
         .add(Column::LockedUntil.is_null())
         .add(Column::LockedUntil.lt(now));
     let candidates = Outbox::find()
-        .filter(Column::Status.eq("pending"))
+        .filter(Column::Status.eq(MailStatus::Pending))
         .filter(Column::NextAttemptAt.lte(now))
         .filter(free.clone())
         .order_by_asc(Column::NextAttemptAt)
@@ -60,7 +61,7 @@ pub async fn claim_due<C: ConnectionTrait>(
         let result = Outbox::update_many()
             .col_expr(Column::LockedUntil, Expr::value(now + lease))
             .filter(Column::Id.eq(message.id))
-            .filter(Column::Status.eq("pending"))
+            .filter(Column::Status.eq(MailStatus::Pending))
             .filter(free.clone())
             .exec(db)
             .await?;
@@ -76,7 +77,7 @@ pub async fn claim_due<C: ConnectionTrait>(
 pub async fn mark_sent<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), DbErr> {
     mail_outbox::ActiveModel {
         id: Set(id),
-        status: Set("sent".into()),
+        status: Set(MailStatus::Sent),
         body_text: Set(String::new()),
         body_html: Set(String::new()),
         sent_at: Set(Some(super::now())),
@@ -97,9 +98,9 @@ pub async fn mark_failed<C: ConnectionTrait>(
     retry_at: Option<DateTime<Utc>>,
 ) -> Result<(), DbErr> {
     let status = if retry_at.is_some() {
-        "pending"
+        MailStatus::Pending
     } else {
-        "failed"
+        MailStatus::Failed
     };
     let body = |kept: &String| match retry_at {
         Some(_) => Set(kept.clone()),
@@ -107,7 +108,7 @@ pub async fn mark_failed<C: ConnectionTrait>(
     };
     mail_outbox::ActiveModel {
         id: Set(message.id),
-        status: Set(status.into()),
+        status: Set(status),
         body_text: body(&message.body_text),
         body_html: body(&message.body_html),
         attempts: Set(message.attempts + 1),

@@ -3,6 +3,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, sea_query::Expr,
 };
 
+pub use super::entities::signing_keys::KeyStatus;
 pub use super::entities::signing_keys::Model as SigningKey;
 use super::entities::signing_keys::{self, Entity as SigningKeys};
 
@@ -41,8 +42,8 @@ pub async fn update<C: ConnectionTrait>(db: &C, key: &SigningKey) -> Result<(), 
 pub async fn set_status<C: ConnectionTrait>(
     db: &C,
     kid: &str,
-    from: &str,
-    to: &str,
+    from: KeyStatus,
+    to: KeyStatus,
     publish_until: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<bool, DbErr> {
     let now = super::now();
@@ -50,7 +51,7 @@ pub async fn set_status<C: ConnectionTrait>(
         .col_expr(signing_keys::Column::Status, Expr::value(to))
         .filter(signing_keys::Column::Kid.eq(kid))
         .filter(signing_keys::Column::Status.eq(from));
-    if to == "retired" {
+    if to == KeyStatus::Retired {
         update = update
             .col_expr(signing_keys::Column::RetiredAt, Expr::value(now))
             .col_expr(

@@ -55,7 +55,7 @@ async fn key_rotation_keeps_old_tokens_valid_until_they_expire() {
         .keys
         .list()
         .into_iter()
-        .map(|k| (k.kid, k.status))
+        .map(|k| (k.kid, k.status.to_string()))
         .collect();
     assert!(listed.contains(&(old_kid, "retired".into())));
 }

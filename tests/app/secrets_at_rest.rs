@@ -43,7 +43,10 @@ async fn a_delivered_mail_keeps_no_body_in_the_database() {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let rows = outbox(&app).await;
-        if rows.iter().all(|m| m.status == "sent") {
+        if rows
+            .iter()
+            .all(|m| m.status == gatehouse::store::mail_outbox::MailStatus::Sent)
+        {
             for message in rows {
                 assert_eq!(message.body_text, "");
                 assert_eq!(message.body_html, "");
