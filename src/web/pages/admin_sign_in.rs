@@ -29,15 +29,7 @@ pub async fn start(
     session: Session,
 ) -> Result<HttpResponse, PageError> {
     let slug = path.into_inner();
-    let org = match query.org_slug.as_deref().filter(|s| !s.is_empty()) {
-        Some(slug) => Some(
-            organizations::find_by_slug(&state.db, slug)
-                .await?
-                .filter(|o| o.is_active())
-                .ok_or(AppError::NotFound("Organization not found"))?,
-        ),
-        None => None,
-    };
+    let org = super::providers::named_org(&state, query.org_slug.as_deref()).await?;
     let next = match query.user_code.as_deref().filter(|c| !c.trim().is_empty()) {
         Some(code) => {
             let code = crate::domain::UserCode::parse(code).ok_or_else(|| {

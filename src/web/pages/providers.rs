@@ -71,6 +71,22 @@ pub struct StartQuery {
     next: Option<String>,
 }
 
+/// The active organization a query names (404 for an unknown or suspended one), if any.
+pub(super) async fn named_org(
+    state: &AppState,
+    slug: Option<&str>,
+) -> Result<Option<organizations::Organization>, AppError> {
+    match slug.filter(|s| !s.is_empty()) {
+        Some(slug) => Ok(Some(
+            organizations::find_by_slug(&state.db, slug)
+                .await?
+                .filter(|o| o.is_active())
+                .ok_or(AppError::NotFound("Organization not found"))?,
+        )),
+        None => Ok(None),
+    }
+}
+
 /// `GET /auth/{provider}?org=&service=&redirect_uri=&user_code=`.
 pub async fn start(
     state: web::Data<AppState>,
@@ -79,15 +95,7 @@ pub async fn start(
     session: Session,
 ) -> Result<HttpResponse, PageError> {
     let slug = path.into_inner();
-    let org = match query.org.as_deref().filter(|s| !s.is_empty()) {
-        Some(slug) => Some(
-            organizations::find_by_slug(&state.db, slug)
-                .await?
-                .filter(|o| o.is_active())
-                .ok_or(AppError::NotFound("Organization not found"))?,
-        ),
-        None => None,
-    };
+    let org = named_org(&state, query.org.as_deref()).await?;
     let service = match (query.service.as_deref().filter(|s| !s.is_empty()), &org) {
         (Some(slug), Some(org)) => Some(
             services::list(&state.db, Some(org.id))
