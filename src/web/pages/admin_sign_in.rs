@@ -5,7 +5,7 @@ use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::providers::{BROWSER_HALF, session_error};
+use super::providers::BROWSER_HALF;
 use crate::auth::federation::amr_for;
 use crate::auth::federation::flow::{self, BrowserHalf, CallbackParams, KIND_ADMIN};
 use crate::auth::federation::{admin, providers};
@@ -45,22 +45,7 @@ pub async fn start(
     // Platform credentials only: an organization's own OAuth app must not be able to vouch
     // for the platform's administrators.
     let config = providers::resolve(&state, &slug, None, true).await?;
-    let started = flow::start(
-        &state,
-        &config,
-        KIND_ADMIN,
-        org.as_ref().map(|o| o.id),
-        None,
-        &next,
-    )
-    .await?;
-    session
-        .insert(BROWSER_HALF, &started.browser)
-        .map_err(session_error)?;
-    Ok(HttpResponse::Found()
-        .insert_header(("Location", started.redirect_to))
-        .insert_header(("Cache-Control", "no-store"))
-        .finish())
+    super::providers::to_upstream(&state, &config, KIND_ADMIN, org.as_ref(), &next, &session).await
 }
 
 /// `GET /auth/admin/{provider}/callback?code=&state=`.

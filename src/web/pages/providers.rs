@@ -130,15 +130,20 @@ pub async fn start(
         None => respond::safe_next(query.next.as_deref()).to_owned(),
     };
     let config = providers::resolve(&state, &slug, org.as_ref(), false).await?;
-    let started = flow::start(
-        &state,
-        &config,
-        KIND_SIGNIN,
-        org.as_ref().map(|o| o.id),
-        None,
-        &next,
-    )
-    .await?;
+    to_upstream(&state, &config, KIND_SIGNIN, org.as_ref(), &next, &session).await
+}
+
+/// Starts the upstream leg: the state row, its browser half in the session cookie, and the
+/// redirect to the provider.
+pub(super) async fn to_upstream(
+    state: &AppState,
+    config: &providers::ProviderConfig,
+    kind: &str,
+    org: Option<&organizations::Organization>,
+    next: &str,
+    session: &Session,
+) -> Result<HttpResponse, PageError> {
+    let started = flow::start(state, config, kind, org.map(|o| o.id), None, next).await?;
     session
         .insert(BROWSER_HALF, &started.browser)
         .map_err(session_error)?;
