@@ -195,16 +195,9 @@ async fn an_organizations_own_github_credentials_beat_the_platforms() {
         &app.db,
         &app.state.master,
         manage::OrgSpec {
-            org: &org,
-            provider: "github",
             client_id: Some("acme-github-id"),
             client_secret: Some("acme-github-secret"),
-            base_url: None,
-            api_base_url: None,
-            issuer: None,
-            tenant: None,
-            disabled: false,
-            auto_link: false,
+            ..manage::OrgSpec::new(&org, "github")
         },
     )
     .await
@@ -251,16 +244,8 @@ async fn an_organization_that_disables_github_does_not_offer_it() {
         &app.db,
         &app.state.master,
         manage::OrgSpec {
-            org: &org,
-            provider: "github",
-            client_id: None,
-            client_secret: None,
-            base_url: None,
-            api_base_url: None,
-            issuer: None,
-            tenant: None,
             disabled: true,
-            auto_link: false,
+            ..manage::OrgSpec::new(&org, "github")
         },
     )
     .await

@@ -162,16 +162,9 @@ async fn admin_sign_in_uses_the_platforms_credentials_even_when_the_org_has_its_
         &app.db,
         &app.state.master,
         manage::OrgSpec {
-            org: &org,
-            provider: "github",
             client_id: Some("acme-github-id"),
             client_secret: Some("acme-github-secret"),
-            base_url: None,
-            api_base_url: None,
-            issuer: None,
-            tenant: None,
-            disabled: false,
-            auto_link: false,
+            ..manage::OrgSpec::new(&org, "github")
         },
     )
     .await

@@ -113,16 +113,8 @@ async fn with_auto_link_on_a_verified_match_is_linked_and_signed_in_at_once() {
         &app.db,
         &app.state.master,
         manage::OrgSpec {
-            org: &org,
-            provider: "github",
-            client_id: None,
-            client_secret: None,
-            base_url: None,
-            api_base_url: None,
-            issuer: None,
-            tenant: None,
-            disabled: false,
             auto_link: true,
+            ..manage::OrgSpec::new(&org, "github")
         },
     )
     .await
@@ -158,16 +150,8 @@ async fn auto_link_never_links_to_an_account_whose_own_email_is_unverified() {
         &app.db,
         &app.state.master,
         manage::OrgSpec {
-            org: &org,
-            provider: "github",
-            client_id: None,
-            client_secret: None,
-            base_url: None,
-            api_base_url: None,
-            issuer: None,
-            tenant: None,
-            disabled: false,
             auto_link: true,
+            ..manage::OrgSpec::new(&org, "github")
         },
     )
     .await

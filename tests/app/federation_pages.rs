@@ -48,16 +48,9 @@ async fn the_device_sign_in_step_offers_the_orgs_provider_and_returns_to_approve
         &app.db,
         &app.state.master,
         manage::OrgSpec {
-            org: &org,
-            provider: "github",
             client_id: Some("acme-github-id"),
             client_secret: Some("acme-github-secret"),
-            base_url: None,
-            api_base_url: None,
-            issuer: None,
-            tenant: None,
-            disabled: false,
-            auto_link: false,
+            ..manage::OrgSpec::new(&org, "github")
         },
     )
     .await

@@ -88,6 +88,25 @@ pub struct OrgSpec<'a> {
     pub auto_link: bool,
 }
 
+impl<'a> OrgSpec<'a> {
+    /// A row for `provider` in `org` with nothing overridden: the platform's credentials and
+    /// URLs, enabled, no auto-linking.
+    pub fn new(org: &'a str, provider: &'a str) -> Self {
+        Self {
+            org,
+            provider,
+            client_id: None,
+            client_secret: None,
+            base_url: None,
+            api_base_url: None,
+            issuer: None,
+            tenant: None,
+            disabled: false,
+            auto_link: false,
+        }
+    }
+}
+
 async fn org_by_slug<C: sea_orm::ConnectionTrait>(
     db: &C,
     slug: &str,
