@@ -51,6 +51,14 @@ impl<'a> AuditEvent<'a> {
         self
     }
 
+    /// An admin operation: `actor` acted on `target` (e.g. `service:<id>`) in `org`.
+    pub fn by(mut self, actor: &crate::admin::Actor, target: String, org_id: Option<Uuid>) -> Self {
+        self.actor = Some(actor.audit_ref());
+        self.target = Some(target);
+        self.org_id = org_id;
+        self
+    }
+
     pub fn details(mut self, details: serde_json::Value) -> Self {
         self.details = Some(details);
         self

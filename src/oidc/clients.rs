@@ -174,6 +174,13 @@ impl Clients {
         }
     }
 
+    /// Forgets every cached client (an organization changed: all its services are stale).
+    pub fn clear(&self) {
+        if let Ok(mut cache) = self.cache.write() {
+            cache.clear();
+        }
+    }
+
     /// Authenticates a client: confidential ones by secret, public ones by id alone.
     pub async fn authenticate<C: ConnectionTrait>(
         &self,
