@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod admin_api;
 mod api_auth;
 mod api_client_auth;
 mod api_sign_in;
