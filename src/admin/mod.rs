@@ -10,6 +10,7 @@ use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
 mod operations;
+pub mod service_federation;
 
 pub use operations::*;
 
