@@ -13,6 +13,7 @@ use crate::state::AppState;
 pub mod bootstrap;
 mod operations;
 pub mod orgs;
+pub mod service_federation;
 pub mod service_tokens;
 pub mod session;
 
