@@ -462,6 +462,21 @@ async fn orgs_by_owner_org_admin_and_member() {
             "FORBIDDEN",
         );
     }
+    // Each refusal is in the audit log: who, what, from where.
+    let refused = audit_actions(&app, "admin.request.refused").await;
+    assert!(
+        refused.iter().any(|(actor, target)| actor
+            .as_deref()
+            .is_some_and(|a| a.starts_with("user:"))
+            && target.as_deref() == Some("GET /api/admin/orgs/beta")),
+        "{refused:?}"
+    );
+    assert!(
+        refused
+            .iter()
+            .any(|(_, target)| target.as_deref() == Some("GET /api/admin/orgs/acme")),
+        "{refused:?}"
+    );
 
     // The owner suspends and resumes; both audited with the owner as actor, the org as target.
     let suspended = patch(
