@@ -1316,3 +1316,54 @@ async fn the_cli_and_the_api_add_members_with_the_same_audit_event() {
     assert_eq!(events[0].0.as_deref(), Some("cli"));
     assert!(events[1].0.as_deref().unwrap().starts_with("user:"));
 }
+
+#[tokio::test]
+async fn the_bootstrap_variables_of_the_seed_are_read_and_checked() {
+    let app = spawn_app().await;
+    let run = |vars: Vec<(&'static str, &'static str)>| {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+        command
+            .arg("migrate")
+            // The app's own SQLite file, even when the suite runs on PostgreSQL.
+            .env_remove("DATABASE_URL")
+            .env("GATEHOUSE_DATA_DIR", &app.settings.data_dir)
+            .env("GATEHOUSE_LOG__LEVEL", "error")
+            .envs(vars);
+        async move { command.output().await.unwrap() }
+    };
+    let refused = run(vec![
+        ("GATEHOUSE_BOOTSTRAP_TOKEN", "short"),
+        (
+            "GATEHOUSE_BOOTSTRAP_TOKEN_SCOPES",
+            "admin:orgs:read,admin:nope",
+        ),
+        ("GATEHOUSE_BOOTSTRAP_TOKEN_EXPIRES_AT", "next tuesday"),
+    ])
+    .await;
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    for variable in [
+        "GATEHOUSE_BOOTSTRAP_TOKEN)",
+        "GATEHOUSE_BOOTSTRAP_TOKEN_SCOPES",
+        "GATEHOUSE_BOOTSTRAP_TOKEN_EXPIRES_AT",
+    ] {
+        assert!(stderr.contains(variable), "{variable}: {stderr}");
+    }
+    let accepted = run(vec![
+        ("GATEHOUSE_BOOTSTRAP_TOKEN", "0123456789abcdef0123"),
+        (
+            "GATEHOUSE_BOOTSTRAP_TOKEN_SCOPES",
+            "admin:orgs:read, admin:tokens:write",
+        ),
+        (
+            "GATEHOUSE_BOOTSTRAP_TOKEN_EXPIRES_AT",
+            "2030-01-01T00:00:00Z",
+        ),
+    ])
+    .await;
+    assert!(
+        accepted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+}
