@@ -784,6 +784,9 @@ async fn services_routes_by_each_actor() {
         json!({"signing_alg": "HS256"}),
         json!({"allow_password_api": true}),
         json!({"client_secret": "mine"}),
+        json!({"allowed_providers": ["no-such-provider"]}),
+        json!({"token_redirect": true}),
+        json!({}),
     ] {
         assert_error(
             &patch(&app, &admin_a, &path, bad).await,
@@ -791,6 +794,8 @@ async fn services_routes_by_each_actor() {
             "BAD_REQUEST",
         );
     }
+    // The refused updates changed and recorded nothing.
+    assert_eq!(audit_actions(&app, "admin.service.updated").await.len(), 1);
     assert_error(
         &post(
             &app,
@@ -802,6 +807,18 @@ async fn services_routes_by_each_actor() {
         StatusCode::BAD_REQUEST,
         "BAD_REQUEST",
     );
+
+    // Federation settings: token_redirect needs a first-party service.
+    let federated = patch(
+        &app,
+        &admin_a,
+        &path,
+        json!({"first_party": true, "token_redirect": true}),
+    )
+    .await;
+    assert_eq!(federated.0, StatusCode::OK, "{}", federated.1);
+    assert_eq!(federated.1["token_redirect"], true);
+    assert_eq!(federated.1["allowed_providers"], json!([]));
 
     // Delete; then it is gone and cannot get tokens.
     assert_eq!(
