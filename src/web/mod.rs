@@ -177,6 +177,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, federation: &pages::providers::Sessi
                 .route(web::post().to(pages::mfa::mfa_submit)),
         )
         .service(
+            web::resource("/login/code")
+                .route(web::get().to(pages::mfa::code_page))
+                .route(web::post().to(pages::mfa::code_submit)),
+        )
+        .service(
             web::resource("/login/mfa/enrol")
                 .route(web::get().to(pages::mfa::enrol_page))
                 .route(web::post().to(pages::mfa::enrol_submit)),
