@@ -11,6 +11,7 @@ use crate::startup::{Application, open_database};
 use crate::store::{organizations, services, users};
 
 mod federation;
+mod risk;
 
 #[derive(Parser)]
 #[command(
@@ -80,6 +81,9 @@ pub enum OrgCommand {
     /// The organization's own sign-in provider credentials (BYOO).
     #[command(subcommand)]
     Provider(federation::OrgProviderCommand),
+    /// The organization's risk policy for sign-ins.
+    #[command(subcommand)]
+    Risk(risk::OrgRiskCommand),
 }
 
 #[derive(Subcommand)]
@@ -182,6 +186,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Org(OrgCommand::Provider(cmd)) => {
             federation::org_provider(cmd, settings, json).await?
         }
+        Command::Org(OrgCommand::Risk(cmd)) => risk::org_risk(cmd, settings, json).await?,
         Command::Serve => {
             Application::build(settings)
                 .await?

@@ -245,6 +245,14 @@ pub fn routes(cfg: &mut web::ServiceConfig, federation: &pages::providers::Sessi
             "/account/consents/revoke",
             web::post().to(pages::account::revoke_consent_submit),
         )
+        .route(
+            "/account/devices",
+            web::get().to(pages::trusted_devices::devices_page),
+        )
+        .route(
+            "/account/devices/{id}/revoke",
+            web::post().to(pages::trusted_devices::revoke_submit),
+        )
         // Federation (issue 14): after every fixed `/auth/…` path above.
         .configure(|cfg| pages::providers::routes(cfg, federation))
         .default_service(web::to(not_found));

@@ -392,3 +392,38 @@ async fn the_json_passkey_ceremonies_work_with_a_real_authenticator() {
     );
     assert_eq!(ids(unknown), ids(&starts["unknownAgain"]["body"]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unusual_sign_in_is_finished_with_the_emailed_code_in_a_real_browser() {
+    // Chromium names its network with X-Forwarded-For through the trusted test proxy.
+    let app = spawn_app_with(|s| {
+        s.server.public_url = s.server.public_url.replace("127.0.0.1", "localhost");
+        s.server.trusted_proxies = vec!["127.0.0.1/32".into()];
+    })
+    .await;
+    let mailbox = app.mail.serve_mailbox_http();
+    let email = unique_email();
+    app.verified_user(&email).await;
+    // The account's history: one sign-in from another browser on the loopback network.
+    crate::helpers::assert_redirect_to(
+        &app.login(&email, crate::helpers::PASSWORD).await,
+        "/account",
+    );
+
+    run_script(
+        "email_code_step.mjs",
+        vec![
+            ("GATEHOUSE_URL", app.address.clone()),
+            ("MAILBOX_URL", mailbox),
+            ("USER_EMAIL", email.clone()),
+            ("USER_PASSWORD", crate::helpers::PASSWORD.to_owned()),
+        ],
+    )
+    .await;
+
+    let verified = gatehouse::store::audit_events::list_for_action(&app.db, "risk.code_verify")
+        .await
+        .unwrap();
+    let outcomes: Vec<&str> = verified.iter().map(|e| e.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["failure", "success"]);
+}
