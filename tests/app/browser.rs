@@ -3,6 +3,8 @@
 use std::path::Path;
 use std::process::Command;
 
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
 use crate::helpers::rp::{RelyingParty, callback_params};
 use crate::helpers::{ServiceOptions, TestApp, spawn_app_with, unique_email};
 
@@ -319,6 +321,17 @@ async fn the_json_passkey_ceremonies_work_with_a_real_authenticator() {
     );
     assert_eq!(first["body"]["last_login_method"], "passkey");
     assert!(first["body"].get("preauth_token").is_none(), "{first}");
+    // Seed 004's device trust: the token of the trusted device this sign-in established.
+    let device = first["body"]["device_trust_token"].as_str().unwrap();
+    let row = gatehouse::store::entities::trusted_devices::Entity::find()
+        .filter(
+            gatehouse::store::entities::trusted_devices::Column::TokenHash
+                .eq(gatehouse::keys::hash_token(device)),
+        )
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the device is stored by its hash");
     let me: serde_json::Value = app
         .client
         .get(app.url("/api/auth/me"))
@@ -331,6 +344,7 @@ async fn the_json_passkey_ceremonies_work_with_a_real_authenticator() {
         .unwrap();
     assert_eq!(me["email"], email);
     assert_eq!(first["body"]["user_id"], me["id"]);
+    assert_eq!(row.user_id.to_string(), me["id"].as_str().unwrap());
     // A replayed answer is refused; so is an old answer for a new challenge.
     assert_eq!(result["replayed"]["status"], 400);
     assert!(
@@ -426,4 +440,75 @@ async fn an_unusual_sign_in_is_finished_with_the_emailed_code_in_a_real_browser(
         .unwrap();
     let outcomes: Vec<&str> = verified.iter().map(|e| e.outcome.as_str()).collect();
     assert_eq!(outcomes, ["failure", "success"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_risky_json_passkey_sign_in_gets_the_seeds_403() {
+    let (app, _) = browser_app().await;
+    let email = unique_email();
+    app.verified_user(&email).await;
+    let login: serde_json::Value = app
+        .post_json(
+            "/api/auth/login",
+            serde_json::json!({ "email": email, "password": crate::helpers::PASSWORD }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let org = gatehouse::admin::create_org(&app.db, "strict", "Strict")
+        .await
+        .unwrap();
+    let user = gatehouse::store::users::find_by_email(&app.db, &email)
+        .await
+        .unwrap()
+        .unwrap();
+    gatehouse::store::memberships::upsert(&app.db, org.id, user.id, &["member".into()])
+        .await
+        .unwrap();
+    gatehouse::admin::risk::set_step_up_untrusted(
+        &app.state,
+        &gatehouse::admin::Actor::Cli,
+        "strict",
+        true,
+        &gatehouse::domain::RequestMeta::default(),
+    )
+    .await
+    .unwrap();
+
+    let stdout = run_script(
+        "passkey_risk.mjs",
+        vec![
+            ("GATEHOUSE_URL", app.address.clone()),
+            (
+                "ACCESS_TOKEN",
+                login["access_token"].as_str().unwrap().to_owned(),
+            ),
+            ("USER_EMAIL", email.clone()),
+        ],
+    )
+    .await;
+    let result: serde_json::Value = serde_json::from_str(
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("RESULT "))
+            .expect("the script reports its result"),
+    )
+    .unwrap();
+
+    assert_eq!(result["registered"]["status"], 200, "{result}");
+    assert_eq!(result["finish"]["status"], 403, "{result}");
+    assert_eq!(
+        result["finish"]["body"]["error"],
+        "Additional verification required. Please use another login method."
+    );
+    assert!(result["finish"]["body"].get("token").is_none());
+    assert_eq!(result["deviceCookie"], false, "no device trust without the step");
+    let decisions = gatehouse::store::audit_events::list_for_action(&app.db, "risk.assessed")
+        .await
+        .unwrap();
+    let last: serde_json::Value =
+        serde_json::from_str(decisions.last().unwrap().details.as_deref().unwrap()).unwrap();
+    assert_eq!(last["decision"], "step_up");
+    assert_eq!(last["method"], "passkey");
 }
