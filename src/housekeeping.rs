@@ -32,7 +32,11 @@ pub async fn prune_expired(state: &AppState) -> Result<Deleted, DbErr> {
     let attempts = crate::store::sign_in_attempts::delete_before(&state.db, history_before).await?;
     let devices = crate::store::trusted_devices::delete_ended(&state.db, now - GRACE).await?;
     if attempts + devices > 0 {
-        tracing::info!(attempts, devices, "deleted old sign-in history and ended devices");
+        tracing::info!(
+            attempts,
+            devices,
+            "deleted old sign-in history and ended devices"
+        );
     }
     Ok(deleted)
 }

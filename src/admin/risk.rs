@@ -54,8 +54,7 @@ pub async fn policy(
         .ok_or_else(|| AppError::invalid(format!("no organization with slug {org_slug:?}")))?;
     actor.require(Scope::OrgsRead, Reach::Org(org.id))?;
     Ok(OrgRiskPolicy {
-        step_up_untrusted_devices: org_risk_policies::step_up_untrusted(&state.db, org.id)
-            .await?,
+        step_up_untrusted_devices: org_risk_policies::step_up_untrusted(&state.db, org.id).await?,
         org: org.slug,
     })
 }

@@ -105,7 +105,9 @@ pub async fn complete_sign_in(
         method,
     };
     match next {
-        FirstFactor::Complete(amr) => Ok(LoginOutcome::Tokens(issue(state, client, user, &amr, meta).await?)),
+        FirstFactor::Complete(amr) => Ok(LoginOutcome::Tokens(
+            issue(state, client, user, &amr, meta).await?,
+        )),
         FirstFactor::SecondFactorDue { ticket } => Ok(preauth(ticket, "totp")),
         FirstFactor::EmailCodeDue { ticket } => Ok(preauth(ticket, "email_code")),
         FirstFactor::EnrolmentDue { .. } => Err(enrol_on_the_web()),
@@ -115,7 +117,9 @@ pub async fn complete_sign_in(
 fn enrol_on_the_web() -> AppError {
     AppError::Forbidden {
         code: ErrorCode::Forbidden,
-        message: "Your organization requires two-step sign-in: set it up by signing in on the web first".into(),
+        message:
+            "Your organization requires two-step sign-in: set it up by signing in on the web first"
+                .into(),
     }
 }
 
@@ -149,12 +153,10 @@ pub async fn verify_mfa(
     let ticket = preauth_token
         .strip_prefix(PREAUTH_PREFIX)
         .ok_or_else(invalid)?;
-    let (ticket, user) = match mfa::load_ticket(state, ticket, mfa::PURPOSE_MFA).await {
-        Ok(found) => found,
-        Err(_) => mfa::load_ticket(state, ticket, mfa::PURPOSE_EMAIL_CODE)
-            .await
-            .map_err(|_| invalid())?,
-    };
+    let purposes = [mfa::PURPOSE_MFA, mfa::PURPOSE_EMAIL_CODE];
+    let (ticket, user) = mfa::load_ticket_for(state, ticket, &purposes)
+        .await
+        .map_err(|_| invalid())?;
     let client_id = ticket.client_id.clone().ok_or_else(invalid)?;
     let credentials = match client {
         Some(presented) if presented.client_id != client_id => {

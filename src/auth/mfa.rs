@@ -1,6 +1,7 @@
-//! The step between the first factor and a session (or tokens): five-minute login tickets,
-//! bound to the browser by cookie (or handed to the JSON client as `preauth_…`), the second
-//! factor with per-user limits, and enrolment forced by organization policy.
+//! The step between the first factor and a session (or tokens): the risk check
+//! (`auth::step_up`), five-minute login tickets (ten for an emailed code), bound to the browser
+//! by cookie (or handed to the JSON client as `preauth_…`), the second factor with per-user
+//! limits, and enrolment forced by organization policy.
 use uuid::Uuid;
 
 use crate::audit::{self, AuditEvent, Outcome};
@@ -55,8 +56,7 @@ pub async fn after_first_factor(
     if risky && step_up == StepUp::Refuse {
         return Err(AppError::Forbidden {
             code: ErrorCode::Forbidden,
-            message: "Additional verification required. Please use another login method."
-                .into(),
+            message: "Additional verification required. Please use another login method.".into(),
         });
     }
     // A first factor that is already multi-factor (a passkey with user verification) completes.
@@ -140,10 +140,19 @@ pub async fn load_ticket(
     token: &str,
     purpose: &str,
 ) -> Result<(LoginTicket, User), AppError> {
+    load_ticket_for(state, token, &[purpose]).await
+}
+
+/// A live ticket of one of `purposes` and its user.
+pub async fn load_ticket_for(
+    state: &AppState,
+    token: &str,
+    purposes: &[&str],
+) -> Result<(LoginTicket, User), AppError> {
     let expired = || AppError::invalid("Your sign-in expired. Please sign in again.");
     let ticket = login_tickets::find_live(&state.db, &hash_token(token), crate::store::now())
         .await?
-        .filter(|t| t.purpose == purpose)
+        .filter(|t| purposes.contains(&t.purpose.as_str()))
         .ok_or_else(expired)?;
     let user = users::find_active(&state.db, ticket.user_id)
         .await?

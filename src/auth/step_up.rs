@@ -209,8 +209,7 @@ pub async fn verify_code(
         && crate::keys::constant_time_eq(&code_hash(state, ticket.id, &code), expected);
     if !valid {
         let ended =
-            login_tickets::end_if_exhausted(&state.db, ticket.id, super::mfa::MAX_FAILURES)
-                .await?;
+            login_tickets::end_if_exhausted(&state.db, ticket.id, super::mfa::MAX_FAILURES).await?;
         audit::record(
             &state.db,
             AuditEvent::new("risk.code_verify", Outcome::Failure, meta).user(user.id),

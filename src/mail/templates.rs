@@ -235,7 +235,10 @@ pub fn new_sign_in(context: &SignInContext<'_>, reset_link: &str) -> Result<Emai
 }
 
 /// A sign-in with the right credentials was refused by the risk checks.
-pub fn sign_in_blocked(context: &SignInContext<'_>, reset_link: &str) -> Result<Email, askama::Error> {
+pub fn sign_in_blocked(
+    context: &SignInContext<'_>,
+    reset_link: &str,
+) -> Result<Email, askama::Error> {
     let intro = format!(
         "We refused a sign-in to your account {}: it looked suspicious, although the first sign-in step was passed.",
         context.describe()

@@ -5,8 +5,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entities::org_risk_policies::{self, Column, Entity as Policies};
 use super::entities::memberships;
+use super::entities::org_risk_policies::{self, Column, Entity as Policies};
 
 pub async fn set_step_up_untrusted<C: ConnectionTrait>(
     db: &C,

@@ -102,7 +102,10 @@ pub async fn accounts_from<C: ConnectionTrait>(
 }
 
 /// Housekeeping: history older than `before`.
-pub async fn delete_before<C: ConnectionTrait>(db: &C, before: DateTime<Utc>) -> Result<u64, DbErr> {
+pub async fn delete_before<C: ConnectionTrait>(
+    db: &C,
+    before: DateTime<Utc>,
+) -> Result<u64, DbErr> {
     let result = Attempts::delete_many()
         .filter(Column::OccurredAt.lt(before))
         .exec(db)

@@ -17,7 +17,10 @@ pub struct NewDevice<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
-pub async fn insert<C: ConnectionTrait>(db: &C, new: NewDevice<'_>) -> Result<TrustedDevice, DbErr> {
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    new: NewDevice<'_>,
+) -> Result<TrustedDevice, DbErr> {
     let now = super::now();
     trusted_devices::ActiveModel {
         id: Set(Uuid::new_v4()),

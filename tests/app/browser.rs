@@ -503,7 +503,10 @@ async fn a_risky_json_passkey_sign_in_gets_the_seeds_403() {
         "Additional verification required. Please use another login method."
     );
     assert!(result["finish"]["body"].get("token").is_none());
-    assert_eq!(result["deviceCookie"], false, "no device trust without the step");
+    assert_eq!(
+        result["deviceCookie"], false,
+        "no device trust without the step"
+    );
     let decisions = gatehouse::store::audit_events::list_for_action(&app.db, "risk.assessed")
         .await
         .unwrap();

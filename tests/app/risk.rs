@@ -5,9 +5,7 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    CapturedMail, PASSWORD, TestApp, csrf_of, mfa, spawn_app_with, unique_email,
-};
+use crate::helpers::{CapturedMail, PASSWORD, TestApp, csrf_of, mfa, spawn_app_with, unique_email};
 
 const HOME: &str = "192.0.2.10";
 const ELSEWHERE: &str = "198.51.100.7";
@@ -167,7 +165,11 @@ async fn the_first_sign_in_sets_a_trusted_device_cookie_and_the_same_browser_sta
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(!subjects(&app, &email).contains(&NEW_SIGN_IN.to_owned()));
     // The token is stored hashed, never as is.
-    let row = trusted_devices::Entity::find().one(&app.db).await.unwrap().unwrap();
+    let row = trusted_devices::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_ne!(row.token_hash, token_of(&cookie));
 }
 
@@ -202,7 +204,11 @@ async fn a_new_browser_on_a_new_network_with_totp_gets_the_totp_step() {
     // Establish the history from HOME with this browser (TOTP completes the sign-in).
     let first = login_from(&app, HOME, &email, PASSWORD).await;
     assert_eq!(location(&first), "/login/mfa");
-    let page = get_from(&app, HOME, "/login/mfa").await.text().await.unwrap();
+    let page = get_from(&app, HOME, "/login/mfa")
+        .await
+        .text()
+        .await
+        .unwrap();
     let code = mfa::code(&secret, 1);
     let done = app
         .client
@@ -213,7 +219,10 @@ async fn a_new_browser_on_a_new_network_with_totp_gets_the_totp_step() {
         .await
         .unwrap();
     assert_eq!(location(&done), "/account");
-    assert!(device_cookie(&done).is_some(), "the second step sets it too");
+    assert!(
+        device_cookie(&done).is_some(),
+        "the second step sets it too"
+    );
 
     let stranger = app.new_device();
     let response = login_from(&stranger, ELSEWHERE, &email, PASSWORD).await;
@@ -241,7 +250,14 @@ async fn at_code_step(app: &TestApp, email: &str) -> TestApp {
 /// Posts a code from ELSEWHERE; the CSRF token (one per browser) comes from a page that is
 /// there whether or not the step still is.
 async fn send_code(app: &TestApp, code: &str) -> reqwest::Response {
-    submit_from(app, ELSEWHERE, "/forgot-password", "/login/code", &[("code", code)]).await
+    submit_from(
+        app,
+        ELSEWHERE,
+        "/forgot-password",
+        "/login/code",
+        &[("code", code)],
+    )
+    .await
 }
 
 fn latest_code(app: &TestApp, email: &str) -> String {
@@ -356,7 +372,11 @@ async fn five_wrong_codes_end_the_step() {
     }
 
     let too_late = send_code(&stranger, &code).await;
-    assert_eq!(location(&too_late), "/login", "the right code no longer works");
+    assert_eq!(
+        location(&too_late),
+        "/login",
+        "the right code no longer works"
+    );
 }
 
 /// Tries wrong passwords from `ip` against `accounts` distinct addresses (unknown ones).
@@ -384,7 +404,10 @@ async fn over_the_block_threshold_the_sign_in_is_refused_and_the_owner_told() {
         body.contains("Suspicious login detected. Please contact support."),
         "{body}"
     );
-    assert_eq!(attacker.get("/account").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        attacker.get("/account").await.status(),
+        StatusCode::SEE_OTHER
+    );
     let mail = app.mail.wait_for_subject(&email, BLOCKED_SUBJECT, 0).await;
     assert!(mail.text().contains(ELSEWHERE));
     let last = decisions(&app).await.pop().unwrap();
@@ -392,9 +415,14 @@ async fn over_the_block_threshold_the_sign_in_is_refused_and_the_owner_told() {
         last,
         (
             120,
-            ["new_device", "new_network", "network_failures", "network_accounts"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "new_device",
+                "new_network",
+                "network_failures",
+                "network_accounts"
+            ]
+            .map(String::from)
+            .to_vec(),
             "block".to_owned()
         )
     );
@@ -501,7 +529,11 @@ async fn forged_expired_foreign_and_tampered_device_tokens_are_ignored() {
         ("forged", "203.0.113.2", gatehouse::keys::random_token()),
         ("tampered", "203.0.113.3", tampered),
         ("another user's", "203.0.113.4", foreign),
-        ("not a token", "203.0.113.5", "not-a-device-token".to_owned()),
+        (
+            "not a token",
+            "203.0.113.5",
+            "not-a-device-token".to_owned(),
+        ),
     ] {
         let response = login_with_device_token(&app, ip, &token, &email).await;
         assert_eq!(location(&response), "/login/code", "{case}: a new device");
@@ -580,7 +612,8 @@ async fn devices_are_listed_and_revoked_in_the_account_area_and_a_password_reset
     assert_eq!(audit.len(), 1);
 
     // A password reset revokes the rest: the laptop is a stranger again elsewhere.
-    app.reset_password(&email, "a brand new passphrase here").await;
+    app.reset_password(&email, "a brand new passphrase here")
+        .await;
     let live = trusted_devices::Entity::find()
         .filter(trusted_devices::Column::RevokedAt.is_null())
         .all(&app.db)
@@ -732,7 +765,10 @@ async fn the_json_api_sets_the_cookie_asks_for_the_mailed_code_and_blocks_like_t
         .await
         .unwrap();
     assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(wrong.json::<Value>().await.unwrap()["error"], "Invalid code");
+    assert_eq!(
+        wrong.json::<Value>().await.unwrap()["error"],
+        "Invalid code"
+    );
     let tokens = exchange(code.clone()).await.unwrap();
     assert_eq!(tokens.status(), StatusCode::OK);
     assert!(device_cookie(&tokens).is_some());

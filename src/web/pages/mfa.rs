@@ -37,8 +37,9 @@ pub async fn continue_after_first_factor(
     next: &str,
     meta: &crate::domain::RequestMeta,
 ) -> Result<HttpResponse, AppError> {
-    let step = mfa::after_first_factor(state, user, amr, Some(next), None, meta, mfa::StepUp::Offer)
-        .await?;
+    let step =
+        mfa::after_first_factor(state, user, amr, Some(next), None, meta, mfa::StepUp::Offer)
+            .await?;
     continue_with(state, user, step, next, meta, false).await
 }
 
@@ -67,7 +68,11 @@ async fn continue_with(
     };
     let mut response = respond::see_other(location);
     response
-        .add_cookie(&ticket_cookie(state, ticket, crate::auth::step_up::CODE_MINUTES))
+        .add_cookie(&ticket_cookie(
+            state,
+            ticket,
+            crate::auth::step_up::CODE_MINUTES,
+        ))
         .map_err(|e| AppError::Unexpected(e.into()))?;
     Ok(response)
 }

@@ -229,7 +229,8 @@ impl SmtpSink {
                             async move {
                                 let to = query.get("to").cloned().unwrap_or_default();
                                 let subject = query.get("subject").cloned().unwrap_or_default();
-                                let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+                                let deadline =
+                                    tokio::time::Instant::now() + Duration::from_secs(10);
                                 loop {
                                     let found = sink
                                         .messages_to(&to)
