@@ -1,11 +1,10 @@
 //! Per-organization risk policy.
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect, sea_query::OnConflict,
+    QueryFilter, sea_query::OnConflict,
 };
 use uuid::Uuid;
 
-use super::entities::memberships;
 use super::entities::org_risk_policies::{self, Column, Entity as Policies};
 
 pub async fn set_step_up_untrusted<C: ConnectionTrait>(
@@ -37,13 +36,7 @@ pub async fn step_up_untrusted<C: ConnectionTrait>(db: &C, org_id: Uuid) -> Resu
 
 /// `true` when an organization of the user forces a second step on untrusted devices.
 pub async fn forced_for_user<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<bool, DbErr> {
-    let org_ids: Vec<Uuid> = memberships::Entity::find()
-        .select_only()
-        .column(memberships::Column::OrgId)
-        .filter(memberships::Column::UserId.eq(user_id))
-        .into_tuple()
-        .all(db)
-        .await?;
+    let org_ids = super::memberships::org_ids_of(db, user_id).await?;
     if org_ids.is_empty() {
         return Ok(false);
     }

@@ -264,9 +264,8 @@ async fn a_person_adds_a_passkey_and_signs_in_with_it_alone_in_a_real_browser() 
     assert!(!amr.iter().any(|m| m == "pwd"), "amr: {amr:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_json_passkey_ceremonies_work_with_a_real_authenticator() {
-    let (app, _) = browser_app().await;
+/// A fresh verified user signed in through the JSON API: the email and the access token.
+async fn signed_in_through_the_api(app: &TestApp) -> (String, String) {
     let email = unique_email();
     app.verified_user(&email).await;
     let login: serde_json::Value = app
@@ -278,6 +277,14 @@ async fn the_json_passkey_ceremonies_work_with_a_real_authenticator() {
         .json()
         .await
         .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    (email, token)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_json_passkey_ceremonies_work_with_a_real_authenticator() {
+    let (app, _) = browser_app().await;
+    let (email, access_token) = signed_in_through_the_api(&app).await;
     // Two-step sign-in is on, yet a passkey sign-in (user verified) needs no TOTP code.
     crate::helpers::assert_redirect_to(
         &app.login(&email, crate::helpers::PASSWORD).await,
@@ -289,10 +296,7 @@ async fn the_json_passkey_ceremonies_work_with_a_real_authenticator() {
         "passkey_json.mjs",
         vec![
             ("GATEHOUSE_URL", app.address.clone()),
-            (
-                "ACCESS_TOKEN",
-                login["access_token"].as_str().unwrap().to_owned(),
-            ),
+            ("ACCESS_TOKEN", access_token),
             ("USER_EMAIL", email.clone()),
         ],
     )
@@ -445,17 +449,7 @@ async fn an_unusual_sign_in_is_finished_with_the_emailed_code_in_a_real_browser(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_risky_json_passkey_sign_in_gets_the_seeds_403() {
     let (app, _) = browser_app().await;
-    let email = unique_email();
-    app.verified_user(&email).await;
-    let login: serde_json::Value = app
-        .post_json(
-            "/api/auth/login",
-            serde_json::json!({ "email": email, "password": crate::helpers::PASSWORD }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let (email, access_token) = signed_in_through_the_api(&app).await;
     let org = gatehouse::admin::create_org(&app.db, "strict", "Strict")
         .await
         .unwrap();
@@ -480,10 +474,7 @@ async fn a_risky_json_passkey_sign_in_gets_the_seeds_403() {
         "passkey_risk.mjs",
         vec![
             ("GATEHOUSE_URL", app.address.clone()),
-            (
-                "ACCESS_TOKEN",
-                login["access_token"].as_str().unwrap().to_owned(),
-            ),
+            ("ACCESS_TOKEN", access_token),
             ("USER_EMAIL", email.clone()),
         ],
     )
