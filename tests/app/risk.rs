@@ -633,6 +633,33 @@ async fn ids_owner(app: &TestApp, email: &str) -> uuid::Uuid {
         .id
 }
 
+/// Runs `gatehouse <args> --json` on the test app's database; its printed JSON.
+async fn gatehouse_cli(app: &TestApp, args: &[&str]) -> Value {
+    let secret = |s: &secrecy::SecretString| secrecy::ExposeSecret::expose_secret(s).to_owned();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(args)
+        .arg("--json")
+        .env(
+            "DATABASE_URL",
+            secret(app.settings.database.url.as_ref().unwrap()),
+        )
+        .env(
+            "GATEHOUSE_MASTER_KEY",
+            secret(app.settings.master_key.as_ref().unwrap()),
+        )
+        .env("GATEHOUSE_DATA_DIR", &app.settings.data_dir)
+        .env("GATEHOUSE_LOG__LEVEL", "error")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 #[tokio::test]
 async fn an_organization_can_force_a_second_step_on_untrusted_devices() {
     let app = spawn(|_| {}).await;
@@ -645,16 +672,14 @@ async fn an_organization_can_force_a_second_step_on_untrusted_devices() {
     gatehouse::store::memberships::upsert(&app.db, org.id, user_id, &["member".into()])
         .await
         .unwrap();
-    let policy = gatehouse::admin::risk::set_step_up_untrusted(
-        &app.state,
-        &gatehouse::admin::Actor::Cli,
-        "risky-org",
-        true,
-        &gatehouse::domain::RequestMeta::default(),
+    let set = gatehouse_cli(
+        &app,
+        &["org", "risk", "step-up-untrusted", "--org", "risky-org"],
     )
-    .await
-    .unwrap();
-    assert!(policy.step_up_untrusted_devices);
+    .await;
+    assert_eq!(set["step_up_untrusted_devices"], true);
+    let shown = gatehouse_cli(&app, &["org", "risk", "show", "--org", "risky-org"]).await;
+    assert_eq!(shown, set);
     let audit = gatehouse::store::audit_events::list_for_action(&app.db, "org.risk_policy_changed")
         .await
         .unwrap();
@@ -796,4 +821,31 @@ async fn the_json_api_sets_the_cookie_asks_for_the_mailed_code_and_blocks_like_t
     assert_eq!(body["error_code"], "FORBIDDEN");
     assert!(body["timestamp"].is_string());
     app.mail.wait_for_subject(&email, BLOCKED_SUBJECT, 0).await;
+}
+
+#[tokio::test]
+async fn codes_are_rate_limited_per_address_and_wrong_ones_per_user() {
+    let app = spawn(|s| s.rate_limit.mail_per_address_per_hour = 2).await;
+    let email = account_with_history(&app).await;
+    let first = at_code_step(&app, &email).await;
+    let code = latest_code(&app, &email);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        assert_eq!(
+            send_code(&first, wrong).await.status(),
+            StatusCode::BAD_REQUEST
+        );
+    }
+    // A new sign-in gets a new code (the budget's second mail), but the user's window of wrong
+    // codes is full: even this ticket's first code is throttled.
+    let second = at_code_step(&app, &email).await;
+    let throttled = send_code(&second, &latest_code(&app, &email)).await;
+    assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+    // The address's mail budget is used up: no third code is sent.
+    let before = app.mail.messages_to(&email).len();
+    let third = login_from(&app.new_device(), ELSEWHERE, &email, PASSWORD).await;
+    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(third.headers().contains_key("retry-after"));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(app.mail.messages_to(&email).len(), before);
 }
