@@ -15,6 +15,7 @@ mod m20261202_000010_sign_in_policy;
 mod m20261202_000018_device_trust;
 mod m20261202_000019_emailed_sign_in_codes;
 mod m20261202_000020_federation;
+mod m20261202_000023_service_providers;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000018_device_trust::Migration),
             Box::new(m20261202_000019_emailed_sign_in_codes::Migration),
             Box::new(m20261202_000020_federation::Migration),
+            Box::new(m20261202_000023_service_providers::Migration),
         ]
     }
 }

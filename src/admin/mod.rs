@@ -11,6 +11,7 @@ use crate::state::AppState;
 
 mod operations;
 pub mod risk;
+pub mod service_federation;
 
 pub use operations::*;
 
