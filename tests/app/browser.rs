@@ -264,6 +264,32 @@ async fn a_person_adds_a_passkey_and_signs_in_with_it_alone_in_a_real_browser() 
     assert!(!amr.iter().any(|m| m == "pwd"), "amr: {amr:?}");
 }
 
+/// Runs a JSON passkey script for `email` (with a first-party access token) and returns the
+/// JSON it prints after `RESULT `.
+async fn run_passkey_script(
+    script: &str,
+    app: &TestApp,
+    access_token: String,
+    email: &str,
+) -> serde_json::Value {
+    let stdout = run_script(
+        script,
+        vec![
+            ("GATEHOUSE_URL", app.address.clone()),
+            ("ACCESS_TOKEN", access_token),
+            ("USER_EMAIL", email.to_owned()),
+        ],
+    )
+    .await;
+    serde_json::from_str(
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("RESULT "))
+            .expect("the script reports its result"),
+    )
+    .unwrap()
+}
+
 /// A fresh verified user signed in through the JSON API: the email and the access token.
 async fn signed_in_through_the_api(app: &TestApp) -> (String, String) {
     let email = unique_email();
@@ -292,22 +318,7 @@ async fn the_json_passkey_ceremonies_work_with_a_real_authenticator() {
     );
     crate::helpers::mfa::enrol_totp_signed_in(&app).await;
 
-    let stdout = run_script(
-        "passkey_json.mjs",
-        vec![
-            ("GATEHOUSE_URL", app.address.clone()),
-            ("ACCESS_TOKEN", access_token),
-            ("USER_EMAIL", email.clone()),
-        ],
-    )
-    .await;
-    let result: serde_json::Value = serde_json::from_str(
-        stdout
-            .lines()
-            .find_map(|l| l.strip_prefix("RESULT "))
-            .expect("the script reports its result"),
-    )
-    .unwrap();
+    let result = run_passkey_script("passkey_json.mjs", &app, access_token, &email).await;
 
     // Registration: seed 004's shape.
     assert_eq!(result["registered"]["body"]["success"], true);
@@ -470,22 +481,7 @@ async fn a_risky_json_passkey_sign_in_gets_the_seeds_403() {
     .await
     .unwrap();
 
-    let stdout = run_script(
-        "passkey_risk.mjs",
-        vec![
-            ("GATEHOUSE_URL", app.address.clone()),
-            ("ACCESS_TOKEN", access_token),
-            ("USER_EMAIL", email.clone()),
-        ],
-    )
-    .await;
-    let result: serde_json::Value = serde_json::from_str(
-        stdout
-            .lines()
-            .find_map(|l| l.strip_prefix("RESULT "))
-            .expect("the script reports its result"),
-    )
-    .unwrap();
+    let result = run_passkey_script("passkey_risk.mjs", &app, access_token, &email).await;
 
     assert_eq!(result["registered"]["status"], 200, "{result}");
     assert_eq!(result["finish"]["status"], 403, "{result}");

@@ -633,33 +633,6 @@ async fn ids_owner(app: &TestApp, email: &str) -> uuid::Uuid {
         .id
 }
 
-/// Runs `gatehouse <args> --json` on the test app's database; its printed JSON.
-async fn gatehouse_cli(app: &TestApp, args: &[&str]) -> Value {
-    let secret = |s: &secrecy::SecretString| secrecy::ExposeSecret::expose_secret(s).to_owned();
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args(args)
-        .arg("--json")
-        .env(
-            "DATABASE_URL",
-            secret(app.settings.database.url.as_ref().unwrap()),
-        )
-        .env(
-            "GATEHOUSE_MASTER_KEY",
-            secret(app.settings.master_key.as_ref().unwrap()),
-        )
-        .env("GATEHOUSE_DATA_DIR", &app.settings.data_dir)
-        .env("GATEHOUSE_LOG__LEVEL", "error")
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
 #[tokio::test]
 async fn an_organization_can_force_a_second_step_on_untrusted_devices() {
     let app = spawn(|_| {}).await;
@@ -672,13 +645,13 @@ async fn an_organization_can_force_a_second_step_on_untrusted_devices() {
     gatehouse::store::memberships::upsert(&app.db, org.id, user_id, &["member".into()])
         .await
         .unwrap();
-    let set = gatehouse_cli(
-        &app,
-        &["org", "risk", "step-up-untrusted", "--org", "risky-org"],
-    )
-    .await;
+    let set = app
+        .cli(&["org", "risk", "step-up-untrusted", "--org", "risky-org"])
+        .await;
     assert_eq!(set["step_up_untrusted_devices"], true);
-    let shown = gatehouse_cli(&app, &["org", "risk", "show", "--org", "risky-org"]).await;
+    let shown = app
+        .cli(&["org", "risk", "show", "--org", "risky-org"])
+        .await;
     assert_eq!(shown, set);
     let audit = gatehouse::store::audit_events::list_for_action(&app.db, "org.risk_policy_changed")
         .await
