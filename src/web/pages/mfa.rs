@@ -112,18 +112,29 @@ struct MfaPage<'a> {
     error: Option<String>,
 }
 
+/// The form of a step for a browser that carries a live ticket of `purpose`; others start over.
+async fn step_page(
+    req: &HttpRequest,
+    state: &AppState,
+    purpose: &str,
+    page: &impl Template,
+) -> Result<HttpResponse, PageError> {
+    if ticket_in(req, state, purpose).await.is_none() {
+        return Ok(restart());
+    }
+    Ok(respond::ok_page(page)?)
+}
+
 pub async fn mfa_page(
     req: HttpRequest,
     state: web::Data<AppState>,
     csrf: CsrfToken,
 ) -> Result<HttpResponse, PageError> {
-    if ticket_in(&req, &state, PURPOSE_MFA).await.is_none() {
-        return Ok(restart());
-    }
-    Ok(respond::ok_page(&MfaPage {
+    let page = MfaPage {
         csrf: &csrf.0,
         error: None,
-    })?)
+    };
+    step_page(&req, &state, PURPOSE_MFA, &page).await
 }
 
 #[derive(Deserialize)]
@@ -232,14 +243,12 @@ pub async fn code_page(
     state: web::Data<AppState>,
     csrf: CsrfToken,
 ) -> Result<HttpResponse, PageError> {
-    if ticket_in(&req, &state, PURPOSE_EMAIL_CODE).await.is_none() {
-        return Ok(restart());
-    }
-    Ok(respond::ok_page(&EmailCodePage {
+    let page = EmailCodePage {
         csrf: &csrf.0,
         minutes: crate::auth::step_up::CODE_MINUTES,
         error: None,
-    })?)
+    };
+    step_page(&req, &state, PURPOSE_EMAIL_CODE, &page).await
 }
 
 /// `POST /login/code`
