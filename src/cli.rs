@@ -10,6 +10,7 @@ use crate::config::Settings;
 use crate::startup::{Application, open_database};
 use crate::store::{organizations, services, users};
 
+mod branding;
 mod federation;
 
 #[derive(Parser)]
@@ -80,6 +81,9 @@ pub enum OrgCommand {
     /// The organization's own sign-in provider credentials (BYOO).
     #[command(subcommand)]
     Provider(federation::OrgProviderCommand),
+    /// How the organization's sign-in pages and mail look.
+    #[command(subcommand)]
+    Branding(branding::BrandingCommand),
 }
 
 #[derive(Subcommand)]
@@ -182,6 +186,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Org(OrgCommand::Provider(cmd)) => {
             federation::org_provider(cmd, settings, json).await?
         }
+        Command::Org(OrgCommand::Branding(cmd)) => branding::run(cmd, settings, json).await?,
         Command::Serve => {
             Application::build(settings)
                 .await?

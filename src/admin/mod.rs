@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
+pub mod branding;
 mod operations;
 
 pub use operations::*;

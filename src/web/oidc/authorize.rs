@@ -160,7 +160,7 @@ fn describe_scope(scope: &str) -> Option<&'static str> {
         "openid" => Some("Confirm who you are (your account id)"),
         "email" => Some("See your email address"),
         "profile" => Some("See your name"),
-        "offline_access" => Some("Stay connected when you are not using it"),
+        "offline_access" => Some("Stay signed in, even when you are not using it"),
         _ => None,
     }
 }
