@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 use gatehouse::config::{
-    DatabaseSettings, GithubSettings, GoogleSettings, KeySettings, LogSettings, MagicLinkSettings,
-    MailSettings, MicrosoftSettings, PasswordSettings, ProvidersSettings, RateLimitSettings,
-    ServerSettings, SessionSettings, Settings, TokenSettings,
+    BrandingSettings, DatabaseSettings, GithubSettings, GoogleSettings, KeySettings, LogSettings,
+    MagicLinkSettings, MailSettings, MicrosoftSettings, PasswordSettings, ProvidersSettings,
+    RateLimitSettings, ServerSettings, SessionSettings, Settings, TokenSettings,
 };
 use secrecy::ExposeSecret;
 
@@ -90,6 +90,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         keys,
         rate_limit,
         magic_link,
+        branding,
         providers,
         log,
     } = Settings::default();
@@ -142,6 +143,14 @@ fn defaults() -> Vec<(&'static str, String)> {
         magic_links_per_email_ceiling_per_15_minutes,
         authorize_per_ip_per_minute,
     } = rate_limit;
+    let BrandingSettings {
+        name: brand_name,
+        logo_url,
+        accent,
+        support_url,
+        privacy_url,
+        terms_url,
+    } = branding;
     let MagicLinkSettings {
         ttl_minutes: magic_link_ttl_minutes,
         allow_signup,
@@ -257,6 +266,12 @@ fn defaults() -> Vec<(&'static str, String)> {
         ),
         ("magic_link.ttl_minutes", magic_link_ttl_minutes.to_string()),
         ("magic_link.allow_signup", allow_signup.to_string()),
+        ("branding.name", text(&brand_name)),
+        ("branding.logo_url", unset_or(logo_url, |s| text(&s))),
+        ("branding.accent", unset_or(accent, |s| text(&s))),
+        ("branding.support_url", unset_or(support_url, |s| text(&s))),
+        ("branding.privacy_url", unset_or(privacy_url, |s| text(&s))),
+        ("branding.terms_url", unset_or(terms_url, |s| text(&s))),
         ("providers.timeout_secs", timeout_secs.to_string()),
         ("providers.allow_signup", provider_signup.to_string()),
         (
