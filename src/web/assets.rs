@@ -7,7 +7,7 @@ use actix_web::http::header;
 const STYLESHEET: &str = include_str!("../../static/gatehouse.css");
 const FORM_POST_SCRIPT: &str = include_str!("../../static/form_post.js");
 const PASSKEY_SCRIPT: &str = include_str!("../../static/js/passkey.js");
-const PRINT_SCRIPT: &str = include_str!("../../static/js/print.js");
+const ENHANCE_SCRIPT: &str = include_str!("../../static/js/enhance.js");
 
 /// 16 hex digits of the FNV-1a hash of every asset, computed at compile time.
 pub const VERSION: &str = {
@@ -18,7 +18,7 @@ pub const VERSION: &str = {
                 fnv1a(fnv1a(0xcbf2_9ce4_8422_2325, STYLESHEET), FORM_POST_SCRIPT),
                 PASSKEY_SCRIPT,
             ),
-            PRINT_SCRIPT,
+            ENHANCE_SCRIPT,
         );
         let mut digits = [0u8; 16];
         let mut i = 0;
@@ -64,6 +64,6 @@ pub async fn passkey_script() -> HttpResponse {
     asset("text/javascript; charset=utf-8", PASSKEY_SCRIPT)
 }
 
-pub async fn print_script() -> HttpResponse {
-    asset("text/javascript; charset=utf-8", PRINT_SCRIPT)
+pub async fn enhance_script() -> HttpResponse {
+    asset("text/javascript; charset=utf-8", ENHANCE_SCRIPT)
 }

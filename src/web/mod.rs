@@ -32,7 +32,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, federation: &pages::providers::Sessi
             "/static/js/passkey.js",
             web::get().to(assets::passkey_script),
         )
-        .route("/static/js/print.js", web::get().to(assets::print_script))
+        .route(
+            "/static/js/enhance.js",
+            web::get().to(assets::enhance_script),
+        )
         .route("/favicon.ico", web::get().to(branding::favicon))
         .route("/favicon.svg", web::get().to(branding::favicon))
         .route(

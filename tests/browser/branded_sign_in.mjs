@@ -1,10 +1,11 @@
 // A relying app of a branded organization: the login page names the app and shows the org's
 // name, logo and colours, in light and dark, at desktop and phone width (320 px, no sideways
 // scrolling); the dark palette keeps AA contrast; the person signs in with the keyboard only,
-// and without JavaScript. Screenshots go to SCREENSHOT_DIR. Prints "LANDED <url>".
+// and without JavaScript; the account pages fit a phone in both palettes and the password
+// fields get a Show / Hide toggle. Screenshots go to SCREENSHOT_DIR. Prints "LANDED <url>".
 import { expect, launch } from './lib.mjs';
 
-const { AUTHORIZE_URL, CALLBACK_URL, USER_EMAIL, USER_PASSWORD, SCREENSHOT_DIR, ORG_NAME, SERVICE_NAME } =
+const { GATEHOUSE_URL, AUTHORIZE_URL, CALLBACK_URL, USER_EMAIL, USER_PASSWORD, SCREENSHOT_DIR, ORG_NAME, SERVICE_NAME } =
   process.env;
 
 const sizes = { desktop: { width: 1280, height: 800 }, phone: { width: 320, height: 640 } };
@@ -57,6 +58,17 @@ try {
         expect(ratio >= 4.5, `${scheme}/${size}: ${sel} contrast ${ratio.toFixed(2)} >= 4.5`);
       }
       await page.screenshot({ path: `${SCREENSHOT_DIR}/login-branded-${scheme}-${size}.png`, fullPage: true });
+      // Sign-up and the email link keep the app's context and branding.
+      for (const [link, shot, heading] of [
+        ['Create an account', 'register', 'Create an account'],
+        ['Email me a sign-in link', 'magic-link', 'Sign in with a link'],
+      ]) {
+        await page.getByRole('link', { name: link }).click();
+        await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+        expect((await page.locator('#context').innerText()).includes(SERVICE_NAME), `${shot} names the app`);
+        await page.screenshot({ path: `${SCREENSHOT_DIR}/${shot}-branded-${scheme}-${size}.png`, fullPage: true });
+        await page.goBack();
+      }
       await context.close();
     }
   }
@@ -73,6 +85,29 @@ try {
   await page.keyboard.type(USER_PASSWORD);
   await page.keyboard.press('Enter');
   await page.waitForURL((url) => url.href.startsWith(CALLBACK_URL));
+
+  // The account pages, signed in, in both palettes and sizes; nothing scrolls sideways.
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const [size, viewport] of Object.entries(sizes)) {
+      await page.setViewportSize(viewport);
+      for (const [path, shot] of [['/account', 'account'], ['/account/security', 'security'], ['/account/password', 'change-password']]) {
+        await page.goto(`${GATEHOUSE_URL}${path}`);
+        await page.locator('h1').waitFor();
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        expect(overflow <= 0, `${path} ${scheme}/${size}: no sideways scrolling (${overflow}px)`);
+        const ratio = await contrastOf(page, 'h1');
+        expect(ratio >= 4.5, `${path} ${scheme}: heading contrast ${ratio.toFixed(2)}`);
+        await page.screenshot({ path: `${SCREENSHOT_DIR}/${shot}-${scheme}-${size}.png`, fullPage: true });
+      }
+    }
+  }
+  // Show / Hide password: a button after the field that flips it, announced as pressed.
+  await page.goto(`${GATEHOUSE_URL}/account/password`);
+  const toggle = page.getByRole('button', { name: 'Show password' }).first();
+  await toggle.click();
+  expect(await page.locator('#current-password').getAttribute('type') === 'text', 'the password is shown');
+  expect(await page.getByRole('button', { name: 'Hide password' }).first().getAttribute('aria-pressed') === 'true', 'pressed');
   await context.close();
 
   // Without JavaScript the form works the same (fresh browser, no session).
