@@ -581,3 +581,28 @@ async fn changing_the_password_needs_the_current_one_and_signs_out_other_devices
         .wait_for_subject(&email, "Your password was changed", 0)
         .await;
 }
+
+#[tokio::test]
+async fn a_broken_app_request_is_explained_in_plain_words_with_the_detail_folded() {
+    let app = spawn_app().await;
+    let response = app
+        .get("/authorize?response_type=code&client_id=nope&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcallback")
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.headers().get("location").is_none());
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("<h1>We cannot continue to the app</h1>"),
+        "{html}"
+    );
+    let detail = regex::Regex::new(
+        r#"(?s)<details class="secondary">\s*<summary>Details for the app.s developer</summary>.*unknown client_id"#,
+    )
+    .unwrap();
+    assert!(detail.is_match(&html), "{html}");
+    let visible = html.split("<details").next().unwrap();
+    assert!(
+        !visible.contains("client_id") && !visible.contains("redirect_uri"),
+        "{visible}"
+    );
+}

@@ -33,7 +33,10 @@ pub async fn authorize(
     };
     let raw = super::parse_params(raw).map_err(|e| AppError::invalid(e.description.to_string()))?;
     match core::parse(&state, &raw).await {
-        Err(Rejection::Page(message)) => Err(AppError::invalid(message).into()),
+        Err(Rejection::Page(detail)) => Ok(respond::html(
+            StatusCode::BAD_REQUEST,
+            &AppRequestErrorPage { detail: &detail },
+        )?),
         Err(Rejection::Redirect(target, error)) => Ok(respond_to_client(
             &AuthorizationResponse::error(&target, &error, state.settings.public_url()),
         )),
@@ -44,6 +47,14 @@ pub async fn authorize(
             proceed(&state, pending, user.0, &csrf).await
         }
     }
+}
+
+/// An authorization request we cannot answer the app about (RFC 6749 §4.1.2.1): the person
+/// gets plain words, the protocol detail is folded away for the app's developer.
+#[derive(Template)]
+#[template(path = "pages/app_request_error.html")]
+struct AppRequestErrorPage<'a> {
+    detail: &'a str,
 }
 
 #[derive(Deserialize)]
