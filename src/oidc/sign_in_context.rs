@@ -96,6 +96,11 @@ async fn with_service(
     }
 }
 
+/// The context of a page that already knows its service (consent, device approval).
+pub async fn for_client(state: &AppState, client: &super::clients::Client) -> SignInContext {
+    with_service(state, of_client(client), None).await
+}
+
 fn of_client(client: &super::clients::Client) -> ServiceContext {
     ServiceContext {
         service: client.service.name.clone(),

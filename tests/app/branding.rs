@@ -443,3 +443,37 @@ async fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+#[tokio::test]
+async fn the_consent_page_carries_the_orgs_branding_too() {
+    let app = spawn_app().await;
+    let service = app.create_service(ServiceOptions::default()).await;
+    let org_id = gatehouse::store::services::find_by_client_id(&app.db, &service.client_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .org_id;
+    set_branding(
+        &app.state,
+        &Actor::Cli,
+        &RequestMeta::default(),
+        full_input(org_id),
+    )
+    .await
+    .unwrap();
+    let email = unique_email();
+    app.verified_user(&email).await;
+    let login = login_page_of(&app, &service).await;
+    let signed_in = app
+        .login_with_next(&login, &email, crate::helpers::PASSWORD)
+        .await;
+    let back = signed_in.headers()["location"].to_str().unwrap().to_owned();
+    let consent = app.get_html(&back).await;
+    assert!(
+        consent.contains("wants to access your account"),
+        "{consent}"
+    );
+    assert!(consent.contains(r#"<span class="org-name">Acme Brand</span>"#));
+    assert!(consent.contains("is run by <strong>Acme Brand</strong>"));
+    assert!(consent.contains("/theme.css?v=0b6e4f"));
+}

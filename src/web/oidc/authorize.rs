@@ -122,7 +122,9 @@ async fn proceed(
             }
             Ok(respond::see_other(&format!("/login?{}", login.finish())))
         }
-        (Ok(Step::Consent), Some(signed_in)) => consent_page(&pending, &signed_in, csrf),
+        (Ok(Step::Consent), Some(signed_in)) => {
+            consent_page(state, &pending, &signed_in, csrf).await
+        }
         (Ok(Step::Issue), Some(signed_in)) => issue(state, &pending, &signed_in).await,
         (Ok(_), None) => Err(AppError::Unexpected(anyhow::anyhow!(
             "authorization step without a session"
@@ -161,9 +163,10 @@ struct ConsentPage<'a> {
     csrf: &'a str,
     request: &'a str,
     service: &'a str,
-    org: &'a str,
     email: &'a str,
     scopes: Vec<&'static str>,
+    /// The organization's branding in the header.
+    context: crate::oidc::sign_in_context::SignInContext,
 }
 
 fn describe_scope(scope: &str) -> Option<&'static str> {
@@ -185,17 +188,19 @@ pub(crate) fn describe_scopes(scope: &ScopeSet) -> Vec<&'static str> {
     described
 }
 
-fn consent_page(
+async fn consent_page(
+    state: &AppState,
     pending: &Pending,
     signed_in: &SignedIn,
     csrf: &CsrfToken,
 ) -> Result<HttpResponse, PageError> {
     let scopes = describe_scopes(&pending.request.scope);
+    let context = crate::oidc::sign_in_context::for_client(state, &pending.client).await;
     Ok(respond::ok_page(&ConsentPage {
+        context,
         csrf: &csrf.0,
         request: &pending.handle,
         service: &pending.client.service.name,
-        org: &pending.client.org.name,
         email: &signed_in.user.email,
         scopes,
     })?)
