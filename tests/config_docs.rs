@@ -8,7 +8,7 @@ use std::io::Write;
 use gatehouse::config::{
     BrandingSettings, DatabaseSettings, GithubSettings, GoogleSettings, KeySettings, LogSettings,
     MagicLinkSettings, MailSettings, MicrosoftSettings, PasswordSettings, ProvidersSettings,
-    RateLimitSettings, ServerSettings, SessionSettings, Settings, TokenSettings,
+    RateLimitSettings, RiskSettings, ServerSettings, SessionSettings, Settings, TokenSettings,
 };
 use secrecy::ExposeSecret;
 
@@ -91,6 +91,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         rate_limit,
         magic_link,
         branding,
+        risk,
         providers,
         log,
     } = Settings::default();
@@ -155,6 +156,11 @@ fn defaults() -> Vec<(&'static str, String)> {
         ttl_minutes: magic_link_ttl_minutes,
         allow_signup,
     } = magic_link;
+    let RiskSettings {
+        enabled: risk_enabled,
+        step_up_at,
+        block_at,
+    } = risk;
     let ProvidersSettings {
         timeout_secs,
         allow_signup: provider_signup,
@@ -272,6 +278,9 @@ fn defaults() -> Vec<(&'static str, String)> {
         ("branding.support_url", unset_or(support_url, |s| text(&s))),
         ("branding.privacy_url", unset_or(privacy_url, |s| text(&s))),
         ("branding.terms_url", unset_or(terms_url, |s| text(&s))),
+        ("risk.enabled", risk_enabled.to_string()),
+        ("risk.step_up_at", step_up_at.to_string()),
+        ("risk.block_at", block_at.to_string()),
         ("providers.timeout_secs", timeout_secs.to_string()),
         ("providers.allow_signup", provider_signup.to_string()),
         (

@@ -14,7 +14,10 @@ mod m20261202_000009_mail_bodies_at_rest;
 mod m20261202_000010_sign_in_policy;
 mod m20261202_000016_org_branding;
 mod m20261202_000017_mail_from_name;
+mod m20261202_000018_device_trust;
+mod m20261202_000019_emailed_sign_in_codes;
 mod m20261202_000020_federation;
+mod m20261202_000023_service_providers;
 
 pub struct Migrator;
 
@@ -34,7 +37,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_sign_in_policy::Migration),
             Box::new(m20261202_000016_org_branding::Migration),
             Box::new(m20261202_000017_mail_from_name::Migration),
+            Box::new(m20261202_000018_device_trust::Migration),
+            Box::new(m20261202_000019_emailed_sign_in_codes::Migration),
             Box::new(m20261202_000020_federation::Migration),
+            Box::new(m20261202_000023_service_providers::Migration),
         ]
     }
 }

@@ -11,6 +11,8 @@ use crate::state::AppState;
 
 pub mod branding;
 mod operations;
+pub mod risk;
+pub mod service_federation;
 
 pub use operations::*;
 

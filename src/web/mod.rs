@@ -193,6 +193,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, federation: &pages::providers::Sessi
                 .route(web::post().to(pages::mfa::mfa_submit)),
         )
         .service(
+            web::resource("/login/code")
+                .route(web::get().to(pages::mfa::code_page))
+                .route(web::post().to(pages::mfa::code_submit)),
+        )
+        .service(
             web::resource("/login/mfa/enrol")
                 .route(web::get().to(pages::mfa::enrol_page))
                 .route(web::post().to(pages::mfa::enrol_submit)),
@@ -264,6 +269,14 @@ pub fn routes(cfg: &mut web::ServiceConfig, federation: &pages::providers::Sessi
         .route(
             "/account/consents/revoke",
             web::post().to(pages::account::revoke_consent_submit),
+        )
+        .route(
+            "/account/devices",
+            web::get().to(pages::trusted_devices::devices_page),
+        )
+        .route(
+            "/account/devices/{id}/revoke",
+            web::post().to(pages::trusted_devices::revoke_submit),
         )
         // Federation (issue 14): after every fixed `/auth/…` path above.
         .configure(|cfg| pages::providers::routes(cfg, federation))

@@ -28,32 +28,6 @@ async fn admin_sign_in(app: &TestApp, query: &str) -> (StatusCode, String) {
     page(follow(&app.new_device(), &format!("/auth/admin/github{query}")).await)
 }
 
-async fn cli(app: &TestApp, args: &[&str]) -> serde_json::Value {
-    use secrecy::ExposeSecret;
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args(args)
-        .arg("--json")
-        .env(
-            "DATABASE_URL",
-            app.settings.database.url.as_ref().unwrap().expose_secret(),
-        )
-        .env(
-            "GATEHOUSE_MASTER_KEY",
-            app.settings.master_key.as_ref().unwrap().expose_secret(),
-        )
-        .env("GATEHOUSE_DATA_DIR", &app.settings.data_dir)
-        .env("GATEHOUSE_LOG__LEVEL", "error")
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
 #[tokio::test]
 async fn a_platform_owner_granted_with_the_cli_gets_in_and_loses_it_when_revoked() {
     let mock = MockUpstream::start().await;
@@ -64,7 +38,9 @@ async fn a_platform_owner_granted_with_the_cli_gets_in_and_loses_it_when_revoked
     assert_eq!(status, StatusCode::FORBIDDEN, "not an owner yet: {body}");
     assert!(body.contains(REFUSED), "{body}");
 
-    let printed = cli(&app, &["user", "grant-owner", "--email", &user.email]).await;
+    let printed = app
+        .cli(&["user", "grant-owner", "--email", &user.email])
+        .await;
     assert_eq!(printed["is_platform_owner"], true);
     let (status, body) = admin_sign_in(&app, "").await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -73,7 +49,8 @@ async fn a_platform_owner_granted_with_the_cli_gets_in_and_loses_it_when_revoked
         "signed in to the account: {body}"
     );
 
-    cli(&app, &["user", "revoke-owner", "--email", &user.email]).await;
+    app.cli(&["user", "revoke-owner", "--email", &user.email])
+        .await;
     let (status, _) = admin_sign_in(&app, "").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let stored = users::find_by_id(&app.db, user.id).await.unwrap().unwrap();

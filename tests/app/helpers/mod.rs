@@ -265,6 +265,33 @@ impl TestApp {
         );
     }
 
+    /// Runs `gatehouse <args> --json` on this app's database and master key; its printed JSON.
+    pub async fn cli(&self, args: &[&str]) -> serde_json::Value {
+        use secrecy::ExposeSecret;
+        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .args(args)
+            .arg("--json")
+            .env(
+                "DATABASE_URL",
+                self.settings.database.url.as_ref().unwrap().expose_secret(),
+            )
+            .env(
+                "GATEHOUSE_MASTER_KEY",
+                self.settings.master_key.as_ref().unwrap().expose_secret(),
+            )
+            .env("GATEHOUSE_DATA_DIR", &self.settings.data_dir)
+            .env("GATEHOUSE_LOG__LEVEL", "error")
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+
     pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
         self.client
             .post(self.url(path))
