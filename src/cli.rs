@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::startup::{Application, open_database};
 use crate::store::users;
 
+mod branding;
 mod federation;
 mod risk;
 
@@ -82,6 +83,9 @@ pub enum OrgCommand {
     /// The organization's own sign-in provider credentials (BYOO).
     #[command(subcommand)]
     Provider(federation::OrgProviderCommand),
+    /// How the organization's sign-in pages and mail look.
+    #[command(subcommand)]
+    Branding(branding::BrandingCommand),
     /// The organization's risk policy for sign-ins.
     #[command(subcommand)]
     Risk(risk::OrgRiskCommand),
@@ -198,6 +202,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Org(OrgCommand::Provider(cmd)) => {
             federation::org_provider(cmd, settings, json).await?
         }
+        Command::Org(OrgCommand::Branding(cmd)) => branding::run(cmd, settings, json).await?,
         Command::Org(OrgCommand::Risk(cmd)) => risk::org_risk(cmd, settings, json).await?,
         Command::Serve => {
             admin::bootstrap::warn_if_configured(&settings);

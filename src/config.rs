@@ -21,6 +21,8 @@ pub struct Settings {
     pub keys: KeySettings,
     pub rate_limit: RateLimitSettings,
     pub magic_link: MagicLinkSettings,
+    /// The platform's branding: the default of every hosted page and mail.
+    pub branding: BrandingSettings,
     /// Risk-based sign-in (docs/security.md#risk-based-sign-in).
     pub risk: RiskSettings,
     /// Upstream identity providers (federation): the platform's defaults.
@@ -174,6 +176,33 @@ pub struct MagicLinkSettings {
     pub allow_signup: bool,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct BrandingSettings {
+    /// The name on the hosted pages and the display name of the mail sender.
+    pub name: String,
+    /// An https logo URL for the page header.
+    pub logo_url: Option<String>,
+    /// `#rrggbb`; must reach 4.5:1 against white (a dark-mode variant is derived).
+    pub accent: Option<String>,
+    pub support_url: Option<String>,
+    pub privacy_url: Option<String>,
+    pub terms_url: Option<String>,
+}
+
+impl Default for BrandingSettings {
+    fn default() -> Self {
+        Self {
+            name: "Gatehouse".into(),
+            logo_url: None,
+            accent: None,
+            support_url: None,
+            privacy_url: None,
+            terms_url: None,
+        }
+    }
+}
+
 impl Default for MagicLinkSettings {
     fn default() -> Self {
         Self {
@@ -318,6 +347,7 @@ impl Default for Settings {
             keys: KeySettings::default(),
             rate_limit: RateLimitSettings::default(),
             magic_link: MagicLinkSettings::default(),
+            branding: BrandingSettings::default(),
             risk: RiskSettings::default(),
             providers: ProvidersSettings::default(),
             log: LogSettings::default(),
@@ -583,6 +613,30 @@ impl Settings {
         if self.session.ttl_hours <= 0 {
             problems
                 .push("session.ttl_hours (GATEHOUSE_SESSION__TTL_HOURS) must be positive".into());
+        }
+        let branding = &self.branding;
+        if branding.name.trim().is_empty() {
+            problems.push("branding.name (GATEHOUSE_BRANDING__NAME) must not be empty".into());
+        }
+        if let Some(Err(e)) = branding
+            .accent
+            .as_deref()
+            .map(crate::branding::Accent::parse)
+        {
+            problems.push(format!("branding.accent (GATEHOUSE_BRANDING__ACCENT): {e}"));
+        }
+        for (key, value) in [
+            ("logo_url", &branding.logo_url),
+            ("support_url", &branding.support_url),
+            ("privacy_url", &branding.privacy_url),
+            ("terms_url", &branding.terms_url),
+        ] {
+            if let Some(Err(e)) = value.as_deref().map(|v| crate::branding::https_url(v, key)) {
+                problems.push(format!(
+                    "branding.{key} (GATEHOUSE_BRANDING__{}): {e}",
+                    key.to_uppercase()
+                ));
+            }
         }
         if self.magic_link.ttl_minutes <= 0 {
             problems.push(

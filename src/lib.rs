@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod branding;
 pub mod cli;
 pub mod config;
 pub mod domain;

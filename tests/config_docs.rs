@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 use gatehouse::config::{
-    AdminSettings, DatabaseSettings, GithubSettings, GoogleSettings, KeySettings, LogSettings,
+    AdminSettings, BrandingSettings, DatabaseSettings, GithubSettings, GoogleSettings, KeySettings, LogSettings,
     MagicLinkSettings, MailSettings, MicrosoftSettings, PasswordSettings, ProvidersSettings,
     RateLimitSettings, RiskSettings, ServerSettings, SessionSettings, Settings, TokenSettings,
 };
@@ -90,6 +90,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         keys,
         rate_limit,
         magic_link,
+        branding,
         risk,
         providers,
         log,
@@ -145,6 +146,14 @@ fn defaults() -> Vec<(&'static str, String)> {
         authorize_per_ip_per_minute,
         admin_api_per_caller_per_minute,
     } = rate_limit;
+    let BrandingSettings {
+        name: brand_name,
+        logo_url,
+        accent,
+        support_url,
+        privacy_url,
+        terms_url,
+    } = branding;
     let MagicLinkSettings {
         ttl_minutes: magic_link_ttl_minutes,
         allow_signup,
@@ -270,6 +279,12 @@ fn defaults() -> Vec<(&'static str, String)> {
         ),
         ("magic_link.ttl_minutes", magic_link_ttl_minutes.to_string()),
         ("magic_link.allow_signup", allow_signup.to_string()),
+        ("branding.name", text(&brand_name)),
+        ("branding.logo_url", unset_or(logo_url, |s| text(&s))),
+        ("branding.accent", unset_or(accent, |s| text(&s))),
+        ("branding.support_url", unset_or(support_url, |s| text(&s))),
+        ("branding.privacy_url", unset_or(privacy_url, |s| text(&s))),
+        ("branding.terms_url", unset_or(terms_url, |s| text(&s))),
         ("risk.enabled", risk_enabled.to_string()),
         ("risk.step_up_at", step_up_at.to_string()),
         ("risk.block_at", block_at.to_string()),

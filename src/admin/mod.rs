@@ -12,6 +12,7 @@ use crate::state::AppState;
 
 pub mod bootstrap;
 pub mod members;
+pub mod branding;
 mod operations;
 pub mod orgs;
 pub mod risk;

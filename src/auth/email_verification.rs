@@ -61,6 +61,26 @@ pub struct Verified {
     pub password_withheld: bool,
 }
 
+/// Why a verification link cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkProblem {
+    Unknown,
+    Used,
+    Expired,
+}
+
+/// Whether a verification link can still be used, without consuming it (the GET page shows
+/// its button only then).
+pub async fn check(state: &AppState, token: &str) -> Result<Option<LinkProblem>, AppError> {
+    let row = one_time_tokens::find(&state.db, purpose::VERIFY_EMAIL, &hash_token(token)).await?;
+    Ok(match row {
+        None => Some(LinkProblem::Unknown),
+        Some(t) if t.used_at.is_some() => Some(LinkProblem::Used),
+        Some(t) if t.expires_at <= crate::store::now() => Some(LinkProblem::Expired),
+        Some(_) => None,
+    })
+}
+
 /// Consumes a verification token and marks the address verified; every other emailed link of
 /// the account ends in the same transaction.
 ///

@@ -21,6 +21,7 @@ pub async fn request(
     email: &Email,
     next: Option<&str>,
     context: &str,
+    brand: Option<&crate::branding::Brand>,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     state.limits.check_request(meta.ip)?;
@@ -53,7 +54,7 @@ pub async fn request(
         .enqueue(
             &txn,
             to,
-            templates::magic_link(&link, ttl, context).map_err(anyhow::Error::new)?,
+            templates::magic_link(&link, ttl, context, brand).map_err(anyhow::Error::new)?,
         )
         .await?;
     let mut event = AuditEvent::new("magic_link.requested", Outcome::Success, meta);

@@ -11,6 +11,7 @@ pub mod mfa;
 pub mod notify;
 pub mod passkeys;
 pub mod password;
+pub mod password_change;
 pub mod password_reset;
 pub mod registration;
 pub mod risk;

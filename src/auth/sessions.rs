@@ -103,6 +103,40 @@ pub async fn end(
     Ok(())
 }
 
+/// Signs `user` out on other devices: the session `target`, or with `None` every live session
+/// but `current`. A session of someone else is left alone (the answer is the same). Returns
+/// how many sessions ended.
+pub async fn end_others(
+    state: &AppState,
+    user_id: uuid::Uuid,
+    current: uuid::Uuid,
+    target: Option<uuid::Uuid>,
+    meta: &RequestMeta,
+) -> Result<usize, AppError> {
+    let txn = crate::store::begin(&state.db).await?;
+    let ended: Vec<uuid::Uuid> = browser_sessions::list_active_for_user(&txn, user_id)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .filter(|id| *id != current && target.is_none_or(|t| t == *id))
+        .collect();
+    for id in &ended {
+        browser_sessions::revoke(&txn, *id).await?;
+        revocation::revoke(&txn, Some(Families::Session(*id)), &[]).await?;
+    }
+    if !ended.is_empty() {
+        audit::record(
+            &txn,
+            AuditEvent::new("user.sessions_ended", Outcome::Success, meta)
+                .user(user_id)
+                .details(serde_json::json!({ "session_ids": ended })),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(ended.len())
+}
+
 /// The `last_login_method` a sign-in with these methods records.
 pub fn login_method(amr: &[String]) -> &'static str {
     if amr.iter().any(|m| m == "pwd") {

@@ -30,6 +30,8 @@ pub struct Email {
     pub html: String,
     /// The action link, logged only in dev-outbox mode so a newcomer can follow it.
     pub link: Option<String>,
+    /// The sender's display name (an organization's branding); `None` keeps `mail.from`'s.
+    pub from_name: Option<String>,
 }
 
 #[derive(Clone)]
@@ -101,7 +103,7 @@ impl Mailer {
         }
         let id = uuid::Uuid::new_v4();
         let (text, html) = sealed::seal(&self.master, id, &email.text, &email.html);
-        mail_outbox::insert(db, id, to, &email.subject, text, html).await?;
+        mail_outbox::insert(db, id, to, &email.subject, text, html, email.from_name).await?;
         Ok(())
     }
 
@@ -158,8 +160,13 @@ impl Mailer {
 
     async fn send(&self, message: &OutboxMessage) -> anyhow::Result<()> {
         let (text, html) = sealed::open(&self.master, message)?;
+        // The configured address always; a branded message only changes the name shown.
+        let from = match &message.from_name {
+            Some(name) => Mailbox::new(Some(name.clone()), self.from.email.clone()),
+            None => self.from.clone(),
+        };
         let email = Message::builder()
-            .from(self.from.clone())
+            .from(from)
             .to(message
                 .recipient
                 .parse()

@@ -2,10 +2,12 @@
 use askama::Template;
 
 use super::Email;
+use crate::branding::{Accent, Brand};
 
 #[derive(Template)]
 #[template(path = "email/action.txt")]
 struct ActionEmailText<'a> {
+    brand: Option<&'a Brand>,
     greeting: &'a str,
     intro: &'a str,
     link: &'a str,
@@ -16,6 +18,9 @@ struct ActionEmailText<'a> {
 #[derive(Template)]
 #[template(path = "email/action.html")]
 struct ActionEmailHtml<'a> {
+    brand: Option<&'a Brand>,
+    /// The button's colour: the brand's accent (checked for contrast with white text).
+    accent: String,
     title: &'a str,
     greeting: &'a str,
     intro: &'a str,
@@ -32,11 +37,19 @@ struct ActionEmail<'a> {
     link: &'a str,
     expiry: String,
     outro: &'a str,
+    /// The organization (or platform) the mail speaks for: header, footer, sender name.
+    brand: Option<&'a Brand>,
 }
 
 fn render(action: ActionEmail<'_>) -> Result<Email, askama::Error> {
     let greeting = "Hello,";
+    let accent = action
+        .brand
+        .and_then(|b| b.accent.as_deref())
+        .and_then(|a| Accent::parse(a).ok())
+        .map_or_else(|| "#2f5bea".to_owned(), |a| a.light.hex());
     let text = ActionEmailText {
+        brand: action.brand,
         greeting,
         intro: action.intro,
         link: action.link,
@@ -45,6 +58,8 @@ fn render(action: ActionEmail<'_>) -> Result<Email, askama::Error> {
     }
     .render()?;
     let html = ActionEmailHtml {
+        brand: action.brand,
+        accent,
         title: action.subject,
         greeting,
         intro: action.intro,
@@ -59,12 +74,14 @@ fn render(action: ActionEmail<'_>) -> Result<Email, askama::Error> {
         text,
         html,
         link: Some(action.link.to_owned()),
+        from_name: action.brand.map(|b| b.name.clone()),
     })
 }
 
 fn expiry_text(minutes: i64) -> String {
     match minutes {
-        m if m % 60 == 0 => format!("This link expires in {} hour(s) and works once.", m / 60),
+        60 => "This link expires in 1 hour and works once.".to_owned(),
+        m if m % 60 == 0 => format!("This link expires in {} hours and works once.", m / 60),
         m => format!("This link expires in {m} minutes and works once."),
     }
 }
@@ -77,6 +94,7 @@ pub fn verify_email(link: &str, ttl_minutes: i64) -> Result<Email, askama::Error
         link,
         expiry: expiry_text(ttl_minutes),
         outro: "If you did not create an account, you can ignore this email.",
+        brand: None,
     })
 }
 
@@ -88,10 +106,16 @@ pub fn password_reset(link: &str, ttl_minutes: i64) -> Result<Email, askama::Err
         link,
         expiry: expiry_text(ttl_minutes),
         outro: "If this wasn't you, ignore this email: your password stays unchanged.",
+        brand: None,
     })
 }
 
-pub fn magic_link(link: &str, ttl_minutes: i64, context: &str) -> Result<Email, askama::Error> {
+pub fn magic_link(
+    link: &str,
+    ttl_minutes: i64,
+    context: &str,
+    brand: Option<&Brand>,
+) -> Result<Email, askama::Error> {
     let intro =
         format!("Use the button below to sign in to {context}. You did not need a password.");
     let subject = format!("Your sign-in link for {context}");
@@ -102,6 +126,7 @@ pub fn magic_link(link: &str, ttl_minutes: i64, context: &str) -> Result<Email, 
         link,
         expiry: expiry_text(ttl_minutes),
         outro: "If this wasn't you, ignore this email: nobody can sign in without opening this link.",
+        brand,
     })
 }
 
@@ -114,6 +139,7 @@ pub fn account_exists(login_link: &str) -> Result<Email, askama::Error> {
         link: login_link,
         expiry: String::new(),
         outro: "If this wasn't you, ignore this email: nothing has changed.",
+        brand: None,
     })
 }
 
@@ -197,6 +223,7 @@ pub fn security_change(
         link: settings_link,
         expiry: String::new(),
         outro: "If this was you, there is nothing to do. If it wasn't, reset your password now and remove any sign-in method you do not recognise.",
+        brand: None,
     })
 }
 
@@ -231,6 +258,7 @@ pub fn new_sign_in(context: &SignInContext<'_>, reset_link: &str) -> Result<Emai
         link: reset_link,
         expiry: String::new(),
         outro: "If this was you, there is nothing to do. If it wasn't, reset your password now: that signs out every device.",
+        brand: None,
     })
 }
 
@@ -250,6 +278,7 @@ pub fn sign_in_blocked(
         link: reset_link,
         expiry: String::new(),
         outro: "If this was you, try again later from a device you have used before, or contact support. If it wasn't, someone knows how to sign in as you: reset your password now.",
+        brand: None,
     })
 }
 
@@ -272,5 +301,6 @@ pub fn sign_in_code(
         link: reset_link,
         expiry: format!("The code expires in {ttl_minutes} minutes and works once."),
         outro: "If you did not try to sign in, someone knows your password: reset it now.",
+        brand: None,
     })
 }

@@ -13,4 +13,5 @@ pub mod pkce;
 pub mod resource;
 pub mod revocation;
 pub mod scope;
+pub mod sign_in_context;
 pub mod tokens;

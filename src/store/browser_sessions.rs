@@ -106,3 +106,18 @@ pub async fn count_active_for_user<C: ConnectionTrait>(
         .count(db)
         .await
 }
+
+/// A user's live sessions, most recently active first.
+pub async fn list_active_for_user<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+) -> Result<Vec<BrowserSession>, DbErr> {
+    use sea_orm::QueryOrder;
+    Sessions::find()
+        .filter(browser_sessions::Column::UserId.eq(user_id))
+        .filter(browser_sessions::Column::RevokedAt.is_null())
+        .filter(browser_sessions::Column::ExpiresAt.gt(super::now()))
+        .order_by_desc(browser_sessions::Column::LastSeenAt)
+        .all(db)
+        .await
+}

@@ -17,6 +17,7 @@ pub async fn insert<C: ConnectionTrait>(
     subject: &str,
     body_text: String,
     body_html: String,
+    from_name: Option<String>,
 ) -> Result<OutboxMessage, DbErr> {
     let now = super::now();
     mail_outbox::ActiveModel {
@@ -32,6 +33,7 @@ pub async fn insert<C: ConnectionTrait>(
         last_error: Set(None),
         created_at: Set(now),
         sent_at: Set(None),
+        from_name: Set(from_name),
     }
     .insert(db)
     .await

@@ -7,14 +7,18 @@ use actix_web::http::header;
 const STYLESHEET: &str = include_str!("../../static/gatehouse.css");
 const FORM_POST_SCRIPT: &str = include_str!("../../static/form_post.js");
 const PASSKEY_SCRIPT: &str = include_str!("../../static/js/passkey.js");
+const ENHANCE_SCRIPT: &str = include_str!("../../static/js/enhance.js");
 
 /// 16 hex digits of the FNV-1a hash of every asset, computed at compile time.
 pub const VERSION: &str = {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     const DIGITS: [u8; 16] = {
         let hash = fnv1a(
-            fnv1a(fnv1a(0xcbf2_9ce4_8422_2325, STYLESHEET), FORM_POST_SCRIPT),
-            PASSKEY_SCRIPT,
+            fnv1a(
+                fnv1a(fnv1a(0xcbf2_9ce4_8422_2325, STYLESHEET), FORM_POST_SCRIPT),
+                PASSKEY_SCRIPT,
+            ),
+            ENHANCE_SCRIPT,
         );
         let mut digits = [0u8; 16];
         let mut i = 0;
@@ -58,4 +62,8 @@ pub async fn form_post_script() -> HttpResponse {
 
 pub async fn passkey_script() -> HttpResponse {
     asset("text/javascript; charset=utf-8", PASSKEY_SCRIPT)
+}
+
+pub async fn enhance_script() -> HttpResponse {
+    asset("text/javascript; charset=utf-8", ENHANCE_SCRIPT)
 }

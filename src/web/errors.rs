@@ -108,6 +108,13 @@ impl std::fmt::Display for PageError {
     }
 }
 
+/// How long to wait, in whole minutes (people do not count seconds).
+fn wait_message(retry_after: std::time::Duration) -> String {
+    let minutes = retry_after.as_secs().div_ceil(60).max(1);
+    let unit = if minutes == 1 { "minute" } else { "minutes" };
+    format!("There were too many attempts. Wait {minutes} {unit}, then try again.")
+}
+
 impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         self.0.status_code()
@@ -129,7 +136,9 @@ impl ResponseError for PageError {
                 "There is nothing at this address.".to_owned(),
                 None,
             ),
-            AppError::RateLimited { .. } => ("Too many attempts", self.0.to_string(), None),
+            AppError::RateLimited { retry_after, .. } => {
+                ("Too many attempts", wait_message(*retry_after), None)
+            }
             other => {
                 other.log();
                 ("We could not do that", other.to_string(), None)

@@ -1,6 +1,7 @@
 //! The only module tree that knows actix-web. `routes` is the complete route table.
 pub mod api;
 pub mod assets;
+pub mod branding;
 pub mod csrf;
 pub mod errors;
 pub mod extract;
@@ -30,6 +31,21 @@ pub fn routes(cfg: &mut web::ServiceConfig, federation: &pages::providers::Sessi
         .route(
             "/static/js/passkey.js",
             web::get().to(assets::passkey_script),
+        )
+        .route(
+            "/static/js/enhance.js",
+            web::get().to(assets::enhance_script),
+        )
+        .route("/favicon.ico", web::get().to(branding::favicon))
+        .route("/favicon.svg", web::get().to(branding::favicon))
+        .route(
+            "/branding/platform/theme.css",
+            web::get().to(branding::platform_theme),
+        )
+        .route("/branding/{org_id}/logo", web::get().to(branding::logo))
+        .route(
+            "/branding/{org_id}/theme.css",
+            web::get().to(branding::org_theme),
         )
         // OIDC / OAuth 2
         .route(
@@ -241,6 +257,15 @@ pub fn routes(cfg: &mut web::ServiceConfig, federation: &pages::providers::Sessi
             web::post().to(pages::passkeys::delete_submit),
         )
         .route("/account", web::get().to(pages::account::account_page))
+        .route(
+            "/account/sessions/end",
+            web::post().to(pages::account::end_sessions_submit),
+        )
+        .service(
+            web::resource("/account/password")
+                .route(web::get().to(pages::account::change_password_page))
+                .route(web::post().to(pages::account::change_password_submit)),
+        )
         .route(
             "/account/consents/revoke",
             web::post().to(pages::account::revoke_consent_submit),

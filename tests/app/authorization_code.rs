@@ -132,7 +132,7 @@ async fn consent_is_asked_once_remembered_and_listed_on_the_account_page() {
 
     let account = app.get_html("/account").await;
     assert!(
-        account.contains("Acme Web") && account.contains("email, openid"),
+        account.contains("Acme Web") && account.contains("See your email address"),
         "{account}"
     );
     let consent_id = regex::Regex::new(r#"name="consent_id" value="([^"]+)""#)

@@ -129,7 +129,7 @@ async fn untrusted_client_or_redirect_uri_shows_an_error_page_and_never_redirect
                 .text()
                 .await
                 .unwrap()
-                .contains("We could not do that"),
+                .contains("We cannot continue to the app"),
             "{name} shows the error page"
         );
     }

@@ -563,3 +563,80 @@ async fn a_person_continues_with_github_from_a_relying_apps_login_page_in_a_real
     assert_eq!(raw["amr"], serde_json::json!(["fed"]));
     assert_eq!(raw["idp"], "github");
 }
+
+/// Where the browser tests leave their screenshots for a reviewer: `target/screenshots/`.
+fn screenshot_dir() -> String {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let dir = target.join("screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot directory");
+    dir.to_string_lossy().into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_branded_orgs_login_page_shows_its_name_logo_and_colours_in_light_and_dark() {
+    use gatehouse::admin::branding::{BrandingInput, Change, Logo, set_branding};
+    let (app, mailbox) = browser_app().await;
+    let email = unique_email();
+    app.verified_user(&email).await;
+    let callback = format!("{mailbox}/callback");
+    let service = app
+        .create_service(ServiceOptions {
+            redirect_uris: vec![callback.clone()],
+            ..ServiceOptions::first_party()
+        })
+        .await;
+    let org_id = gatehouse::store::services::find_by_client_id(&app.db, &service.client_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .org_id;
+    let logo = br##"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40" viewBox="0 0 40 40"><rect width="40" height="40" rx="8" fill="#0b6e4f"/><path d="M10 30 20 10 30 30z" fill="#fff"/></svg>"##;
+    set_branding(
+        &app.state,
+        &gatehouse::admin::Actor::Cli,
+        &gatehouse::domain::RequestMeta::default(),
+        BrandingInput {
+            org_id,
+            display_name: Some(Change::Set("Acme Brand".into())),
+            logo: Some(Change::Set(Logo::Upload(logo.to_vec()))),
+            accent: Some(Change::Set("#0b6e4f".into())),
+            support_url: Some(Change::Set("https://acme.example/help".into())),
+            privacy_url: Some(Change::Set("https://acme.example/privacy".into())),
+            terms_url: Some(Change::Set("https://acme.example/terms".into())),
+        },
+    )
+    .await
+    .unwrap();
+    let rp = RelyingParty::discover(
+        &app.address,
+        &service.client_id,
+        service.secret.as_deref(),
+        &callback,
+    )
+    .await;
+    let request = rp.authorize(&["openid", "email"]);
+    let stdout = run_script(
+        "branded_sign_in.mjs",
+        vec![
+            ("GATEHOUSE_URL", app.address.clone()),
+            ("AUTHORIZE_URL", request.url.clone()),
+            ("CALLBACK_URL", callback),
+            ("USER_EMAIL", email.clone()),
+            ("USER_PASSWORD", crate::helpers::PASSWORD.to_owned()),
+            ("SCREENSHOT_DIR", screenshot_dir()),
+            ("ORG_NAME", "Acme Brand".to_owned()),
+            ("SERVICE_NAME", "Acme Web".to_owned()),
+        ],
+    )
+    .await;
+    let landed = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("LANDED "))
+        .expect("the script reports where it landed");
+    let params = callback_params(landed);
+    let tokens = rp.exchange(&params["code"], request.verifier).await;
+    let claims = rp.verify_id_token(&tokens, &request.nonce);
+    assert_eq!(claims.email().unwrap().as_str(), email);
+}

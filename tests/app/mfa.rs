@@ -27,7 +27,10 @@ async fn enrol_totp_then_sign_in_with_it() {
 
     assert_redirect_to(&verified, "/account");
     let account = app.get_html("/account").await;
-    assert!(account.contains("password, otp, mfa"), "session amr");
+    assert!(
+        account.contains("Password, two-step sign-in"),
+        "session amr"
+    );
     let audit = gatehouse::store::audit_events::list_for_action(&app.db, "mfa.totp_enabled")
         .await
         .unwrap();
@@ -267,7 +270,7 @@ async fn organization_policy_leads_members_through_enrolment_before_any_session(
     assert!(
         app.get_html("/account")
             .await
-            .contains("password, otp, mfa")
+            .contains("Password, two-step sign-in")
     );
 }
 

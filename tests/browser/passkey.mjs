@@ -55,7 +55,7 @@ await run('passkey', async (page) => {
   await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
   await page.waitForURL(`${base}/account`);
   const facts = await page.locator('.facts').textContent();
-  expect(facts.includes('hwk'), `signed in with a hardware-bound key: ${facts}`);
+  expect(facts.includes('Signed in withPasskey'), `signed in with a passkey: ${facts}`);
   await page.goto(`${base}/account/security`);
   expect((await page.locator('#passkeys').textContent()).includes('Last used'), 'last use recorded');
 
@@ -86,7 +86,7 @@ await run('passkey', async (page) => {
   await page.getByLabel('Email').fill(USER_EMAIL);
   await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
   await page.waitForURL(`${base}/account`);
-  expect((await page.locator('.facts').textContent()).includes('hwk'), 'signed in email-first with the key');
+  expect((await page.locator('.facts').textContent()).includes('Signed in withPasskey'), 'signed in email-first with the key');
 
   // The login page's email-first options for this account (two real passkeys) and for an
   // address without any: the decoy must have the same shape (fields, id lengths).

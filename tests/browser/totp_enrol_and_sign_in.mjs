@@ -36,5 +36,5 @@ await run('totp_enrol_and_sign_in', async (page) => {
   await page.getByLabel('Authentication code').fill(await totp(secret, 1));
   await page.getByRole('button', { name: 'Verify' }).click();
   await page.waitForURL(`${base}/account`);
-  expect((await page.locator('.facts').textContent()).includes('otp'), 'signed in with a one-time code');
+  expect((await page.locator('.facts').textContent()).includes('two-step sign-in'), 'signed in with a one-time code');
 });

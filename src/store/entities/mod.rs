@@ -14,6 +14,8 @@ pub mod mail_outbox;
 pub mod memberships;
 pub mod oidc_providers;
 pub mod one_time_tokens;
+pub mod org_branding;
+pub mod org_logos;
 pub mod org_providers;
 pub mod org_risk_policies;
 pub mod organizations;

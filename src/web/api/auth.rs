@@ -237,13 +237,17 @@ pub async fn request_magic_link(
     Meta(meta): Meta,
 ) -> Result<HttpResponse, AppError> {
     let email = Email::parse(&body.email).map_err(|_| AppError::invalid("Invalid email format"))?;
-    let context = match &body.org_slug {
-        Some(slug) => crate::store::organizations::find_by_slug(&state.db, slug)
-            .await?
-            .map_or_else(|| "Gatehouse".to_owned(), |o| o.name),
-        None => "Gatehouse".to_owned(),
+    let org = match &body.org_slug {
+        Some(slug) => crate::store::organizations::find_by_slug(&state.db, slug).await?,
+        None => None,
     };
-    crate::auth::magic_link::request(&state, &email, None, &context, &meta).await?;
+    let brand = match &org {
+        Some(o) => crate::branding::Brand::of_org(&state, o.id, &o.name).await,
+        None => crate::branding::Brand::platform(&state),
+    };
+    let context = org.map_or_else(|| state.settings.branding.name.clone(), |o| o.name);
+    let brand = Some(&brand);
+    crate::auth::magic_link::request(&state, &email, None, &context, brand, &meta).await?;
     Ok(HttpResponse::Ok()
         .json(json!({ "message": "If the email exists, a magic link has been sent." })))
 }

@@ -33,7 +33,10 @@ pub async fn authorize(
     };
     let raw = super::parse_params(raw).map_err(|e| AppError::invalid(e.description.to_string()))?;
     match core::parse(&state, &raw).await {
-        Err(Rejection::Page(message)) => Err(AppError::invalid(message).into()),
+        Err(Rejection::Page(detail)) => Ok(respond::html(
+            StatusCode::BAD_REQUEST,
+            &AppRequestErrorPage { detail: &detail },
+        )?),
         Err(Rejection::Redirect(target, error)) => Ok(respond_to_client(
             &AuthorizationResponse::error(&target, &error, state.settings.public_url()),
         )),
@@ -44,6 +47,14 @@ pub async fn authorize(
             proceed(&state, pending, user.0, &csrf).await
         }
     }
+}
+
+/// An authorization request we cannot answer the app about (RFC 6749 §4.1.2.1): the person
+/// gets plain words, the protocol detail is folded away for the app's developer.
+#[derive(Template)]
+#[template(path = "pages/app_request_error.html")]
+struct AppRequestErrorPage<'a> {
+    detail: &'a str,
 }
 
 #[derive(Deserialize)]
@@ -111,7 +122,9 @@ async fn proceed(
             }
             Ok(respond::see_other(&format!("/login?{}", login.finish())))
         }
-        (Ok(Step::Consent), Some(signed_in)) => consent_page(&pending, &signed_in, csrf),
+        (Ok(Step::Consent), Some(signed_in)) => {
+            consent_page(state, &pending, &signed_in, csrf).await
+        }
         (Ok(Step::Issue), Some(signed_in)) => issue(state, &pending, &signed_in).await,
         (Ok(_), None) => Err(AppError::Unexpected(anyhow::anyhow!(
             "authorization step without a session"
@@ -150,9 +163,10 @@ struct ConsentPage<'a> {
     csrf: &'a str,
     request: &'a str,
     service: &'a str,
-    org: &'a str,
     email: &'a str,
     scopes: Vec<&'static str>,
+    /// The organization's branding in the header.
+    context: crate::oidc::sign_in_context::SignInContext,
 }
 
 fn describe_scope(scope: &str) -> Option<&'static str> {
@@ -160,7 +174,7 @@ fn describe_scope(scope: &str) -> Option<&'static str> {
         "openid" => Some("Confirm who you are (your account id)"),
         "email" => Some("See your email address"),
         "profile" => Some("See your name"),
-        "offline_access" => Some("Stay connected when you are not using it"),
+        "offline_access" => Some("Stay signed in, even when you are not using it"),
         _ => None,
     }
 }
@@ -174,17 +188,19 @@ pub(crate) fn describe_scopes(scope: &ScopeSet) -> Vec<&'static str> {
     described
 }
 
-fn consent_page(
+async fn consent_page(
+    state: &AppState,
     pending: &Pending,
     signed_in: &SignedIn,
     csrf: &CsrfToken,
 ) -> Result<HttpResponse, PageError> {
     let scopes = describe_scopes(&pending.request.scope);
+    let context = crate::oidc::sign_in_context::for_client(state, &pending.client).await;
     Ok(respond::ok_page(&ConsentPage {
+        context,
         csrf: &csrf.0,
         request: &pending.handle,
         service: &pending.client.service.name,
-        org: &pending.client.org.name,
         email: &signed_in.user.email,
         scopes,
     })?)

@@ -28,9 +28,10 @@ struct DeviceConfirmPage<'a> {
     csrf: &'a str,
     user_code: &'a str,
     service: &'a str,
-    org: &'a str,
     email: &'a str,
     scopes: Vec<&'static str>,
+    /// The organization's branding in the header.
+    context: crate::oidc::sign_in_context::SignInContext,
 }
 
 #[derive(Deserialize)]
@@ -93,11 +94,12 @@ async fn show(
     let Some(signed_in) = user else {
         return Ok(respond::see_other(&login_path(&pending.user_code, false)));
     };
+    let context = crate::oidc::sign_in_context::for_client(state, &pending.client).await;
     Ok(respond::ok_page(&DeviceConfirmPage {
+        context,
         csrf: &csrf.0,
         user_code: &pending.user_code.display(),
         service: &pending.client.service.name,
-        org: &pending.client.org.name,
         email: &signed_in.user.email,
         scopes: describe_scopes(&pending.scope),
     })?)

@@ -5,6 +5,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::error::{AppError, ErrorCode};
+use crate::oidc::sign_in_context::{self, SignInContext};
 use crate::state::AppState;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::errors::PageError;
@@ -23,6 +24,24 @@ struct LoginPage<'a> {
     passkeys: bool,
     /// "Continue with …" links (federation), plain links that work without JavaScript.
     providers: Vec<crate::web::pages::providers::ProviderLink>,
+    /// The service this sign-in continues to, and why a fresh sign-in is asked for.
+    context: SignInContext,
+    /// The address filled in for the person (`login_hint` or the signed-in account): the page
+    /// offers "Not you?".
+    prefilled: Option<String>,
+    /// The same page without the pre-filled address.
+    switch_href: String,
+}
+
+/// `/login?next=…` (`&again=1`) with nothing pre-filled: the "Not you?" switch.
+fn switch_href(next: &str, again: bool) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("next", next);
+    if again {
+        query.append_pair("again", "1");
+    }
+    query.append_pair("switch", "1");
+    format!("/login?{}", query.finish())
 }
 
 /// The sign-in page again, with an error (used by the passkey sign-in too).
@@ -30,6 +49,7 @@ pub fn login_error_page(
     state: &AppState,
     csrf: &str,
     next: &str,
+    context: SignInContext,
     status: StatusCode,
     error: String,
 ) -> Result<HttpResponse, AppError> {
@@ -43,6 +63,9 @@ pub fn login_error_page(
             unverified: false,
             passkeys: state.webauthn.is_some(),
             providers: Vec::new(),
+            switch_href: switch_href(next, context.reauth.is_some()),
+            context,
+            prefilled: None,
         },
     )
 }
@@ -53,6 +76,8 @@ pub struct LoginQuery {
     login_hint: Option<String>,
     /// Set when a relying app requires a fresh sign-in (`prompt=login`, `max_age`).
     again: Option<String>,
+    /// "Not you?": show the form without a pre-filled address.
+    switch: Option<String>,
 }
 
 pub async fn login_page(
@@ -66,15 +91,27 @@ pub async fn login_page(
     if user.0.is_some() && query.again.is_none() {
         return Ok(respond::see_other(next));
     }
-    let email = query.login_hint.as_deref().unwrap_or("");
+    let again = query.again.is_some();
+    let prefilled = match (&query.switch, &user.0, &query.login_hint) {
+        (Some(_), _, _) => None,
+        // A fresh sign-in of the signed-in account, unless the service named another one.
+        (None, Some(signed_in), hint) => hint.clone().or(Some(signed_in.user.email.clone())),
+        (None, None, hint) => hint.clone(),
+    }
+    .filter(|email| !email.trim().is_empty());
+    let context = sign_in_context::for_next(&state, next, again, &meta).await;
+    let email = prefilled.clone().unwrap_or_default();
     Ok(respond::ok_page(&LoginPage {
         csrf: &csrf.0,
-        email,
+        email: &email,
         next,
         error: None,
         unverified: false,
         passkeys: state.webauthn.is_some(),
         providers: crate::web::pages::providers::links_for(&state, next, &meta).await,
+        switch_href: switch_href(next, again),
+        context,
+        prefilled,
     })?)
 }
 
@@ -85,6 +122,8 @@ pub struct LoginForm {
     #[serde(default)]
     password: String,
     next: Option<String>,
+    /// Carried from the page: a fresh sign-in was asked for.
+    again: Option<String>,
 }
 
 pub async fn login_submit(
@@ -96,6 +135,8 @@ pub async fn login_submit(
     let next = respond::safe_next(form.next.as_deref());
     let password = SecretString::from(form.password);
     let providers = crate::web::pages::providers::links_for(&state, next, &meta).await;
+    let again = form.again.is_some();
+    let context = sign_in_context::for_next(&state, next, again, &meta).await;
     let rerender = |status, error: String, unverified| {
         respond::html(
             status,
@@ -107,6 +148,9 @@ pub async fn login_submit(
                 unverified,
                 passkeys: state.webauthn.is_some(),
                 providers,
+                context,
+                prefilled: None,
+                switch_href: switch_href(next, again),
             },
         )
     };

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::MessagePage;
 use crate::domain::Email;
 use crate::error::AppError;
+use crate::oidc::sign_in_context::{self, SignInContext};
 use crate::state::AppState;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::errors::PageError;
@@ -21,6 +22,7 @@ struct MagicLinkPage<'a> {
     email: &'a str,
     next: &'a str,
     error: Option<&'a str>,
+    context: SignInContext,
 }
 
 #[derive(Deserialize)]
@@ -30,8 +32,10 @@ pub struct RequestQuery {
 }
 
 pub async fn magic_link_page(
+    state: web::Data<AppState>,
     query: web::Query<RequestQuery>,
     csrf: CsrfToken,
+    Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
     let next = respond::safe_next(query.next.as_deref());
     let email = query.login_hint.as_deref().unwrap_or("");
@@ -40,6 +44,7 @@ pub async fn magic_link_page(
         email,
         next,
         error: None,
+        context: sign_in_context::for_next(&state, next, false, &meta).await,
     })?)
 }
 
@@ -57,6 +62,7 @@ pub async fn magic_link_submit(
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
     let next = respond::safe_next(form.next.as_deref());
+    let context = sign_in_context::for_next(&state, next, false, &meta).await;
     let email = match Email::parse(&form.email) {
         Ok(email) => email,
         Err(error) => {
@@ -65,12 +71,14 @@ pub async fn magic_link_submit(
                 email: form.email.trim(),
                 next,
                 error: Some(error),
+                context,
             };
             return Ok(respond::html(StatusCode::UNPROCESSABLE_ENTITY, &page)?);
         }
     };
-    let context = sign_in_context(&state, next).await;
-    crate::auth::magic_link::request(&state, &email, Some(next), &context, &meta).await?;
+    let label = context.mail_label(&state.settings.branding.name);
+    let brand = Some(&context.brand);
+    crate::auth::magic_link::request(&state, &email, Some(next), &label, brand, &meta).await?;
     Ok(respond::ok_page(&MessagePage {
         title: "Check your email",
         message: &format!(
@@ -80,20 +88,6 @@ pub async fn magic_link_submit(
         link_href: "/login",
         link_label: "Back to sign in",
     })?)
-}
-
-/// "Acme Web (Acme Corp)" when the sign-in continues an authorize request, else "Gatehouse".
-async fn sign_in_context(state: &AppState, next: &str) -> String {
-    let handle = next.strip_prefix("/authorize/continue?request=");
-    if let Some(handle) = handle
-        && let Ok(Some(pending)) = crate::oidc::authorize::load_pending(state, handle).await
-    {
-        return format!(
-            "{} ({})",
-            pending.client.service.name, pending.client.org.name
-        );
-    }
-    "Gatehouse".to_owned()
 }
 
 #[derive(Template)]

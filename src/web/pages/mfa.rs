@@ -10,6 +10,7 @@ use super::security::{BackupCodesPage, EnrolPage};
 use crate::auth::mfa::{self, FirstFactor, PURPOSE_EMAIL_CODE, PURPOSE_ENROL, PURPOSE_MFA};
 use crate::auth::totp::EnrolmentOwner;
 use crate::error::AppError;
+use crate::oidc::sign_in_context::{self, SignInContext};
 use crate::state::AppState;
 use crate::store::users::User;
 use crate::web::csrf::{CsrfForm, CsrfToken};
@@ -109,7 +110,21 @@ fn restart() -> HttpResponse {
 #[template(path = "pages/mfa.html")]
 struct MfaPage<'a> {
     csrf: &'a str,
+    /// A wrong authenticator-app code, shown at its field.
     error: Option<String>,
+    /// A wrong backup code, shown at the backup-code field (its section stays open).
+    backup_error: Option<String>,
+    context: SignInContext,
+}
+
+/// The service the sign-in of `ticket` continues to.
+async fn context_of(
+    state: &AppState,
+    ticket: &crate::store::login_tickets::LoginTicket,
+    meta: &crate::domain::RequestMeta,
+) -> SignInContext {
+    let next = respond::safe_next(ticket.next_path.as_deref());
+    sign_in_context::for_next(state, next, false, meta).await
 }
 
 /// The form of a step for a browser that carries a live ticket of `purpose`; others start over.
@@ -129,18 +144,25 @@ pub async fn mfa_page(
     req: HttpRequest,
     state: web::Data<AppState>,
     csrf: CsrfToken,
+    Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
-    let page = MfaPage {
+    let Some((ticket, _)) = ticket_in(&req, &state, PURPOSE_MFA).await else {
+        return Ok(restart());
+    };
+    Ok(respond::ok_page(&MfaPage {
         csrf: &csrf.0,
         error: None,
-    };
-    step_page(&req, &state, PURPOSE_MFA, &page).await
+        backup_error: None,
+        context: context_of(&state, &ticket, &meta).await,
+    })?)
 }
 
 #[derive(Deserialize)]
 pub struct CodeForm {
     #[serde(default)]
     code: String,
+    /// Set by the backup-code form, so its error is shown at its own field.
+    backup: Option<String>,
 }
 
 pub async fn mfa_submit(
@@ -165,7 +187,9 @@ pub async fn mfa_submit(
             StatusCode::BAD_REQUEST,
             &MfaPage {
                 csrf: &csrf.0,
-                error: Some(message.into_owned()),
+                backup_error: form.backup.is_some().then(|| message.to_string()),
+                error: form.backup.is_none().then(|| message.into_owned()),
+                context: context_of(&state, &ticket, &meta).await,
             },
         )?),
         Err(e) => Err(e.into()),

@@ -34,8 +34,16 @@ pub async fn sign_in_submit(
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
     let next = respond::safe_next(form.next.as_deref());
+    let context = crate::oidc::sign_in_context::for_next(&state, next, false, &meta).await;
     let fail = |status, message: String| {
-        crate::web::pages::login::login_error_page(&state, &csrf.0, next, status, message)
+        crate::web::pages::login::login_error_page(
+            &state,
+            &csrf.0,
+            next,
+            context.clone(),
+            status,
+            message,
+        )
     };
     let Ok(credential) = serde_json::from_str::<PublicKeyCredential>(&form.credential) else {
         return Ok(fail(

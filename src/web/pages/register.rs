@@ -6,6 +6,7 @@ use serde::Deserialize;
 use super::MessagePage;
 use super::providers::{ProviderLink, links_for};
 use crate::domain::{Email, NewPassword};
+use crate::oidc::sign_in_context::{self, SignInContext};
 use crate::state::AppState;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::errors::PageError;
@@ -21,19 +22,31 @@ struct RegisterPage<'a> {
     password_error: Option<&'a str>,
     /// "Continue with …": an account can be made with a provider too (platform defaults).
     providers: Vec<ProviderLink>,
+    /// Where sign-in goes once the account is verified (a relying app's request).
+    next: &'a str,
+    context: SignInContext,
+}
+
+#[derive(Deserialize)]
+pub struct RegisterQuery {
+    next: Option<String>,
 }
 
 pub async fn register_page(
     state: web::Data<AppState>,
+    query: web::Query<RegisterQuery>,
     csrf: CsrfToken,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
+    let next = respond::safe_next(query.next.as_deref());
     Ok(respond::ok_page(&RegisterPage {
         csrf: &csrf.0,
         email: "",
         email_error: None,
         password_error: None,
-        providers: links_for(&state, "/account", &meta).await,
+        providers: links_for(&state, next, &meta).await,
+        next,
+        context: sign_in_context::for_next(&state, next, false, &meta).await,
     })?)
 }
 
@@ -43,6 +56,7 @@ pub struct RegisterForm {
     email: String,
     #[serde(default)]
     password: String,
+    next: Option<String>,
 }
 
 pub async fn register_submit(
@@ -51,6 +65,7 @@ pub async fn register_submit(
     csrf: CsrfToken,
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
+    let next = respond::safe_next(form.next.as_deref());
     let email = Email::parse(&form.email);
     let password = NewPassword::parse(form.password);
     let (email, password) = match (email, password) {
@@ -61,7 +76,9 @@ pub async fn register_submit(
                 email: form.email.trim(),
                 email_error: email.err(),
                 password_error: password.err(),
-                providers: links_for(&state, "/account", &meta).await,
+                providers: links_for(&state, next, &meta).await,
+                next,
+                context: sign_in_context::for_next(&state, next, false, &meta).await,
             };
             return Ok(respond::html(StatusCode::UNPROCESSABLE_ENTITY, &page)?);
         }
@@ -71,7 +88,10 @@ pub async fn register_submit(
     Ok(respond::ok_page(&MessagePage {
         title: "Check your email",
         message: "We sent a verification link to your email address. Open it to activate your account, then sign in.",
-        link_href: "/login",
+        link_href: &format!(
+            "/login?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        ),
         link_label: "Go to sign in",
     })?)
 }

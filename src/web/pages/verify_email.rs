@@ -33,6 +33,7 @@ pub struct TokenQuery {
 }
 
 pub async fn verify_email_page(
+    state: web::Data<AppState>,
     query: web::Query<TokenQuery>,
     csrf: CsrfToken,
 ) -> Result<HttpResponse, PageError> {
@@ -41,6 +42,30 @@ pub async fn verify_email_page(
             "This verification link is incomplete. Open the link from the email again.",
         )
         .into());
+    }
+    // A made-up, used or expired link gets no button that could only fail.
+    if let Some(problem) = crate::auth::email_verification::check(&state, &query.token).await? {
+        use crate::auth::email_verification::LinkProblem;
+        let message = match problem {
+            LinkProblem::Unknown => {
+                "This verification link is not valid. Check that you opened the whole link from the email."
+            }
+            LinkProblem::Used => {
+                "This verification link was already used. If your address is verified, sign in."
+            }
+            LinkProblem::Expired => {
+                "This verification link has expired. Sign in with your email and password to get a new one."
+            }
+        };
+        return Ok(respond::html(
+            StatusCode::BAD_REQUEST,
+            &MessagePage {
+                title: "This link cannot be used",
+                message,
+                link_href: "/login",
+                link_label: "Go to sign in",
+            },
+        )?);
     }
     Ok(respond::ok_page(&VerifyEmailPage {
         csrf: &csrf.0,

@@ -1,0 +1,158 @@
+//! What a person is signing in to, for the hosted pages: the relying service and its
+//! organization (found from the page's `next`), and why a fresh sign-in is asked for.
+use uuid::Uuid;
+
+use crate::branding::Brand;
+use crate::domain::RequestMeta;
+use crate::state::AppState;
+
+/// The service a sign-in continues to.
+#[derive(Debug, Clone)]
+pub struct ServiceContext {
+    /// The service's display name ("Acme Web").
+    pub service: String,
+    /// The organization's display name ("Acme Corp").
+    pub org: String,
+    pub org_id: Uuid,
+}
+
+/// Why someone who is already signed in must sign in again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reauth {
+    /// `prompt=login`: the service wants a fresh sign-in.
+    Requested,
+    /// `max_age`: the last sign-in is older than the service accepts.
+    TooOld,
+    /// `id_token_hint` names another account than the signed-in one.
+    OtherAccount,
+    /// Device approval needs the second factor this session lacks.
+    SecondFactor,
+    /// A change to how the account signs in (security page).
+    AccountChange,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SignInContext {
+    pub service: Option<ServiceContext>,
+    /// Set only when the page was asked for a fresh sign-in (`again`).
+    pub reauth: Option<Reauth>,
+    /// The organization's branding over the platform's, or the platform's alone.
+    pub brand: Brand,
+}
+
+const AUTHORIZE: &str = "/authorize/continue?request=";
+const DEVICE: &str = "/device?user_code=";
+
+/// The context of a sign-in page whose success goes to `next` (already a safe local path).
+/// Lookups that fail (expired request, unknown code, rate limit) give no service: the page
+/// still works, only without the name.
+pub async fn for_next(
+    state: &AppState,
+    next: &str,
+    again: bool,
+    meta: &RequestMeta,
+) -> SignInContext {
+    if let Some(handle) = next.strip_prefix(AUTHORIZE) {
+        if let Ok(Some(pending)) = super::authorize::load_pending(state, handle).await {
+            let request = &pending.request;
+            let reauth = again.then(|| {
+                if request.expected_sub.is_some() {
+                    Reauth::OtherAccount
+                } else if request.max_age.is_some() && !request.prompt.login {
+                    Reauth::TooOld
+                } else {
+                    Reauth::Requested
+                }
+            });
+            return with_service(state, of_client(&pending.client), reauth).await;
+        }
+    } else if let Some(code) = next.strip_prefix(DEVICE) {
+        // Counts against the code-entry limit like any other lookup of a user code.
+        if let Ok(pending) = super::device::find_pending(state, code, meta).await {
+            let reauth = again.then_some(Reauth::SecondFactor);
+            return with_service(state, of_client(&pending.client), reauth).await;
+        }
+    }
+    SignInContext {
+        service: None,
+        reauth: again.then_some(if next.starts_with("/account") {
+            Reauth::AccountChange
+        } else {
+            Reauth::Requested
+        }),
+        brand: Brand::platform(state),
+    }
+}
+
+async fn with_service(
+    state: &AppState,
+    service: ServiceContext,
+    reauth: Option<Reauth>,
+) -> SignInContext {
+    SignInContext {
+        brand: Brand::of_org(state, service.org_id, &service.org).await,
+        service: Some(service),
+        reauth,
+    }
+}
+
+/// The context of a page that already knows its service (consent, device approval).
+pub async fn for_client(state: &AppState, client: &super::clients::Client) -> SignInContext {
+    with_service(state, of_client(client), None).await
+}
+
+fn of_client(client: &super::clients::Client) -> ServiceContext {
+    ServiceContext {
+        service: client.service.name.clone(),
+        org: client.org.name.clone(),
+        org_id: client.org.id,
+    }
+}
+
+impl SignInContext {
+    /// "Acme Web (Acme Corp)" (the organization's display name), or the platform's name: what
+    /// a sign-in mail names.
+    pub fn mail_label(&self, platform: &str) -> String {
+        match &self.service {
+            Some(s) => format!("{} ({})", s.service, self.brand.name),
+            None => platform.to_owned(),
+        }
+    }
+
+    /// A fresh sign-in of someone signed in offers no sign-up.
+    pub fn offers_sign_up(&self) -> bool {
+        self.reauth.is_none()
+    }
+}
+
+impl SignInContext {
+    /// Why the page asks a signed-in person to sign in again, in plain words.
+    pub fn reauth_message(&self) -> Option<String> {
+        let service = self.service.as_ref().map(|s| s.service.as_str());
+        let message = match (self.reauth?, service) {
+            (Reauth::Requested, Some(service)) => {
+                format!("{service} asks you to sign in again to confirm it's you.")
+            }
+            (Reauth::Requested, None) => "Sign in again to confirm it's you.".to_owned(),
+            (Reauth::TooOld, Some(service)) => format!(
+                "You last signed in a while ago. {service} asks you to sign in again to confirm it's you."
+            ),
+            (Reauth::TooOld, None) => {
+                "You last signed in a while ago. Sign in again to confirm it's you.".to_owned()
+            }
+            (Reauth::OtherAccount, Some(service)) => format!(
+                "{service} expects a different account. Sign in with the account you use there."
+            ),
+            (Reauth::OtherAccount, None) => "Sign in with the account you want to use.".to_owned(),
+            (Reauth::SecondFactor, _) => {
+                "Connecting a device needs your two-step sign-in. Sign in again to continue."
+                    .to_owned()
+            }
+            (Reauth::AccountChange, _) => {
+                "You are about to change how you sign in. Sign in again to confirm it's you."
+                    .to_owned()
+            }
+        };
+        Some(message)
+    }
+}

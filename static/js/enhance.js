@@ -1,0 +1,23 @@
+// Progressive enhancement for every page; without JavaScript everything works the same, only
+// these conveniences are missing.
+// - A Print button where a page has one (backup codes).
+document.querySelectorAll('[data-print]').forEach((button) => {
+  button.hidden = false;
+  button.addEventListener('click', () => window.print());
+});
+// - A Show / Hide toggle after every password field.
+document.querySelectorAll('input[type=password]').forEach((input) => {
+  const toggle = document.createElement('button');
+  toggle.type = 'button';
+  toggle.className = 'link password-toggle';
+  toggle.textContent = 'Show password';
+  toggle.setAttribute('aria-controls', input.id);
+  toggle.setAttribute('aria-pressed', 'false');
+  toggle.addEventListener('click', () => {
+    const show = input.type === 'password';
+    input.type = show ? 'text' : 'password';
+    toggle.textContent = show ? 'Hide password' : 'Show password';
+    toggle.setAttribute('aria-pressed', String(show));
+  });
+  input.insertAdjacentElement('afterend', toggle);
+});
