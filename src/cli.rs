@@ -11,6 +11,7 @@ use crate::startup::{Application, open_database};
 use crate::store::{organizations, services, users};
 
 mod federation;
+mod roles;
 
 #[derive(Parser)]
 #[command(
@@ -80,6 +81,11 @@ pub enum OrgCommand {
     /// The organization's own sign-in provider credentials (BYOO).
     #[command(subcommand)]
     Provider(federation::OrgProviderCommand),
+    /// Set the plan and features its users' tokens carry (platform owners).
+    SetPlan(roles::SetPlan),
+    /// Role definitions: role → permissions in members' tokens.
+    #[command(subcommand)]
+    Role(roles::RoleCommand),
 }
 
 #[derive(Subcommand)]
@@ -182,6 +188,8 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Org(OrgCommand::Provider(cmd)) => {
             federation::org_provider(cmd, settings, json).await?
         }
+        Command::Org(OrgCommand::SetPlan(args)) => roles::set_plan(args, settings, json).await?,
+        Command::Org(OrgCommand::Role(cmd)) => roles::role(cmd, settings, json).await?,
         Command::Serve => {
             Application::build(settings)
                 .await?

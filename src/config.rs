@@ -23,6 +23,8 @@ pub struct Settings {
     pub magic_link: MagicLinkSettings,
     /// Upstream identity providers (federation): the platform's defaults.
     pub providers: ProvidersSettings,
+    /// Admin sign-in (`/auth/admin/{provider}`).
+    pub admin: AdminSettings,
     pub log: LogSettings,
 }
 
@@ -128,6 +130,14 @@ pub struct MagicLinkSettings {
     pub ttl_minutes: i64,
     /// Create an account (verified) when a link is used for an unknown address.
     pub allow_signup: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct AdminSettings {
+    /// Where an admin sign-in delivers its admin JWT (seed 004: "redirects to platform admin
+    /// redirect URI with tokens"), in the URL fragment. Unset: admins land on `/account`.
+    pub token_redirect_uri: Option<String>,
 }
 
 impl Default for MagicLinkSettings {
@@ -254,6 +264,7 @@ impl Default for Settings {
             rate_limit: RateLimitSettings::default(),
             magic_link: MagicLinkSettings::default(),
             providers: ProvidersSettings::default(),
+            admin: AdminSettings::default(),
             log: LogSettings::default(),
         }
     }
@@ -496,6 +507,13 @@ impl Settings {
         if self.session.ttl_hours <= 0 {
             problems
                 .push("session.ttl_hours (GATEHOUSE_SESSION__TTL_HOURS) must be positive".into());
+        }
+        if let Some(uri) = &self.admin.token_redirect_uri
+            && let Err(e) = crate::admin::validate_redirect_uri(uri)
+        {
+            problems.push(format!(
+                "admin.token_redirect_uri (GATEHOUSE_ADMIN__TOKEN_REDIRECT_URI): {e}"
+            ));
         }
         if self.magic_link.ttl_minutes <= 0 {
             problems.push(

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 use gatehouse::config::{
-    DatabaseSettings, GithubSettings, GoogleSettings, KeySettings, LogSettings, MagicLinkSettings,
+    AdminSettings, DatabaseSettings, GithubSettings, GoogleSettings, KeySettings, LogSettings, MagicLinkSettings,
     MailSettings, MicrosoftSettings, PasswordSettings, ProvidersSettings, RateLimitSettings,
     ServerSettings, SessionSettings, Settings, TokenSettings,
 };
@@ -91,6 +91,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         rate_limit,
         magic_link,
         providers,
+        admin,
         log,
     } = Settings::default();
     let ServerSettings {
@@ -172,6 +173,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         authority_host,
         allowed_tenants,
     } = microsoft;
+    let AdminSettings { token_redirect_uri } = admin;
     let LogSettings { format, level } = log;
     let secret = |s: secrecy::SecretString| text(s.expose_secret());
     vec![
@@ -295,6 +297,10 @@ fn defaults() -> Vec<(&'static str, String)> {
         (
             "providers.microsoft.allowed_tenants",
             format!("{allowed_tenants:?}"),
+        ),
+        (
+            "admin.token_redirect_uri",
+            unset_or(token_redirect_uri, |u| text(&u)),
         ),
         ("log.format", text(&format)),
         ("log.level", text(&level)),

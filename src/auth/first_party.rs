@@ -59,7 +59,8 @@ pub async fn ensure_builtin_service<C: ConnectionTrait>(db: &C) -> Result<(), Db
 
 pub enum LoginOutcome {
     Tokens(SignedInTokens),
-    /// TOTP is enabled: the client exchanges `preauth_…` and a code at `/api/auth/mfa/verify`.
+    /// TOTP is enabled: the client exchanges the pre-auth JWT and a code at
+    /// `/api/auth/mfa/verify`.
     MfaRequired {
         preauth_token: String,
     },
@@ -89,7 +90,10 @@ pub async fn complete_sign_in(
 ) -> Result<LoginOutcome, AppError> {
     match mfa::after_first_factor(state, user, amr, None, Some(client.client_id())).await? {
         FirstFactor::Complete(amr) => Ok(LoginOutcome::Tokens(issue(state, client, user, &amr, meta).await?)),
-        FirstFactor::SecondFactorDue { ticket } => Ok(LoginOutcome::MfaRequired { preauth_token: format!("{PREAUTH_PREFIX}{ticket}") }),
+        FirstFactor::SecondFactorDue { ticket } => Ok(LoginOutcome::MfaRequired {
+            preauth_token: crate::auth::preauth::issue(state, user.id, client.client_id(), ticket)
+                .map_err(AppError::Unexpected)?,
+        }),
         FirstFactor::EnrolmentDue { .. } => Err(AppError::Forbidden {
             code: ErrorCode::Forbidden,
             message: "Your organization requires two-step sign-in: set it up by signing in on the web first".into(),
@@ -108,12 +112,10 @@ pub async fn redeem_magic_link(
     complete_sign_in(state, &client, &user, vec!["otp".to_owned()], meta).await
 }
 
-const PREAUTH_PREFIX: &str = "preauth_";
-
 /// `POST /api/auth/mfa/verify`: the pre-auth token and a TOTP or backup code give the tokens.
-/// Pre-auth tokens are opaque tickets: they open nothing else. The ticket names the service it
-/// was issued to; a confidential one authenticates again here, as at every step that issues it
-/// tokens.
+/// Pre-auth tokens (`auth::preauth`) open nothing else. The ticket they carry names the service
+/// it was issued to; a confidential one authenticates again here, as at every step that issues
+/// it tokens.
 pub async fn verify_mfa(
     state: &AppState,
     preauth_token: &str,
@@ -122,10 +124,8 @@ pub async fn verify_mfa(
     meta: &RequestMeta,
 ) -> Result<SignedInTokens, AppError> {
     let invalid = || AppError::invalid("Invalid or expired pre-auth token");
-    let ticket = preauth_token
-        .strip_prefix(PREAUTH_PREFIX)
-        .ok_or_else(invalid)?;
-    let (ticket, user) = mfa::load_ticket(state, ticket, mfa::PURPOSE_MFA)
+    let preauth = crate::auth::preauth::open(state, preauth_token).ok_or_else(invalid)?;
+    let (ticket, user) = mfa::load_ticket(state, &preauth.ticket, mfa::PURPOSE_MFA)
         .await
         .map_err(|_| invalid())?;
     let client_id = ticket.client_id.clone().ok_or_else(invalid)?;

@@ -59,7 +59,13 @@ pub async fn after_first_factor(
             client_id: client_id.map(str::to_owned),
             failed_attempts: 0,
             created_at: now,
-            expires_at: now + chrono::Duration::minutes(TICKET_MINUTES),
+            // A JSON sign-in's ticket lives as long as its pre-auth JWT (seed 004: 10 min).
+            expires_at: now
+                + chrono::Duration::minutes(if client_id.is_some() {
+                    crate::auth::preauth::PREAUTH_MINUTES
+                } else {
+                    TICKET_MINUTES
+                }),
             used_at: None,
         },
     )

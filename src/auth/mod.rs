@@ -11,6 +11,7 @@ pub mod notify;
 pub mod passkeys;
 pub mod password;
 pub mod password_reset;
+pub mod preauth;
 pub mod registration;
 pub mod sessions;
 pub mod totp;

@@ -18,6 +18,7 @@ pub mod memberships;
 pub mod oidc_providers;
 pub mod one_time_tokens;
 pub mod org_providers;
+pub mod org_roles;
 pub mod organizations;
 pub mod passkeys;
 pub mod refresh_tokens;

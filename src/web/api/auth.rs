@@ -129,12 +129,12 @@ pub async fn login(
         crate::auth::first_party::LoginOutcome::Tokens(tokens) => {
             Ok(no_store(HttpResponse::Ok()).json(tokens))
         }
-        // Shape of seed 004: the pre-auth token in `access_token`, lifetime of the ticket.
+        // Shape of seed 004: the pre-auth JWT in `access_token`, with its lifetime.
         crate::auth::first_party::LoginOutcome::MfaRequired { preauth_token } => {
             Ok(no_store(HttpResponse::Ok()).json(json!({
                 "access_token": preauth_token,
                 "refresh_token": "",
-                "expires_in": crate::auth::mfa::TICKET_MINUTES * 60,
+                "expires_in": crate::auth::preauth::PREAUTH_MINUTES * 60,
                 "mfa_required": true,
             })))
         }

@@ -34,6 +34,11 @@ pub async fn authorize(
     let raw = super::parse_params(raw).map_err(|e| AppError::invalid(e.description.to_string()))?;
     match core::parse(&state, &raw).await {
         Err(Rejection::Page(message)) => Err(AppError::invalid(message).into()),
+        Err(Rejection::Suspended) => Err(AppError::Forbidden {
+            code: crate::error::ErrorCode::OrganizationNotActive,
+            message: "The organization of this application is not active. Please contact its administrator.".into(),
+        }
+        .into()),
         Err(Rejection::Redirect(target, error)) => Ok(respond_to_client(
             &AuthorizationResponse::error(&target, &error, state.settings.public_url()),
         )),
