@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod admin_roles;
 mod api_auth;
 mod api_client_auth;
 mod api_sign_in;
