@@ -10,6 +10,8 @@ use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
 mod operations;
+pub mod owners;
+pub mod providers;
 pub mod roles;
 
 pub use operations::*;
