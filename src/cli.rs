@@ -179,6 +179,15 @@ pub enum KeysCommand {
         #[arg(long)]
         delay_secs: Option<i64>,
     },
+    /// Retire a key: a `next` key never signs; the active key is replaced by a new one at
+    /// once. With --immediate (a compromised key) it is unpublished now, so the tokens it
+    /// signed stop verifying.
+    Retire {
+        #[arg(long)]
+        kid: String,
+        #[arg(long)]
+        immediate: bool,
+    },
 }
 
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
@@ -394,32 +403,32 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             });
         }
         Command::Keys(KeysCommand::Rotate { delay_secs }) => {
-            let delay = delay_secs.unwrap_or_else(|| i64::from(settings.keys.jwks_max_age_secs));
             let state = crate::startup::prepare(settings).await?;
-            let key = state
-                .keys
-                .rotate(&state.db, chrono::Duration::seconds(delay.max(0)))
-                .await?;
-            if delay <= 0 {
-                state
-                    .keys
-                    .promote_due(
-                        &state.db,
-                        crate::startup::retired_key_lifetime(&state).await?,
-                    )
-                    .await?;
-            }
-            print(
-                json,
-                &serde_json::json!({"kid": key.kid, "activates_at": key.activates_at}),
-                || {
-                    format!(
-                        "published {}; it signs from {}",
-                        key.kid,
-                        key.activates_at.map(|t| t.to_rfc3339()).unwrap_or_default()
-                    )
-                },
-            );
+            let meta = crate::domain::RequestMeta::default();
+            let key = admin::keys::rotate(&state, &admin::Actor::Cli, &meta, None, delay_secs)
+                .await
+                .map_err(user_error)?;
+            print(json, &key, || {
+                format!(
+                    "published {}; it signs from {}",
+                    key.kid,
+                    key.activates_at.map(|t| t.to_rfc3339()).unwrap_or_default()
+                )
+            });
+        }
+        Command::Keys(KeysCommand::Retire { kid, immediate }) => {
+            let state = crate::startup::prepare(settings).await?;
+            let meta = crate::domain::RequestMeta::default();
+            let key = admin::keys::retire(&state, &admin::Actor::Cli, &meta, &kid, immediate)
+                .await
+                .map_err(user_error)?;
+            print(json, &key, || {
+                format!(
+                    "retired {}; published until {}",
+                    key.kid,
+                    key.publish_until.map(|t| t.to_rfc3339()).unwrap_or_default()
+                )
+            });
         }
         Command::Keys(KeysCommand::List) => {
             let state = crate::startup::prepare(settings).await?;

@@ -9,6 +9,8 @@ use uuid::Uuid;
 use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
+pub mod audit_log;
+pub mod keys;
 mod operations;
 pub mod owners;
 pub mod providers;
