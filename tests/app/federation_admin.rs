@@ -12,7 +12,7 @@ use gatehouse::store::{memberships, users};
 const REFUSED: &str = "may not use administrator sign-in";
 
 /// Signs in once on the usual path so the GitHub identity is linked to a new account.
-async fn linked_user(app: &TestApp, mock: &MockUpstream, id: u64) -> users::User {
+pub(crate) async fn linked_user(app: &TestApp, mock: &MockUpstream, id: u64) -> users::User {
     let email = unique_email();
     mock.sign_in_as(GithubUser::with_email(id, &email, true));
     let (status, body) = page(follow(&app.new_device(), "/auth/github").await);

@@ -421,6 +421,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, cookie: &SessionCookie) {
             .route(web::post().to(link_submit)),
     )
     .service(
+        web::resource(super::admin_sign_in::COMPLETE_PATH)
+            .wrap(cookie.middleware())
+            .route(web::get().to(super::admin_sign_in::complete)),
+    )
+    .service(
         web::resource("/auth/admin/{provider}/callback")
             .wrap(cookie.middleware())
             .route(web::get().to(super::admin_sign_in::callback)),
