@@ -359,6 +359,9 @@ async fn a_suspended_organizations_users_are_refused_with_organization_not_activ
     assert_eq!(page.status(), StatusCode::FORBIDDEN);
     let html = page.text().await.unwrap();
     assert!(html.contains("not active"), "{html}");
+    let federated = app.get(&format!("/auth/github?org={}", org.slug)).await;
+    assert_eq!(federated.status(), StatusCode::FORBIDDEN);
+    assert!(federated.text().await.unwrap().contains("not active"));
 
     // Tokens issued before are refused: userinfo, introspection, refresh.
     assert!(rp.userinfo(&access).await.is_err());
