@@ -104,6 +104,17 @@ pub enum ServiceCommand {
         #[arg(long)]
         off: bool,
     },
+    /// Which sign-in providers the service offers (none given: all of its organization's), and
+    /// whether a provider sign-in started with its redirect_uri ends with tokens in that URI
+    /// (`--token-redirect`, first-party services only: tokens in URLs leak through logs).
+    Federation {
+        #[arg(long)]
+        client_id: String,
+        #[arg(long = "provider")]
+        providers: Vec<String>,
+        #[arg(long)]
+        token_redirect: bool,
+    },
 }
 
 #[derive(Args)]
@@ -267,6 +278,37 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     )
                 },
             );
+        }
+        Command::Service(ServiceCommand::Federation {
+            client_id,
+            providers,
+            token_redirect,
+        }) => {
+            let state = crate::startup::prepare(settings).await?;
+            let view = admin::service_federation::set_service_federation(
+                &state,
+                &admin::Actor::Cli,
+                &crate::domain::RequestMeta::default(),
+                admin::service_federation::ServiceFederation {
+                    client_id,
+                    allowed_providers: providers,
+                    token_redirect,
+                },
+            )
+            .await
+            .map_err(user_error)?;
+            print(json, &view, || {
+                format!(
+                    "{}: offers {}; tokens in the redirect URI {}",
+                    view.client_id,
+                    if view.allowed_providers.is_empty() {
+                        "every provider of its organization".to_owned()
+                    } else {
+                        view.allowed_providers.join(", ")
+                    },
+                    if view.token_redirect { "on" } else { "off" }
+                )
+            });
         }
         Command::Org(OrgCommand::AddMember { org, email, roles }) => {
             let db = open(&settings).await?;

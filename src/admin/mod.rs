@@ -15,6 +15,7 @@ mod operations;
 pub mod owners;
 pub mod providers;
 pub mod roles;
+pub mod service_federation;
 
 pub use operations::*;
 

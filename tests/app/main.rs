@@ -28,6 +28,7 @@ mod federation_bad_input;
 mod federation_linking;
 mod federation_microsoft;
 mod federation_pages;
+mod federation_services;
 mod health;
 mod interop;
 mod introspection;
