@@ -8,6 +8,7 @@ use gatehouse::domain::RequestMeta;
 use gatehouse::store::organizations::Organization;
 
 use crate::helpers::mfa::{code, enrolled_user};
+use crate::helpers::oidc::verified_claims;
 use crate::helpers::rp::{access_of, refresh_of};
 use crate::helpers::{PASSWORD, ServiceOptions, TestApp, TestService, spawn_app, unique_email};
 
@@ -29,26 +30,6 @@ pub async fn user_id(app: &TestApp, email: &str) -> uuid::Uuid {
         .unwrap()
         .unwrap()
         .id
-}
-
-/// What a resource server does with an access token: verify it with nothing but the JWKS.
-pub async fn verified_claims(app: &TestApp, token: &str, audience: &str) -> Value {
-    let header = jsonwebtoken::decode_header(token).unwrap();
-    let jwks: jsonwebtoken::jwk::JwkSet = app
-        .get("/.well-known/jwks.json")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let key =
-        jsonwebtoken::DecodingKey::from_jwk(jwks.find(header.kid.as_deref().unwrap()).unwrap())
-            .unwrap();
-    let mut validation = jsonwebtoken::Validation::new(header.alg);
-    validation.set_audience(&[audience]);
-    validation.set_issuer(&[app.address.as_str()]);
-    jsonwebtoken::decode::<Value>(token, &key, &validation)
-        .unwrap()
-        .claims
 }
 
 fn names(list: &[&str]) -> Vec<String> {

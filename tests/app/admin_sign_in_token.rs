@@ -3,24 +3,19 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::admin_roles::verified_claims;
-use crate::federation::{Landed, follow, page};
+use crate::federation::{Landed, app_with_github_and, follow, page};
 use crate::federation_admin::linked_user;
 use crate::federation_bad_input::org_of;
 use crate::helpers::upstream::{GithubUser, MockUpstream};
-use crate::helpers::{ServiceOptions, TestApp, spawn_app_with};
+use crate::helpers::oidc::verified_claims;
+use crate::helpers::{ServiceOptions, TestApp};
 use gatehouse::store::{memberships, users};
 
 const ADMIN_REDIRECT: &str = "http://127.0.0.1:9/console/signed-in";
 
 async fn app_with_admin_redirect(mock: &MockUpstream) -> TestApp {
-    let address = mock.address.clone();
-    spawn_app_with(move |s| {
-        s.providers.github.client_id = Some("platform-github-id".into());
-        s.providers.github.client_secret = Some("platform-github-secret".to_owned().into());
-        s.providers.github.base_url = address.clone();
-        s.providers.github.api_base_url = address;
-        s.admin.token_redirect_uri = Some(ADMIN_REDIRECT.to_owned());
+    app_with_github_and(mock, |s| {
+        s.admin.token_redirect_uri = Some(ADMIN_REDIRECT.to_owned())
     })
     .await
 }

@@ -13,6 +13,14 @@ use gatehouse::admin::{Actor, providers};
 use gatehouse::store::{federated_identities, users};
 
 pub async fn app_with_github(mock: &MockUpstream) -> TestApp {
+    app_with_github_and(mock, |_| {}).await
+}
+
+/// [`app_with_github`] with more settings changed by `customize`.
+pub async fn app_with_github_and(
+    mock: &MockUpstream,
+    customize: impl FnOnce(&mut gatehouse::config::Settings),
+) -> TestApp {
     let address = mock.address.clone();
     spawn_app_with(move |s| {
         s.providers.github.client_id = Some("platform-github-id".into());
@@ -20,6 +28,7 @@ pub async fn app_with_github(mock: &MockUpstream) -> TestApp {
         s.providers.github.base_url = address.clone();
         s.providers.github.api_base_url = address;
         s.providers.timeout_secs = 2;
+        customize(s);
     })
     .await
 }
