@@ -468,7 +468,9 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 format!(
                     "retired {}; published until {}",
                     key.kid,
-                    key.publish_until.map(|t| t.to_rfc3339()).unwrap_or_default()
+                    key.publish_until
+                        .map(|t| t.to_rfc3339())
+                        .unwrap_or_default()
                 )
             });
         }

@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 use gatehouse::config::{
-    AdminSettings, DatabaseSettings, GithubSettings, GoogleSettings, KeySettings, LogSettings, MagicLinkSettings,
-    MailSettings, MicrosoftSettings, PasswordSettings, ProvidersSettings, RateLimitSettings,
-    ServerSettings, SessionSettings, Settings, TokenSettings,
+    AdminSettings, DatabaseSettings, GithubSettings, GoogleSettings, KeySettings, LogSettings,
+    MagicLinkSettings, MailSettings, MicrosoftSettings, PasswordSettings, ProvidersSettings,
+    RateLimitSettings, ServerSettings, SessionSettings, Settings, TokenSettings,
 };
 use secrecy::ExposeSecret;
 

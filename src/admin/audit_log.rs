@@ -150,7 +150,12 @@ mod tests {
         let at = DateTime::from_timestamp_micros(1_767_225_600_123_456).unwrap();
         let id = Uuid::new_v4();
         assert_eq!(decode_cursor(&encode_cursor(at, id)).unwrap(), (at, id));
-        for bad in ["", "!!", "bm90LWEtY3Vyc29y", &URL_SAFE_NO_PAD.encode("12:nope")] {
+        for bad in [
+            "",
+            "!!",
+            "bm90LWEtY3Vyc29y",
+            &URL_SAFE_NO_PAD.encode("12:nope"),
+        ] {
             assert!(decode_cursor(bad).is_err(), "{bad}");
         }
     }

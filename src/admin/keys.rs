@@ -100,7 +100,7 @@ pub async fn rotate(
             .map_err(AppError::Unexpected)?;
     }
     invalidate(state, &Invalidation::Keys).await?;
-    Ok(fresh(state, &key.kid).await?)
+    fresh(state, &key.kid).await
 }
 
 async fn fresh(state: &AppState, kid: &str) -> Result<KeyView, AppError> {

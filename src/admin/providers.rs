@@ -7,9 +7,7 @@ use uuid::Uuid;
 use super::roles::org_for;
 use super::{Actor, Reach, Scope};
 use crate::audit::{self, AuditEvent, Outcome};
-use crate::auth::federation::providers::{
-    BUILT_IN, RESERVED, generic_secret_aad, org_secret_aad,
-};
+use crate::auth::federation::providers::{BUILT_IN, RESERVED, generic_secret_aad, org_secret_aad};
 use crate::domain::RequestMeta;
 use crate::error::AppError;
 use crate::state::AppState;

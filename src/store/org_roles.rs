@@ -6,9 +6,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::entities::memberships::{self, Entity as Memberships};
 pub use super::entities::org_roles::Model as OrgRole;
 use super::entities::org_roles::{self, Column, Entity as OrgRoles};
-use super::entities::memberships::{self, Entity as Memberships};
 
 /// Defines `role` in the organization, or replaces its permissions.
 pub async fn upsert<C: ConnectionTrait>(

@@ -202,10 +202,16 @@ async fn role_and_plan_operations_check_the_actor_and_the_input() {
         ("ok", (0..101).map(|i| format!("p{i}")).collect()),
         (&*"r".repeat(65), vec![]),
     ] {
-        let refused =
-            roles::define_role(&app.state, &Actor::Cli, &meta, &org_a.slug, role, &permissions)
-                .await
-                .unwrap_err();
+        let refused = roles::define_role(
+            &app.state,
+            &Actor::Cli,
+            &meta,
+            &org_a.slug,
+            role,
+            &permissions,
+        )
+        .await
+        .unwrap_err();
         assert_eq!(status(refused), 400, "{role:?}");
     }
     let missing = roles::delete_role(&app.state, &Actor::Cli, &meta, &org_a.slug, "nope")
@@ -356,7 +362,10 @@ async fn a_suspended_organizations_users_are_refused_with_organization_not_activ
     // The suspended service may not even ask; another org's service is told "inactive".
     let own = introspect(&service).await.unwrap();
     assert_eq!(own.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(own.json::<Value>().await.unwrap()["error"], "unauthorized_client");
+    assert_eq!(
+        own.json::<Value>().await.unwrap()["error"],
+        "unauthorized_client"
+    );
     let other = app.create_service(ServiceOptions::default()).await;
     let seen: Value = introspect(&other).await.unwrap().json().await.unwrap();
     assert_eq!(seen, json!({"active": false}));

@@ -6,8 +6,8 @@ use serde_json::Value;
 use crate::federation::{Landed, app_with_github_and, follow, page};
 use crate::federation_admin::linked_user;
 use crate::federation_bad_input::org_of;
-use crate::helpers::upstream::{GithubUser, MockUpstream};
 use crate::helpers::oidc::verified_claims;
+use crate::helpers::upstream::{GithubUser, MockUpstream};
 use crate::helpers::{ServiceOptions, TestApp};
 use gatehouse::store::{memberships, users};
 
@@ -24,7 +24,9 @@ async fn app_with_admin_redirect(mock: &MockUpstream) -> TestApp {
 async fn admin_token(browser: &TestApp, query: &str) -> std::collections::HashMap<String, String> {
     let url = match follow(browser, &format!("/auth/admin/github{query}")).await {
         Landed::Callback(url) => url,
-        Landed::Page(status, body) => panic!("expected the admin redirect URI, got {status}: {body}"),
+        Landed::Page(status, body) => {
+            panic!("expected the admin redirect URI, got {status}: {body}")
+        }
     };
     let (base, fragment) = url.split_once('#').expect("a fragment");
     assert_eq!(base, ADMIN_REDIRECT, "never in the query");
