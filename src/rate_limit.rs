@@ -105,6 +105,7 @@ pub struct RateLimits {
     magic_link_email_network: Limit<(String, IpAddr)>,
     magic_link_email: Limit<String>,
     authorize_ip: Limit<IpAddr>,
+    admin_caller: Limit<String>,
     tally: Arc<Tally>,
 }
 
@@ -171,6 +172,12 @@ impl RateLimits {
                 settings.authorize_per_ip_per_minute,
                 Duration::from_secs(60),
             ),
+            admin_caller: Limit::new(
+                "admin_api_per_caller",
+                t,
+                settings.admin_api_per_caller_per_minute,
+                Duration::from_secs(60),
+            ),
             tally,
         }
     }
@@ -182,6 +189,12 @@ impl RateLimits {
             Some(ip) => self.authorize_ip.check(&network(ip)),
             None => Ok(()),
         }
+    }
+
+    /// Admin API requests per authenticated caller (`Actor::audit_ref`): one budget per
+    /// token or user, wherever its requests come from.
+    pub fn check_admin_caller(&self, caller: &str) -> Result<(), AppError> {
+        self.admin_caller.check(&caller.to_owned())
     }
 
     /// Refusals per limit name since the previous call (see [`Tally`]).
@@ -275,6 +288,7 @@ impl RateLimits {
         self.magic_link_email_network.limiter.retain_recent();
         self.magic_link_email.limiter.retain_recent();
         self.authorize_ip.limiter.retain_recent();
+        self.admin_caller.limiter.retain_recent();
     }
 }
 

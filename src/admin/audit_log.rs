@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::roles::org_for;
+use super::orgs::find_for;
 use super::{Actor, Reach, Scope};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -30,7 +30,7 @@ pub struct AuditQuery {
     pub cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditEventView {
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,
@@ -41,6 +41,7 @@ pub struct AuditEventView {
     pub org_id: Option<Uuid>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    #[schema(value_type = Option<Object>)]
     pub details: Option<serde_json::Value>,
 }
 
@@ -61,7 +62,7 @@ impl From<AuditEvent> for AuditEventView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditPage {
     pub events: Vec<AuditEventView>,
     /// Pass as `cursor` for the next (older) page; absent on the last page.
@@ -94,7 +95,7 @@ pub async fn list(
     query: AuditQuery,
 ) -> Result<AuditPage, AppError> {
     let org_id = match query.org.as_deref() {
-        Some(slug) => Some(org_for(state, actor, slug, Scope::AuditRead).await?.id),
+        Some(slug) => Some(find_for(state, actor, Scope::AuditRead, slug).await?.id),
         None => {
             // Without an org, only a platform-wide reader: an org admin names their org.
             actor.require(Scope::AuditRead, Reach::Platform)?;

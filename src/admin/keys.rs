@@ -14,10 +14,12 @@ use crate::store::signing_keys::{self, KeyStatus, SigningKey};
 const MAX_DELAY_SECS: i64 = 7 * 24 * 3600;
 
 /// A key as admins see it: its public half's metadata, never the private key.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct KeyView {
     pub kid: String,
     pub alg: String,
+    /// `next`, `active` or `retired`.
+    #[schema(value_type = String)]
     pub status: KeyStatus,
     pub created_at: DateTime<Utc>,
     pub activates_at: Option<DateTime<Utc>>,

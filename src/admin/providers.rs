@@ -4,7 +4,7 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::roles::org_for;
+use super::orgs::find_for;
 use super::{Actor, Reach, Scope};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::auth::federation::providers::{BUILT_IN, RESERVED, generic_secret_aad, org_secret_aad};
@@ -168,7 +168,7 @@ impl<'a> OrgSpec<'a> {
 }
 
 /// An organization's settings for one provider (never the secret, sealed or not).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OrgProviderView {
     pub provider: String,
     pub enabled: bool,
@@ -220,7 +220,7 @@ pub async fn set_org(
     meta: &RequestMeta,
     spec: OrgSpec<'_>,
 ) -> Result<OrgProviderView, AppError> {
-    let org = org_for(state, actor, spec.org, Scope::OrgsWrite).await?;
+    let org = find_for(state, actor, Scope::OrgsWrite, spec.org).await?;
     known_provider(&state.db, spec.provider).await?;
     let credentials = match (spec.client_id, spec.client_secret) {
         (Some(id), Some(secret)) if !id.trim().is_empty() && !secret.is_empty() => Some((
@@ -289,7 +289,7 @@ pub async fn list_org(
     actor: &Actor,
     slug: &str,
 ) -> Result<Vec<OrgProviderView>, AppError> {
-    let org = org_for(state, actor, slug, Scope::OrgsRead).await?;
+    let org = find_for(state, actor, Scope::OrgsRead, slug).await?;
     Ok(org_providers::list(&state.db, org.id)
         .await?
         .into_iter()
@@ -305,7 +305,7 @@ pub async fn remove_org(
     slug: &str,
     provider: &str,
 ) -> Result<bool, AppError> {
-    let org = org_for(state, actor, slug, Scope::OrgsWrite).await?;
+    let org = find_for(state, actor, Scope::OrgsWrite, slug).await?;
     let txn = crate::store::begin(&state.db).await?;
     let removed = org_providers::delete(&txn, org.id, provider).await?;
     if removed {

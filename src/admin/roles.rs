@@ -2,6 +2,7 @@
 //! token carries as `plan`, `features`, `roles` and `permissions`.
 use serde::Serialize;
 
+use super::orgs::find_for;
 use super::{Actor, Invalidation, Reach, Scope, invalidate};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::domain::RequestMeta;
@@ -12,27 +13,6 @@ use crate::store::{from_json_list, org_roles};
 
 /// At most this many permissions per role, features per org.
 const MAX_NAMES: usize = 100;
-
-/// The organization `slug` names, once the actor may use `scope` on it. An actor without
-/// platform reach gets the same 403 for an unknown slug as for another org's, so slugs of
-/// other organizations cannot be probed.
-pub async fn org_for(
-    state: &AppState,
-    actor: &Actor,
-    slug: &str,
-    scope: Scope,
-) -> Result<Organization, AppError> {
-    match organizations::find_by_slug(&state.db, slug).await? {
-        Some(org) => {
-            actor.require(scope, Reach::Org(org.id))?;
-            Ok(org)
-        }
-        None => {
-            actor.require(scope, Reach::Platform)?;
-            Err(AppError::NotFound("Organization not found"))
-        }
-    }
-}
 
 /// A role, permission or feature name: 1 to 64 of `a-z A-Z 0-9 _ - . : * /`.
 fn check_name(kind: &str, name: &str) -> Result<(), AppError> {
@@ -66,7 +46,7 @@ fn check_names(kind: &str, names: &[String]) -> Result<Vec<String>, AppError> {
     Ok(out)
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct OrgPlan {
     pub org: String,
     pub plan: Option<String>,
@@ -93,9 +73,7 @@ pub async fn set_plan(
     features: &[String],
 ) -> Result<OrgPlan, AppError> {
     actor.require(Scope::OrgsWrite, Reach::Platform)?;
-    let org = organizations::find_by_slug(&state.db, slug)
-        .await?
-        .ok_or(AppError::NotFound("Organization not found"))?;
+    let org = super::orgs::find(state, slug).await?;
     let plan = plan.map(str::trim).filter(|p| !p.is_empty());
     if let Some(plan) = plan {
         check_name("plan", plan)?;
@@ -120,7 +98,7 @@ pub async fn set_plan(
     })
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct RoleDefinition {
     pub role: String,
     pub permissions: Vec<String>,
@@ -140,7 +118,7 @@ pub async fn list_roles(
     actor: &Actor,
     slug: &str,
 ) -> Result<Vec<RoleDefinition>, AppError> {
-    let org = org_for(state, actor, slug, Scope::OrgsRead).await?;
+    let org = find_for(state, actor, Scope::OrgsRead, slug).await?;
     Ok(org_roles::list(&state.db, org.id)
         .await?
         .into_iter()
@@ -158,7 +136,7 @@ pub async fn define_role(
     role: &str,
     permissions: &[String],
 ) -> Result<RoleDefinition, AppError> {
-    let org = org_for(state, actor, slug, Scope::OrgsWrite).await?;
+    let org = find_for(state, actor, Scope::OrgsWrite, slug).await?;
     check_name("role", role)?;
     let permissions = check_names("permission", permissions)?;
     let txn = crate::store::begin(&state.db).await?;
@@ -185,7 +163,7 @@ pub async fn delete_role(
     slug: &str,
     role: &str,
 ) -> Result<(), AppError> {
-    let org = org_for(state, actor, slug, Scope::OrgsWrite).await?;
+    let org = find_for(state, actor, Scope::OrgsWrite, slug).await?;
     let txn = crate::store::begin(&state.db).await?;
     if !org_roles::delete(&txn, org.id, role).await? {
         return Err(AppError::NotFound("Role not found"));

@@ -269,6 +269,35 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Runs the `gatehouse` binary with `--json` against this app's database; its JSON output.
+    pub async fn cli(&self, args: &[&str]) -> serde_json::Value {
+        use secrecy::ExposeSecret;
+        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .args(args)
+            .arg("--json")
+            .env(
+                "DATABASE_URL",
+                self.settings.database.url.as_ref().unwrap().expose_secret(),
+            )
+            .env(
+                "GATEHOUSE_MASTER_KEY",
+                self.settings.master_key.as_ref().unwrap().expose_secret(),
+            )
+            .env("GATEHOUSE_DATA_DIR", &self.settings.data_dir)
+            .env("GATEHOUSE_LOG__LEVEL", "error")
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+}
+
 pub fn assert_redirect_to(response: &reqwest::Response, location: &str) {
     assert_eq!(
         response.status(),
@@ -336,6 +365,21 @@ impl ServiceOptions {
 }
 
 impl TestApp {
+    /// Creates an organization through the admin layer as the CLI does.
+    pub async fn create_org(&self, slug: &str, name: &str) -> gatehouse::admin::orgs::OrgView {
+        gatehouse::admin::orgs::create(
+            &self.state,
+            &gatehouse::admin::Actor::Cli,
+            &Default::default(),
+            gatehouse::admin::orgs::NewOrg {
+                slug: slug.into(),
+                name: name.into(),
+            },
+        )
+        .await
+        .unwrap()
+    }
+
     pub async fn create_service(&self, options: ServiceOptions) -> TestService {
         let org_slug = format!("org-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         if gatehouse::store::organizations::find_by_slug(&self.db, &org_slug)
@@ -343,14 +387,14 @@ impl TestApp {
             .unwrap()
             .is_none()
         {
-            gatehouse::admin::create_org(&self.db, &org_slug, "Acme Corp")
-                .await
-                .unwrap();
+            self.create_org(&org_slug, "Acme Corp").await;
         }
-        let created = gatehouse::admin::create_service(
-            &self.db,
-            gatehouse::admin::ServiceSpec {
-                org: org_slug,
+        let created = gatehouse::admin::services::create(
+            &self.state,
+            &gatehouse::admin::Actor::Cli,
+            &Default::default(),
+            &org_slug,
+            gatehouse::admin::services::NewServiceInput {
                 slug: "web-app".into(),
                 name: "Acme Web".into(),
                 public: options.public,
@@ -366,13 +410,11 @@ impl TestApp {
                 scopes: options.scopes.iter().map(|s| (*s).to_owned()).collect(),
                 signing_alg: options.signing_alg.map(str::to_owned),
                 allow_password_api: options.allow_password_api,
+                ..Default::default()
             },
         )
         .await
         .unwrap();
-        if let Some(alg) = options.signing_alg {
-            self.state.keys.ensure_active(&self.db, alg).await.unwrap();
-        }
         TestService {
             client_id: created.client_id,
             secret: created.client_secret,
