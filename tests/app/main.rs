@@ -6,6 +6,7 @@ mod helpers;
 
 mod accounts;
 mod admin_api;
+mod admin_audit;
 mod admin_roles;
 mod admin_sign_in_token;
 mod api_auth;
