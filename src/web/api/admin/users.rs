@@ -50,14 +50,14 @@ macro_rules! user_action {
     ($name:ident, $path:literal, $doc:literal, |$state:ident, $caller:ident, $id:ident| $call:expr) => {
         #[doc = $doc]
         #[utoipa::path(
-                    tag = "users",
-                    params(("user_id" = Uuid, Path, description = "The user's id")),
-                    responses(
-                        (status = 200, body = UserActionResult),
-                        (status = 400, body = ApiError), (status = 401, body = ApiError),
-                        (status = 403, body = ApiError), (status = 404, body = ApiError),
-                    ),
-                )]
+                            tag = "users",
+                            params(("user_id" = Uuid, Path, description = "The user's id")),
+                            responses(
+                                (status = 200, body = UserActionResult),
+                                (status = 400, body = ApiError), (status = 401, body = ApiError),
+                                (status = 403, body = ApiError), (status = 404, body = ApiError),
+                            ),
+                        )]
         #[post($path)]
         pub async fn $name(
             $state: web::Data<AppState>,
