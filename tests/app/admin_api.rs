@@ -548,6 +548,17 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/admin/orgs/{slug}/members"),
     ("put", "/api/admin/orgs/{slug}/members/{user_id}"),
     ("delete", "/api/admin/orgs/{slug}/members/{user_id}"),
+    ("put", "/api/admin/orgs/{slug}/plan"),
+    ("get", "/api/admin/orgs/{slug}/roles"),
+    ("put", "/api/admin/orgs/{slug}/roles/{role}"),
+    ("delete", "/api/admin/orgs/{slug}/roles/{role}"),
+    ("get", "/api/admin/orgs/{slug}/providers"),
+    ("put", "/api/admin/orgs/{slug}/providers/{provider}"),
+    ("delete", "/api/admin/orgs/{slug}/providers/{provider}"),
+    ("get", "/api/admin/keys"),
+    ("post", "/api/admin/keys/rotate"),
+    ("post", "/api/admin/keys/{kid}/retire"),
+    ("get", "/api/admin/audit-events"),
 ];
 
 #[tokio::test]
@@ -587,6 +598,9 @@ async fn the_openapi_document_lists_every_route_and_validates() {
             let url = path
                 .replace("{slug}", "acme")
                 .replace("{client_id}", "x")
+                .replace("{role}", "editor")
+                .replace("{provider}", "github")
+                .replace("{kid}", "rs256-x")
                 .replace("{user_id}", &Uuid::new_v4().to_string())
                 .replace("{id}", &Uuid::new_v4().to_string());
             let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();

@@ -192,6 +192,15 @@ async fn signing_keys_are_listed_rotated_and_retired_by_platform_owners_only() {
     assert_eq!(retired.1["status"], "retired");
     let jwks: Value = app.get("/.well-known/jwks.json").await.json().await.unwrap();
     assert!(!jwks_kids(&jwks).contains(&old));
+    // The owner's own admin JWT was signed by the old key: it is void now, as is every token
+    // the compromised key signed.
+    assert_error(
+        &get(&app, &who.owner, "/api/admin/keys").await,
+        StatusCode::UNAUTHORIZED,
+        "JWT_ERROR",
+    );
+    let owner = owner_token(&app).await.1;
+    let who = Actors { owner, ..who };
     assert_error(
         &post(&app, &who.owner, "/api/admin/keys/no-such-kid/retire", json!({})).await,
         StatusCode::NOT_FOUND,
