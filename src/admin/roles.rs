@@ -137,7 +137,7 @@ pub async fn define_role(
     permissions: &[String],
 ) -> Result<RoleDefinition, AppError> {
     let org = find_for(state, actor, Scope::OrgsWrite, slug).await?;
-    check_name("role", role)?;
+    super::members::valid_role_name(role)?;
     let permissions = check_names("permission", permissions)?;
     let txn = crate::store::begin(&state.db).await?;
     org_roles::upsert(&txn, org.id, role, &permissions).await?;

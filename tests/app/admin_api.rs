@@ -45,11 +45,21 @@ pub(crate) async fn get(app: &TestApp, token: &str, path: &str) -> (StatusCode, 
     call(app, Some(token), reqwest::Method::GET, path, None).await
 }
 
-pub(crate) async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn post(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     call(app, Some(token), reqwest::Method::POST, path, Some(body)).await
 }
 
-pub(crate) async fn patch(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn patch(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     call(app, Some(token), reqwest::Method::PATCH, path, Some(body)).await
 }
 
@@ -94,7 +104,11 @@ pub(crate) async fn owner_token(app: &TestApp) -> (Uuid, String) {
 }
 
 /// A new member of `org` with `roles`, and (for an admin role) their org admin JWT.
-pub(crate) async fn member_of(app: &TestApp, org: &str, roles: &[&str]) -> gatehouse::store::users::User {
+pub(crate) async fn member_of(
+    app: &TestApp,
+    org: &str,
+    roles: &[&str],
+) -> gatehouse::store::users::User {
     let user = new_user(app).await;
     let org = gatehouse::store::organizations::find_by_slug(&app.db, org)
         .await

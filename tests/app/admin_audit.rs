@@ -37,14 +37,26 @@ async fn roles_and_plans_over_the_api() {
     let who = actors(&app).await;
     let editor = json!({"permissions": ["docs:write", "docs:read"]});
 
-    let defined = put(&app, &who.admin_a, "/api/admin/orgs/acme/roles/editor", editor.clone()).await;
+    let defined = put(
+        &app,
+        &who.admin_a,
+        "/api/admin/orgs/acme/roles/editor",
+        editor.clone(),
+    )
+    .await;
     assert_eq!(defined.0, StatusCode::OK, "{}", defined.1);
     assert_eq!(
         defined.1,
         json!({"role": "editor", "permissions": ["docs:read", "docs:write"]})
     );
     for token in [&who.admin_b, &who.member_a] {
-        let refused = put(&app, token, "/api/admin/orgs/acme/roles/editor", editor.clone()).await;
+        let refused = put(
+            &app,
+            token,
+            "/api/admin/orgs/acme/roles/editor",
+            editor.clone(),
+        )
+        .await;
         assert_error(&refused, StatusCode::FORBIDDEN, "FORBIDDEN");
     }
     let unknown_field = put(
@@ -55,7 +67,13 @@ async fn roles_and_plans_over_the_api() {
     )
     .await;
     assert_error(&unknown_field, StatusCode::BAD_REQUEST, "BAD_REQUEST");
-    let bad_name = put(&app, &who.admin_a, "/api/admin/orgs/acme/roles/a%20b", editor).await;
+    let bad_name = put(
+        &app,
+        &who.admin_a,
+        "/api/admin/orgs/acme/roles/a%20b",
+        editor,
+    )
+    .await;
     assert_error(&bad_name, StatusCode::BAD_REQUEST, "BAD_REQUEST");
 
     let listed = get(&app, &who.admin_a, "/api/admin/orgs/acme/roles").await;
@@ -69,13 +87,22 @@ async fn roles_and_plans_over_the_api() {
     // Plans: platform owners only.
     let plan = json!({"plan": "enterprise", "features": ["sso"]});
     assert_error(
-        &put(&app, &who.admin_a, "/api/admin/orgs/acme/plan", plan.clone()).await,
+        &put(
+            &app,
+            &who.admin_a,
+            "/api/admin/orgs/acme/plan",
+            plan.clone(),
+        )
+        .await,
         StatusCode::FORBIDDEN,
         "FORBIDDEN",
     );
     let set = put(&app, &who.owner, "/api/admin/orgs/acme/plan", plan.clone()).await;
     assert_eq!(set.0, StatusCode::OK, "{}", set.1);
-    assert_eq!(set.1, json!({"org": "acme", "plan": "enterprise", "features": ["sso"]}));
+    assert_eq!(
+        set.1,
+        json!({"org": "acme", "plan": "enterprise", "features": ["sso"]})
+    );
     assert_error(
         &put(&app, &who.owner, "/api/admin/orgs/nope/plan", plan).await,
         StatusCode::NOT_FOUND,
@@ -110,7 +137,12 @@ async fn org_providers_over_the_api_never_return_the_secret() {
     assert_eq!(set.1["client_id"], "acme-gh");
     assert_eq!(set.1["has_secret"], true);
     assert_eq!(set.1["auto_link"], true);
-    assert!(set.1["callback_url"].as_str().unwrap().ends_with("/auth/github/callback"));
+    assert!(
+        set.1["callback_url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/auth/github/callback")
+    );
     let listed = get(&app, &who.admin_a, "/api/admin/orgs/acme/providers").await;
     for answer in [&set.1, &listed.1] {
         assert!(!answer.to_string().contains(secret), "{answer}");
@@ -119,12 +151,48 @@ async fn org_providers_over_the_api_never_return_the_secret() {
     assert_eq!(listed.1.as_array().unwrap().len(), 1);
 
     for (token, path, body, status, code) in [
-        (&who.admin_b, "/api/admin/orgs/acme/providers/github", body.clone(), StatusCode::FORBIDDEN, "FORBIDDEN"),
-        (&who.member_a, "/api/admin/orgs/acme/providers/github", body.clone(), StatusCode::FORBIDDEN, "FORBIDDEN"),
-        (&who.admin_a, "/api/admin/orgs/acme/providers/gitlab", body.clone(), StatusCode::BAD_REQUEST, "BAD_REQUEST"),
-        (&who.admin_a, "/api/admin/orgs/acme/providers/github", json!({"client_id": "only-id"}), StatusCode::BAD_REQUEST, "BAD_REQUEST"),
-        (&who.admin_a, "/api/admin/orgs/acme/providers/github", json!({"secret": "x"}), StatusCode::BAD_REQUEST, "BAD_REQUEST"),
-        (&who.admin_a, "/api/admin/orgs/acme/providers/microsoft", json!({"tenant": "not-a-tenant"}), StatusCode::BAD_REQUEST, "BAD_REQUEST"),
+        (
+            &who.admin_b,
+            "/api/admin/orgs/acme/providers/github",
+            body.clone(),
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+        ),
+        (
+            &who.member_a,
+            "/api/admin/orgs/acme/providers/github",
+            body.clone(),
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+        ),
+        (
+            &who.admin_a,
+            "/api/admin/orgs/acme/providers/gitlab",
+            body.clone(),
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+        ),
+        (
+            &who.admin_a,
+            "/api/admin/orgs/acme/providers/github",
+            json!({"client_id": "only-id"}),
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+        ),
+        (
+            &who.admin_a,
+            "/api/admin/orgs/acme/providers/github",
+            json!({"secret": "x"}),
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+        ),
+        (
+            &who.admin_a,
+            "/api/admin/orgs/acme/providers/microsoft",
+            json!({"tenant": "not-a-tenant"}),
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+        ),
     ] {
         let answer = put(&app, token, path, body).await;
         assert_error(&answer, status, code);
@@ -163,14 +231,23 @@ async fn signing_keys_are_listed_rotated_and_retired_by_platform_owners_only() {
     assert_eq!(listed.1[0]["status"], "active");
     assert!(!listed.1.to_string().contains("private"), "{}", listed.1);
     for token in [&who.admin_a, &who.member_a] {
-        assert_error(&get(&app, token, "/api/admin/keys").await, StatusCode::FORBIDDEN, "FORBIDDEN");
+        assert_error(
+            &get(&app, token, "/api/admin/keys").await,
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+        );
         assert_error(
             &post(&app, token, "/api/admin/keys/rotate", json!({})).await,
             StatusCode::FORBIDDEN,
             "FORBIDDEN",
         );
     }
-    for bad in [json!({"delay_secs": -1}), json!({"delay_secs": 99999999}), json!({"alg": "HS256"}), json!({"delay": 0})] {
+    for bad in [
+        json!({"delay_secs": -1}),
+        json!({"delay_secs": 99999999}),
+        json!({"alg": "HS256"}),
+        json!({"delay": 0}),
+    ] {
         assert_error(
             &post(&app, &who.owner, "/api/admin/keys/rotate", bad).await,
             StatusCode::BAD_REQUEST,
@@ -178,19 +255,47 @@ async fn signing_keys_are_listed_rotated_and_retired_by_platform_owners_only() {
         );
     }
 
-    let rotated = post(&app, &who.owner, "/api/admin/keys/rotate", json!({"delay_secs": 0})).await;
+    let rotated = post(
+        &app,
+        &who.owner,
+        "/api/admin/keys/rotate",
+        json!({"delay_secs": 0}),
+    )
+    .await;
     assert_eq!(rotated.0, StatusCode::CREATED, "{}", rotated.1);
     let new = rotated.1["kid"].as_str().unwrap().to_owned();
-    assert_eq!(rotated.1["status"], "active", "a zero delay activates at once");
-    let jwks: Value = app.get("/.well-known/jwks.json").await.json().await.unwrap();
+    assert_eq!(
+        rotated.1["status"], "active",
+        "a zero delay activates at once"
+    );
+    let jwks: Value = app
+        .get("/.well-known/jwks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(jwks_kids(&jwks).contains(&new));
-    assert!(jwks_kids(&jwks).contains(&old), "the old key verifies its tokens until they expire");
+    assert!(
+        jwks_kids(&jwks).contains(&old),
+        "the old key verifies its tokens until they expire"
+    );
 
     // A compromised key: retired and unpublished at once.
-    let retired = post(&app, &who.owner, &format!("/api/admin/keys/{old}/retire"), json!({"immediate": true})).await;
+    let retired = post(
+        &app,
+        &who.owner,
+        &format!("/api/admin/keys/{old}/retire"),
+        json!({"immediate": true}),
+    )
+    .await;
     assert_eq!(retired.0, StatusCode::OK, "{}", retired.1);
     assert_eq!(retired.1["status"], "retired");
-    let jwks: Value = app.get("/.well-known/jwks.json").await.json().await.unwrap();
+    let jwks: Value = app
+        .get("/.well-known/jwks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(!jwks_kids(&jwks).contains(&old));
     // The owner's own admin JWT was signed by the old key: it is void now, as is every token
     // the compromised key signed.
@@ -202,17 +307,35 @@ async fn signing_keys_are_listed_rotated_and_retired_by_platform_owners_only() {
     let owner = owner_token(&app).await.1;
     let who = Actors { owner, ..who };
     assert_error(
-        &post(&app, &who.owner, "/api/admin/keys/no-such-kid/retire", json!({})).await,
+        &post(
+            &app,
+            &who.owner,
+            "/api/admin/keys/no-such-kid/retire",
+            json!({}),
+        )
+        .await,
         StatusCode::NOT_FOUND,
         "NOT_FOUND",
     );
     assert_error(
-        &post(&app, &who.owner, &format!("/api/admin/keys/{old}/retire"), json!({})).await,
+        &post(
+            &app,
+            &who.owner,
+            &format!("/api/admin/keys/{old}/retire"),
+            json!({}),
+        )
+        .await,
         StatusCode::BAD_REQUEST,
         "BAD_REQUEST",
     );
     // Retiring the active key puts a new one in its place: tokens are still signed.
-    let replaced = post(&app, &who.owner, &format!("/api/admin/keys/{new}/retire"), json!({})).await;
+    let replaced = post(
+        &app,
+        &who.owner,
+        &format!("/api/admin/keys/{new}/retire"),
+        json!({}),
+    )
+    .await;
     assert_eq!(replaced.0, StatusCode::OK, "{}", replaced.1);
     let keys = get(&app, &who.owner, "/api/admin/keys").await.1;
     let active: Vec<&Value> = keys
@@ -226,15 +349,32 @@ async fn signing_keys_are_listed_rotated_and_retired_by_platform_owners_only() {
     let email = crate::helpers::unique_email();
     app.verified_user(&email).await;
     let login: Value = app
-        .post_json("/api/auth/login", json!({"email": email, "password": crate::helpers::PASSWORD}))
+        .post_json(
+            "/api/auth/login",
+            json!({"email": email, "password": crate::helpers::PASSWORD}),
+        )
         .await
         .json()
         .await
         .unwrap();
     let header = jsonwebtoken::decode_header(login["access_token"].as_str().unwrap()).unwrap();
-    assert_eq!(header.kid.as_deref(), active[0]["kid"].as_str(), "signed by the successor");
-    let events = get(&app, &who.owner, "/api/admin/audit-events?action=key.retired").await;
-    assert_eq!(events.1["events"].as_array().unwrap().len(), 2, "{}", events.1);
+    assert_eq!(
+        header.kid.as_deref(),
+        active[0]["kid"].as_str(),
+        "signed by the successor"
+    );
+    let events = get(
+        &app,
+        &who.owner,
+        "/api/admin/audit-events?action=key.retired",
+    )
+    .await;
+    assert_eq!(
+        events.1["events"].as_array().unwrap().len(),
+        2,
+        "{}",
+        events.1
+    );
 }
 
 #[tokio::test]
@@ -242,14 +382,31 @@ async fn audit_events_are_filtered_paged_and_confined_to_the_callers_org() {
     let app = spawn_app().await;
     let who = actors(&app).await;
     for role in ["r1", "r2", "r3"] {
-        let answer = put(&app, &who.admin_a, &format!("/api/admin/orgs/acme/roles/{role}"), json!({"permissions": []})).await;
+        let answer = put(
+            &app,
+            &who.admin_a,
+            &format!("/api/admin/orgs/acme/roles/{role}"),
+            json!({"permissions": []}),
+        )
+        .await;
         assert_eq!(answer.0, StatusCode::OK);
     }
-    let answer = put(&app, &who.admin_b, "/api/admin/orgs/globex/roles/other", json!({"permissions": []})).await;
+    let answer = put(
+        &app,
+        &who.admin_b,
+        "/api/admin/orgs/globex/roles/other",
+        json!({"permissions": []}),
+    )
+    .await;
     assert_eq!(answer.0, StatusCode::OK);
 
     // The owner sees every org's events; paging by one goes through all of them in order.
-    let all = get(&app, &who.owner, "/api/admin/audit-events?action=org.role_defined").await;
+    let all = get(
+        &app,
+        &who.owner,
+        "/api/admin/audit-events?action=org.role_defined",
+    )
+    .await;
     assert_eq!(all.0, StatusCode::OK, "{}", all.1);
     assert_eq!(all.1["events"].as_array().unwrap().len(), 4);
     let mut seen = Vec::new();
@@ -261,12 +418,19 @@ async fn audit_events_are_filtered_paged_and_confined_to_the_callers_org() {
         seen.extend(events.iter().map(|e| e["id"].clone()));
         match page["next_cursor"].as_str() {
             Some(cursor) => {
-                path = format!("/api/admin/audit-events?action=org.role_defined&limit=1&cursor={cursor}")
+                path = format!(
+                    "/api/admin/audit-events?action=org.role_defined&limit=1&cursor={cursor}"
+                )
             }
             None => break,
         }
     }
-    let ids: Vec<Value> = all.1["events"].as_array().unwrap().iter().map(|e| e["id"].clone()).collect();
+    let ids: Vec<Value> = all.1["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].clone())
+        .collect();
     assert_eq!(seen, ids, "paging returns every event once, newest first");
     let first = &all.1["events"][0];
     assert_eq!(first["outcome"], "success");
@@ -274,24 +438,58 @@ async fn audit_events_are_filtered_paged_and_confined_to_the_callers_org() {
     assert!(first["details"]["role"].is_string());
 
     // An org admin names their org and sees only its events.
-    assert_error(&get(&app, &who.admin_a, "/api/admin/audit-events").await, StatusCode::FORBIDDEN, "FORBIDDEN");
-    let own = get(&app, &who.admin_a, "/api/admin/audit-events?org=acme&action=org.role_defined").await;
+    assert_error(
+        &get(&app, &who.admin_a, "/api/admin/audit-events").await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+    );
+    let own = get(
+        &app,
+        &who.admin_a,
+        "/api/admin/audit-events?org=acme&action=org.role_defined",
+    )
+    .await;
     assert_eq!(own.1["events"].as_array().unwrap().len(), 3, "{}", own.1);
     for (token, path) in [
         (&who.admin_a, "/api/admin/audit-events?org=globex"),
         (&who.admin_a, "/api/admin/audit-events?org=no-such-org"),
         (&who.member_a, "/api/admin/audit-events?org=acme"),
     ] {
-        assert_error(&get(&app, token, path).await, StatusCode::FORBIDDEN, "FORBIDDEN");
+        assert_error(
+            &get(&app, token, path).await,
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+        );
     }
 
     // Filters: actor, outcome, time range.
     let actor = first["actor"].as_str().unwrap();
-    let by_actor = get(&app, &who.owner, &format!("/api/admin/audit-events?actor={actor}&action=org.role_defined")).await;
-    assert!(by_actor.1["events"].as_array().unwrap().iter().all(|e| e["actor"] == actor));
-    let failures = get(&app, &who.owner, "/api/admin/audit-events?action=org.role_defined&outcome=failure").await;
+    let by_actor = get(
+        &app,
+        &who.owner,
+        &format!("/api/admin/audit-events?actor={actor}&action=org.role_defined"),
+    )
+    .await;
+    assert!(
+        by_actor.1["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["actor"] == actor)
+    );
+    let failures = get(
+        &app,
+        &who.owner,
+        "/api/admin/audit-events?action=org.role_defined&outcome=failure",
+    )
+    .await;
     assert_eq!(failures.1["events"], json!([]));
-    let future = get(&app, &who.owner, "/api/admin/audit-events?since=2999-01-01T00:00:00Z").await;
+    let future = get(
+        &app,
+        &who.owner,
+        "/api/admin/audit-events?since=2999-01-01T00:00:00Z",
+    )
+    .await;
     assert_eq!(future.1["events"], json!([]));
 
     // Bad input.
@@ -305,7 +503,11 @@ async fn audit_events_are_filtered_paged_and_confined_to_the_callers_org() {
         "/api/admin/audit-events?outcome=maybe",
         "/api/admin/audit-events?colour=blue",
     ] {
-        assert_error(&get(&app, &who.owner, path).await, StatusCode::BAD_REQUEST, "BAD_REQUEST");
+        assert_error(
+            &get(&app, &who.owner, path).await,
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+        );
     }
 }
 
@@ -321,7 +523,10 @@ async fn a_pre_auth_jwt_is_no_admin_token() {
         .await
         .unwrap();
     let first: Value = app
-        .post_json("/api/auth/login", json!({"email": email, "password": crate::helpers::PASSWORD}))
+        .post_json(
+            "/api/auth/login",
+            json!({"email": email, "password": crate::helpers::PASSWORD}),
+        )
         .await
         .json()
         .await
@@ -337,15 +542,41 @@ async fn a_pre_auth_jwt_is_no_admin_token() {
 async fn the_cli_and_the_api_write_the_same_role_event() {
     let app = spawn_app().await;
     let who = actors(&app).await;
-    app.cli(&["org", "role", "define", "--org", "acme", "--role", "cli-role", "--permission", "p"]).await;
-    put(&app, &who.admin_a, "/api/admin/orgs/acme/roles/api-role", json!({"permissions": ["p"]})).await;
+    app.cli(&[
+        "org",
+        "role",
+        "define",
+        "--org",
+        "acme",
+        "--role",
+        "cli-role",
+        "--permission",
+        "p",
+    ])
+    .await;
+    put(
+        &app,
+        &who.admin_a,
+        "/api/admin/orgs/acme/roles/api-role",
+        json!({"permissions": ["p"]}),
+    )
+    .await;
 
-    let events = get(&app, &who.owner, "/api/admin/audit-events?action=org.role_defined").await.1;
+    let events = get(
+        &app,
+        &who.owner,
+        "/api/admin/audit-events?action=org.role_defined",
+    )
+    .await
+    .1;
     let events = events["events"].as_array().unwrap();
     assert_eq!(events.len(), 2);
     let org = events[0]["org_id"].clone();
     for (event, actor) in events.iter().zip(["user:", "cli"]) {
-        assert!(event["actor"].as_str().unwrap().starts_with(actor), "{event}");
+        assert!(
+            event["actor"].as_str().unwrap().starts_with(actor),
+            "{event}"
+        );
         assert_eq!(event["target"], events[0]["target"]);
         assert_eq!(event["org_id"], org);
         assert_eq!(event["details"]["permissions"], json!(["p"]));

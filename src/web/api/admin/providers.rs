@@ -123,6 +123,8 @@ pub async fn remove(
     if providers::remove_org(&state, &caller.actor, &caller.meta, &slug, &provider).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
-        Err(AppError::NotFound("The organization has no settings for this provider"))
+        Err(AppError::NotFound(
+            "The organization has no settings for this provider",
+        ))
     }
 }
