@@ -292,8 +292,10 @@ async fn json_login_with_mfa_follows_the_seed_api() {
     // Seed 004 "JWT Types" 4: a pre-auth JWT saying `mfa_required`, 10 minutes.
     let header = jsonwebtoken::decode_header(&preauth).unwrap();
     assert_eq!(header.typ.as_deref(), Some("preauth+jwt"));
-    let mut validation = jsonwebtoken::Validation::default();
-    validation.validate_aud = false;
+    let validation = jsonwebtoken::Validation {
+        validate_aud: false,
+        ..Default::default()
+    };
     let pre = app
         .state
         .keys
