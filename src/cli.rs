@@ -13,6 +13,7 @@ use crate::store::users;
 
 mod federation;
 mod roles;
+mod risk;
 
 #[derive(Parser)]
 #[command(
@@ -87,6 +88,9 @@ pub enum OrgCommand {
     /// Role definitions: role → permissions in members' tokens.
     #[command(subcommand)]
     Role(roles::RoleCommand),
+    /// The organization's risk policy for sign-ins.
+    #[command(subcommand)]
+    Risk(risk::OrgRiskCommand),
 }
 
 #[derive(Subcommand)]
@@ -211,6 +215,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Org(OrgCommand::SetPlan(args)) => roles::set_plan(args, settings, json).await?,
         Command::Org(OrgCommand::Role(cmd)) => roles::role(cmd, settings, json).await?,
+        Command::Org(OrgCommand::Risk(cmd)) => risk::org_risk(cmd, settings, json).await?,
         Command::Serve => {
             admin::bootstrap::warn_if_configured(&settings);
             Application::build(settings)

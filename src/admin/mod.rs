@@ -19,6 +19,7 @@ pub mod orgs;
 pub mod owners;
 pub mod providers;
 pub mod roles;
+pub mod risk;
 pub mod service_federation;
 pub mod service_tokens;
 pub mod services;

@@ -177,6 +177,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, federation: &pages::providers::Sessi
                 .route(web::post().to(pages::mfa::mfa_submit)),
         )
         .service(
+            web::resource("/login/code")
+                .route(web::get().to(pages::mfa::code_page))
+                .route(web::post().to(pages::mfa::code_submit)),
+        )
+        .service(
             web::resource("/login/mfa/enrol")
                 .route(web::get().to(pages::mfa::enrol_page))
                 .route(web::post().to(pages::mfa::enrol_submit)),
@@ -242,6 +247,14 @@ pub fn routes(cfg: &mut web::ServiceConfig, federation: &pages::providers::Sessi
         )
         // Admin REST API (issue 15): its own scope, OpenAPI document and JSON config.
         .configure(api::admin::routes)
+        .route(
+            "/account/devices",
+            web::get().to(pages::trusted_devices::devices_page),
+        )
+        .route(
+            "/account/devices/{id}/revoke",
+            web::post().to(pages::trusted_devices::revoke_submit),
+        )
         // Federation (issue 14): after every fixed `/auth/…` path above.
         .configure(|cfg| pages::providers::routes(cfg, federation))
         .default_service(web::to(not_found));

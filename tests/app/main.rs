@@ -43,5 +43,6 @@ mod passkeys;
 mod refresh_lifetime;
 mod refresh_tokens;
 mod resource_endpoints;
+mod risk;
 mod secrets_at_rest;
 mod startup;
