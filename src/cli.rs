@@ -12,8 +12,8 @@ use crate::startup::{Application, open_database};
 use crate::store::users;
 
 mod federation;
-mod roles;
 mod risk;
+mod roles;
 
 #[derive(Parser)]
 #[command(
