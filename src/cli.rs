@@ -14,6 +14,7 @@ use crate::store::users;
 mod branding;
 mod federation;
 mod risk;
+mod roles;
 
 #[derive(Parser)]
 #[command(
@@ -86,6 +87,11 @@ pub enum OrgCommand {
     /// How the organization's sign-in pages and mail look.
     #[command(subcommand)]
     Branding(branding::BrandingCommand),
+    /// Set the plan and features its users' tokens carry (platform owners).
+    SetPlan(roles::SetPlan),
+    /// Role definitions: role → permissions in members' tokens.
+    #[command(subcommand)]
+    Role(roles::RoleCommand),
     /// The organization's risk policy for sign-ins.
     #[command(subcommand)]
     Risk(risk::OrgRiskCommand),
@@ -193,6 +199,15 @@ pub enum KeysCommand {
         #[arg(long)]
         delay_secs: Option<i64>,
     },
+    /// Retire a key: a `next` key never signs; the active key is replaced by a new one at
+    /// once. With --immediate (a compromised key) it is unpublished now, so the tokens it
+    /// signed stop verifying.
+    Retire {
+        #[arg(long)]
+        kid: String,
+        #[arg(long)]
+        immediate: bool,
+    },
 }
 
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
@@ -203,6 +218,8 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             federation::org_provider(cmd, settings, json).await?
         }
         Command::Org(OrgCommand::Branding(cmd)) => branding::run(cmd, settings, json).await?,
+        Command::Org(OrgCommand::SetPlan(args)) => roles::set_plan(args, settings, json).await?,
+        Command::Org(OrgCommand::Role(cmd)) => roles::role(cmd, settings, json).await?,
         Command::Org(OrgCommand::Risk(cmd)) => risk::org_risk(cmd, settings, json).await?,
         Command::Serve => {
             admin::bootstrap::warn_if_configured(&settings);
@@ -439,32 +456,34 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             });
         }
         Command::Keys(KeysCommand::Rotate { delay_secs }) => {
-            let delay = delay_secs.unwrap_or_else(|| i64::from(settings.keys.jwks_max_age_secs));
             let state = crate::startup::prepare(settings).await?;
-            let key = state
-                .keys
-                .rotate(&state.db, chrono::Duration::seconds(delay.max(0)))
-                .await?;
-            if delay <= 0 {
-                state
-                    .keys
-                    .promote_due(
-                        &state.db,
-                        crate::startup::retired_key_lifetime(&state).await?,
-                    )
-                    .await?;
-            }
-            print(
-                json,
-                &serde_json::json!({"kid": key.kid, "activates_at": key.activates_at}),
-                || {
-                    format!(
-                        "published {}; it signs from {}",
-                        key.kid,
-                        key.activates_at.map(|t| t.to_rfc3339()).unwrap_or_default()
-                    )
-                },
-            );
+            let meta = crate::domain::RequestMeta::default();
+            let key = admin::keys::rotate(&state, &admin::Actor::Cli, &meta, None, delay_secs)
+                .await
+                .map_err(user_error)?;
+            print(json, &key, || {
+                format!(
+                    "published {}; it signs from {}",
+                    key.kid,
+                    key.activates_at.map(|t| t.to_rfc3339()).unwrap_or_default()
+                )
+            });
+        }
+        Command::Keys(KeysCommand::Retire { kid, immediate }) => {
+            let state = crate::startup::prepare(settings).await?;
+            let meta = crate::domain::RequestMeta::default();
+            let key = admin::keys::retire(&state, &admin::Actor::Cli, &meta, &kid, immediate)
+                .await
+                .map_err(user_error)?;
+            print(json, &key, || {
+                format!(
+                    "retired {}; published until {}",
+                    key.kid,
+                    key.publish_until
+                        .map(|t| t.to_rfc3339())
+                        .unwrap_or_default()
+                )
+            });
         }
         Command::Keys(KeysCommand::List) => {
             let state = crate::startup::prepare(settings).await?;

@@ -42,6 +42,10 @@ pub struct AdminSettings {
     pub bootstrap_token_scopes: Vec<String>,
     /// RFC 3339 time or Unix seconds after which the bootstrap token is refused.
     pub bootstrap_token_expires_at: Option<String>,
+    /// Where an admin sign-in (`/auth/admin/{provider}`) delivers its admin JWT (seed 004:
+    /// "redirects to platform admin redirect URI with tokens"), in the URL fragment. Unset:
+    /// admins land on `/account`.
+    pub token_redirect_uri: Option<String>,
 }
 
 impl AdminSettings {
@@ -637,6 +641,13 @@ impl Settings {
                     key.to_uppercase()
                 ));
             }
+        }
+        if let Some(uri) = &self.admin.token_redirect_uri
+            && let Err(e) = crate::admin::validate_redirect_uri(uri)
+        {
+            problems.push(format!(
+                "admin.token_redirect_uri (GATEHOUSE_ADMIN__TOKEN_REDIRECT_URI): {e}"
+            ));
         }
         if self.magic_link.ttl_minutes <= 0 {
             problems.push(

@@ -194,6 +194,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         bootstrap_token,
         bootstrap_token_scopes,
         bootstrap_token_expires_at,
+        token_redirect_uri,
     } = admin;
     let secret = |s: secrecy::SecretString| text(s.expose_secret());
     vec![
@@ -326,6 +327,10 @@ fn defaults() -> Vec<(&'static str, String)> {
         (
             "providers.microsoft.allowed_tenants",
             format!("{allowed_tenants:?}"),
+        ),
+        (
+            "admin.token_redirect_uri",
+            unset_or(token_redirect_uri, |u| text(&u)),
         ),
         ("log.format", text(&format)),
         ("log.level", text(&level)),

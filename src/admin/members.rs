@@ -43,17 +43,24 @@ fn valid_roles(raw: Vec<String>) -> Result<Vec<String>, AppError> {
         return Err(AppError::invalid("give 1 to 32 roles"));
     }
     for role in &roles {
-        let ok = (1..=64).contains(&role.len())
-            && role.bytes().all(|b| {
-                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b':')
-            });
-        if !ok {
-            return Err(AppError::invalid(format!(
-                "{role:?} is not a valid role name: use lower-case letters, digits, '-', '_' or ':'"
-            )));
-        }
+        valid_role_name(role)?;
     }
     Ok(roles)
+}
+
+/// A role name, as members hold it and organizations define it (`admin::roles`).
+pub(super) fn valid_role_name(role: &str) -> Result<(), AppError> {
+    let ok = (1..=64).contains(&role.len())
+        && role.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b':')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::invalid(format!(
+            "{role:?} is not a valid role name: use lower-case letters, digits, '-', '_' or ':'"
+        )))
+    }
 }
 
 pub async fn list(

@@ -10,12 +10,17 @@ use crate::domain::RequestMeta;
 use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
+pub mod audit_log;
 pub mod bootstrap;
+pub mod keys;
 pub mod members;
 pub mod branding;
 mod operations;
 pub mod orgs;
+pub mod owners;
+pub mod providers;
 pub mod risk;
+pub mod roles;
 pub mod service_federation;
 pub mod service_tokens;
 pub mod services;

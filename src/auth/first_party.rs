@@ -66,8 +66,8 @@ pub struct Completed {
 
 pub enum LoginOutcome {
     Tokens(Completed),
-    /// A second step is due: the client exchanges `preauth_…` and a code at
-    /// `/api/auth/mfa/verify`. `method` is `totp` or `email_code` (a code was mailed).
+    /// A second step is due: the client exchanges the pre-auth JWT (`auth::preauth`) and a
+    /// code at `/api/auth/mfa/verify`. `method` is `totp` or `email_code` (a code was mailed).
     MfaRequired {
         preauth_token: String,
         method: &'static str,
@@ -100,16 +100,19 @@ pub async fn complete_sign_in(
 ) -> Result<LoginOutcome, AppError> {
     let client_id = Some(client.client_id());
     let next = mfa::after_first_factor(state, user, amr, None, client_id, meta, step_up).await?;
-    let preauth = |ticket: String, method| LoginOutcome::MfaRequired {
-        preauth_token: format!("{PREAUTH_PREFIX}{ticket}"),
-        method,
+    let preauth = |ticket: String, method| -> Result<LoginOutcome, AppError> {
+        Ok(LoginOutcome::MfaRequired {
+            preauth_token: crate::auth::preauth::issue(state, user.id, client.client_id(), ticket)
+                .map_err(AppError::Unexpected)?,
+            method,
+        })
     };
     match next {
         FirstFactor::Complete(amr) => Ok(LoginOutcome::Tokens(
             issue(state, client, user, &amr, meta).await?,
         )),
-        FirstFactor::SecondFactorDue { ticket } => Ok(preauth(ticket, "totp")),
-        FirstFactor::EmailCodeDue { ticket } => Ok(preauth(ticket, "email_code")),
+        FirstFactor::SecondFactorDue { ticket } => preauth(ticket, "totp"),
+        FirstFactor::EmailCodeDue { ticket } => preauth(ticket, "email_code"),
         FirstFactor::EnrolmentDue { .. } => Err(enrol_on_the_web()),
     }
 }
@@ -135,13 +138,11 @@ pub async fn redeem_magic_link(
     complete_sign_in(state, &client, &user, amr, meta, mfa::StepUp::Offer).await
 }
 
-const PREAUTH_PREFIX: &str = "preauth_";
-
 /// `POST /api/auth/mfa/verify`: the pre-auth token and a TOTP or backup code (or the code
 /// mailed by a risk step-up) give the tokens.
-/// Pre-auth tokens are opaque tickets: they open nothing else. The ticket names the service it
-/// was issued to; a confidential one authenticates again here, as at every step that issues it
-/// tokens.
+/// Pre-auth tokens (`auth::preauth`) open nothing else. The ticket they carry names the service
+/// it was issued to; a confidential one authenticates again here, as at every step that issues
+/// it tokens.
 pub async fn verify_mfa(
     state: &AppState,
     preauth_token: &str,
@@ -150,11 +151,9 @@ pub async fn verify_mfa(
     meta: &RequestMeta,
 ) -> Result<Completed, AppError> {
     let invalid = || AppError::invalid("Invalid or expired pre-auth token");
-    let ticket = preauth_token
-        .strip_prefix(PREAUTH_PREFIX)
-        .ok_or_else(invalid)?;
+    let preauth = crate::auth::preauth::open(state, preauth_token).ok_or_else(invalid)?;
     let purposes = [mfa::PURPOSE_MFA, mfa::PURPOSE_EMAIL_CODE];
-    let (ticket, user) = mfa::load_ticket_for(state, ticket, &purposes)
+    let (ticket, user) = mfa::load_ticket_for(state, &preauth.ticket, &purposes)
         .await
         .map_err(|_| invalid())?;
     let client_id = ticket.client_id.clone().ok_or_else(invalid)?;

@@ -1,6 +1,6 @@
 //! The step between the first factor and a session (or tokens): the risk check
 //! (`auth::step_up`), five-minute login tickets (ten for an emailed code), bound to the browser
-//! by cookie (or handed to the JSON client as `preauth_…`), the second factor with per-user
+//! by cookie (or handed to the JSON client inside a pre-auth JWT), the second factor with per-user
 //! limits, and enrolment forced by organization policy.
 use uuid::Uuid;
 
@@ -127,7 +127,13 @@ fn new_ticket(
         client_id: client_id.map(str::to_owned),
         failed_attempts: 0,
         created_at: now,
-        expires_at: now + chrono::Duration::minutes(TICKET_MINUTES),
+        // A JSON sign-in's ticket lives as long as its pre-auth JWT (seed 004: 10 min).
+        expires_at: now
+            + chrono::Duration::minutes(if client_id.is_some() {
+                crate::auth::preauth::PREAUTH_MINUTES
+            } else {
+                TICKET_MINUTES
+            }),
         used_at: None,
         code_hash: None,
     };

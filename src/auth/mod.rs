@@ -13,6 +13,7 @@ pub mod passkeys;
 pub mod password;
 pub mod password_change;
 pub mod password_reset;
+pub mod preauth;
 pub mod registration;
 pub mod risk;
 pub mod sessions;

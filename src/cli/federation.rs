@@ -1,8 +1,11 @@
-//! `gatehouse provider …` and `gatehouse org provider …`: upstream identity providers.
+//! `gatehouse provider …`, `gatehouse org provider …` and `gatehouse user grant-owner|revoke-owner`:
+//! thin callers of `admin::providers` and `admin::owners` with the CLI actor.
 use clap::{Args, Subcommand};
 
-use crate::auth::federation::manage::{self, GenericSpec, OrgSpec};
+use crate::admin::providers::{self, GenericSpec, OrgSpec};
+use crate::admin::{Actor, owners};
 use crate::config::Settings;
+use crate::domain::RequestMeta;
 
 #[derive(Subcommand)]
 pub enum ProviderCommand {
@@ -84,15 +87,17 @@ fn read_secret(stdin: bool) -> anyhow::Result<Option<String>> {
     }
 }
 
-fn callback_note(settings: &Settings, provider: &str) -> String {
-    format!(
-        "register this callback URL at the provider: {}/auth/{provider}/callback",
-        settings.public_url()
-    )
+fn user_error(e: crate::error::AppError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+fn callback_note(url: &str) -> String {
+    format!("register this callback URL at the provider: {url}")
 }
 
 pub async fn provider(cmd: ProviderCommand, settings: Settings, json: bool) -> anyhow::Result<()> {
     let state = crate::startup::prepare(settings).await?;
+    let meta = RequestMeta::default();
     match cmd {
         ProviderCommand::Add {
             slug,
@@ -104,9 +109,10 @@ pub async fn provider(cmd: ProviderCommand, settings: Settings, json: bool) -> a
         } => {
             let secret = read_secret(client_secret_stdin)?
                 .ok_or_else(|| anyhow::anyhow!("--client-secret-stdin is required"))?;
-            manage::add_generic(
-                &state.db,
-                &state.master,
+            let added = providers::add_generic(
+                &state,
+                &Actor::Cli,
+                &meta,
                 GenericSpec {
                     slug: &slug,
                     name: &name,
@@ -117,26 +123,20 @@ pub async fn provider(cmd: ProviderCommand, settings: Settings, json: bool) -> a
                 },
             )
             .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let callback = format!("{}/auth/{slug}/callback", state.settings.public_url());
-            super::print(
-                json,
-                &serde_json::json!({"slug": slug, "callback_url": callback}),
-                || {
-                    format!(
-                        "added provider {slug}\n{}",
-                        callback_note(&state.settings, &slug)
-                    )
-                },
-            );
+            .map_err(user_error)?;
+            super::print(json, &added, || {
+                format!(
+                    "added provider {}\n{}",
+                    added.slug,
+                    callback_note(&added.callback_url)
+                )
+            });
         }
         ProviderCommand::List => {
-            let list = crate::store::oidc_providers::list(&state.db).await?;
-            let rows: Vec<_> = list
-                .iter()
-                .map(|p| serde_json::json!({"slug": p.slug, "name": p.name, "issuer": p.issuer, "client_id": p.client_id}))
-                .collect();
-            super::print(json, &rows, || {
+            let list = providers::list_generic(&state, &Actor::Cli)
+                .await
+                .map_err(user_error)?;
+            super::print(json, &list, || {
                 list.iter()
                     .map(|p| format!("{}\t{}\t{}", p.slug, p.issuer, p.name))
                     .collect::<Vec<_>>()
@@ -153,12 +153,14 @@ pub async fn org_provider(
     json: bool,
 ) -> anyhow::Result<()> {
     let state = crate::startup::prepare(settings).await?;
+    let meta = RequestMeta::default();
     match cmd {
         OrgProviderCommand::Set(args) => {
             let secret = read_secret(args.client_secret_stdin)?;
-            manage::set_org(
-                &state.db,
-                &state.master,
+            let set = providers::set_org(
+                &state,
+                &Actor::Cli,
+                &meta,
                 OrgSpec {
                     org: &args.org,
                     provider: &args.provider,
@@ -173,38 +175,22 @@ pub async fn org_provider(
                 },
             )
             .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-            super::print(
-                json,
-                &serde_json::json!({"org": args.org, "provider": args.provider, "enabled": !args.disabled}),
-                || {
-                    format!(
-                        "{}: {} {}\n{}",
-                        args.org,
-                        args.provider,
-                        if args.disabled { "disabled" } else { "set" },
-                        callback_note(&state.settings, &args.provider)
-                    )
-                },
-            );
+            .map_err(user_error)?;
+            super::print(json, &set, || {
+                format!(
+                    "{}: {} {}\n{}",
+                    args.org,
+                    set.provider,
+                    if set.enabled { "set" } else { "disabled" },
+                    callback_note(&set.callback_url)
+                )
+            });
         }
         OrgProviderCommand::List { org } => {
-            let list = manage::list_org(&state.db, &org)
+            let list = providers::list_org(&state, &Actor::Cli, &org)
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            // Never the secret, sealed or not.
-            let rows: Vec<_> = list
-                .iter()
-                .map(|p| {
-                    serde_json::json!({
-                        "provider": p.provider, "enabled": p.enabled, "client_id": p.client_id,
-                        "has_secret": p.client_secret_sealed.is_some(), "base_url": p.base_url,
-                        "api_base_url": p.api_base_url, "issuer": p.issuer, "tenant": p.tenant,
-                        "auto_link": p.auto_link,
-                    })
-                })
-                .collect();
-            super::print(json, &rows, || {
+                .map_err(user_error)?;
+            super::print(json, &list, || {
                 list.iter()
                     .map(|p| {
                         format!(
@@ -219,9 +205,9 @@ pub async fn org_provider(
             });
         }
         OrgProviderCommand::Remove { org, provider } => {
-            let removed = manage::remove_org(&state.db, &org, &provider)
+            let removed = providers::remove_org(&state, &Actor::Cli, &meta, &org, &provider)
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .map_err(user_error)?;
             super::print(
                 json,
                 &serde_json::json!({"org": org, "provider": provider, "removed": removed}),
@@ -247,41 +233,20 @@ pub async fn platform_owner(
     json: bool,
 ) -> anyhow::Result<()> {
     let state = crate::startup::prepare(settings).await?;
-    let email = crate::domain::Email::parse(email).map_err(|e| anyhow::anyhow!(e))?;
-    let user = crate::store::users::find_by_email(&state.db, email.normalized())
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no user {}", email.as_str()))?;
-    let txn = crate::store::begin(&state.db).await?;
-    crate::store::users::set_platform_owner(&txn, user.id, owner).await?;
-    crate::audit::record(
-        &txn,
-        crate::audit::AuditEvent::new(
+    let done =
+        owners::set_platform_owner(&state, &Actor::Cli, &RequestMeta::default(), email, owner)
+            .await
+            .map_err(user_error)?;
+    super::print(json, &done, || {
+        format!(
+            "{}: {}",
+            done.email,
             if owner {
-                "user.platform_owner_granted"
+                "is now a platform owner"
             } else {
-                "user.platform_owner_revoked"
-            },
-            crate::audit::Outcome::Success,
-            &crate::domain::RequestMeta::default(),
+                "is no longer a platform owner"
+            }
         )
-        .user(user.id),
-    )
-    .await?;
-    txn.commit().await?;
-    super::print(
-        json,
-        &serde_json::json!({"user_id": user.id, "is_platform_owner": owner}),
-        || {
-            format!(
-                "{}: {}",
-                user.email,
-                if owner {
-                    "is now a platform owner"
-                } else {
-                    "is no longer a platform owner"
-                }
-            )
-        },
-    );
+    });
     Ok(())
 }

@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::keys::{hash_token, random_token};
 use crate::state::AppState;
 use crate::store::refresh_tokens::{self, RefreshToken};
-use crate::store::{memberships, to_json_list, users};
+use crate::store::{org_roles, to_json_list, users};
 
 /// What to issue for a user. Built with [`UserTokens::new`]; the grant-specific parts are set
 /// with the methods below.
@@ -96,7 +96,9 @@ pub async fn user_tokens<C: ConnectionTrait>(
     db: &C,
     t: UserTokens<'_>,
 ) -> Result<Issued, AppError> {
-    let roles = memberships::roles(db, t.user.id, t.client.org.id).await?;
+    // One query: the membership and the org's role definitions (plan and features come with
+    // the cached client's organization).
+    let access = org_roles::member_access(db, t.user.id, t.client.org.id).await?;
     let grant = Grant {
         client: t.client,
         user: Some(t.user),
@@ -105,7 +107,7 @@ pub async fn user_tokens<C: ConnectionTrait>(
         amr: t.amr,
         sid: t.sid,
         nonce: t.nonce,
-        roles,
+        access,
     };
     let issuer = state.settings.public_url();
     let access = mint_access_token(&state.keys, issuer, &grant)?;

@@ -53,7 +53,20 @@ pub async fn find_user(
     let Some(claims) = verify_access_token(state, token) else {
         return Ok(None);
     };
+    if !client_active(state, &claims.client_id).await? {
+        return Ok(None);
+    }
     Ok(live_user(state, &claims).await?.map(|user| (claims, user)))
+}
+
+/// A token's service still exists and its organization is not suspended. The client cache
+/// answers (a suspension clears it), so this costs no query on the hot path.
+async fn client_active(state: &AppState, client_id: &str) -> Result<bool, sea_orm::DbErr> {
+    Ok(state
+        .clients
+        .get(&state.db, client_id)
+        .await?
+        .is_some_and(|c| c.is_active()))
 }
 
 /// The token's user if the token may still be used: see [`authenticate_user`]. A session-bound
@@ -170,7 +183,8 @@ pub async fn introspect(
         return Ok(inactive);
     }
     let user_active = users::find_active(&state.db, row.user_id).await?.is_some();
-    if !user_active {
+    let client_id = service_client_id(state, row.service_id, &client).await?;
+    if !user_active || !client_active(state, &client_id).await? {
         return Ok(inactive);
     }
     if let Some(session_id) = row.session_id
@@ -186,7 +200,7 @@ pub async fn introspect(
         "exp": row.expires_at.timestamp(),
         "iat": row.created_at.timestamp(),
         "iss": state.settings.public_url(),
-        "client_id": service_client_id(state, row.service_id, &client).await?,
+        "client_id": client_id,
     }))
 }
 
@@ -194,6 +208,9 @@ pub async fn introspect(
 /// signature and expiry: what userinfo checks, in the same single query (not revoked, user
 /// still active, a session-bound token's session live).
 async fn access_token_usable(state: &AppState, claims: &AccessClaims) -> Result<bool, OAuthError> {
+    if !client_active(state, &claims.client_id).await? {
+        return Ok(false);
+    }
     if claims.sub == claims.client_id {
         // client_credentials: the client is the subject, there is no user or session.
         return Ok(!revoked_tokens::is_revoked(&state.db, &claims.jti).await?);

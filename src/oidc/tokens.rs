@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::clients::Client;
 use super::scope::ScopeSet;
 use crate::keys::KeyStore;
+use crate::store::org_roles::MemberAccess;
 use crate::store::users::User;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -25,8 +26,18 @@ pub struct AccessClaims {
     pub service: String,
     /// The organization id ("project id" in the claims reference).
     pub pid: String,
+    /// Seed 004 "JWT Types": `false` in every service JWT, a platform owner's too. Only the
+    /// admin sign-in's platform-owner JWT says `true`, so an app's token never reads as one.
+    #[serde(default)]
+    pub is_platform_owner: bool,
+    /// The organization's plan and features (set by platform owners).
+    #[serde(default)]
+    pub plan: Option<String>,
+    #[serde(default)]
+    pub features: Vec<String>,
     #[serde(default)]
     pub roles: Vec<String>,
+    /// The union of the permissions of `roles`, as the organization defines them.
     #[serde(default)]
     pub permissions: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -78,7 +89,8 @@ pub struct Grant<'a> {
     pub amr: &'a [String],
     pub sid: Option<Uuid>,
     pub nonce: Option<&'a str>,
-    pub roles: Vec<String>,
+    /// The user's roles and permissions in the service's organization.
+    pub access: MemberAccess,
 }
 
 pub struct AccessToken {
@@ -112,8 +124,11 @@ pub fn mint_access_token(
         org: client.org.slug.clone(),
         service: client.service.slug.clone(),
         pid: client.org.id.to_string(),
-        roles: grant.roles.clone(),
-        permissions: Vec::new(),
+        is_platform_owner: false,
+        plan: client.org.plan.clone(),
+        features: crate::store::from_json_list(&client.org.features),
+        roles: grant.access.roles.clone(),
+        permissions: grant.access.permissions.clone(),
         email: grant.user.filter(|_| with_email).map(|u| u.email.clone()),
         email_verified: grant.user.map(|u| u.email_verified),
         amr: grant

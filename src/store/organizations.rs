@@ -22,6 +22,8 @@ pub async fn insert<C: ConnectionTrait>(
         status: Set(AccountStatus::Active),
         branding: Set(None),
         mfa_required: Set(false),
+        plan: Set(None),
+        features: Set("[]".to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -78,6 +80,25 @@ pub async fn set_mfa_required<C: ConnectionTrait>(
         id: sea_orm::ActiveValue::Set(id),
         mfa_required: sea_orm::ActiveValue::Set(required),
         updated_at: sea_orm::ActiveValue::Set(super::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// Sets the organization's plan and features (their tokens' `plan` / `features` claims).
+pub async fn set_plan<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    plan: Option<&str>,
+    features: &[String],
+) -> Result<(), DbErr> {
+    organizations::ActiveModel {
+        id: Set(id),
+        plan: Set(plan.map(str::to_owned)),
+        features: Set(super::to_json_list(features)),
+        updated_at: Set(super::now()),
         ..Default::default()
     }
     .update(db)

@@ -61,3 +61,18 @@ pub async fn set_status<C: ConnectionTrait>(
     }
     Ok(update.exec(db).await?.rows_affected == 1)
 }
+
+/// Stops publishing a retired key at `until` (now: a compromised key).
+pub async fn set_publish_until<C: ConnectionTrait>(
+    db: &C,
+    kid: &str,
+    until: chrono::DateTime<chrono::Utc>,
+) -> Result<(), DbErr> {
+    SigningKeys::update_many()
+        .col_expr(signing_keys::Column::PublishUntil, Expr::value(until))
+        .filter(signing_keys::Column::Kid.eq(kid))
+        .filter(signing_keys::Column::Status.eq(KeyStatus::Retired))
+        .exec(db)
+        .await?;
+    Ok(())
+}

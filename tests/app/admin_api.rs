@@ -18,7 +18,7 @@ async fn app_with_bootstrap(expires_at: Option<String>) -> TestApp {
 }
 
 /// Sends `method path` with `token` as a bearer (and `body` as JSON when given).
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     token: Option<&str>,
     method: reqwest::Method,
@@ -41,19 +41,29 @@ async fn call(
     )
 }
 
-async fn get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
+pub(crate) async fn get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
     call(app, Some(token), reqwest::Method::GET, path, None).await
 }
 
-async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn post(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     call(app, Some(token), reqwest::Method::POST, path, Some(body)).await
 }
 
-async fn patch(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn patch(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     call(app, Some(token), reqwest::Method::PATCH, path, Some(body)).await
 }
 
-async fn delete(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
+pub(crate) async fn delete(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
     call(app, Some(token), reqwest::Method::DELETE, path, None).await
 }
 
@@ -65,7 +75,7 @@ async fn sleep_until(at: chrono::DateTime<chrono::Utc>) {
 
 /// The seed-004 error envelope with `code`.
 #[track_caller]
-fn assert_error(answer: &(StatusCode, Value), status: StatusCode, code: &str) {
+pub(crate) fn assert_error(answer: &(StatusCode, Value), status: StatusCode, code: &str) {
     assert_eq!(answer.0, status, "{}", answer.1);
     assert_eq!(answer.1["error_code"], code, "{}", answer.1);
     assert!(answer.1["error"].as_str().is_some_and(|e| !e.is_empty()));
@@ -82,7 +92,7 @@ async fn new_user(app: &TestApp) -> gatehouse::store::users::User {
 }
 
 /// A platform owner's admin session JWT.
-async fn owner_token(app: &TestApp) -> (Uuid, String) {
+pub(crate) async fn owner_token(app: &TestApp) -> (Uuid, String) {
     let user = new_user(app).await;
     gatehouse::store::users::set_platform_owner(&app.db, user.id, true)
         .await
@@ -94,7 +104,11 @@ async fn owner_token(app: &TestApp) -> (Uuid, String) {
 }
 
 /// A new member of `org` with `roles`, and (for an admin role) their org admin JWT.
-async fn member_of(app: &TestApp, org: &str, roles: &[&str]) -> gatehouse::store::users::User {
+pub(crate) async fn member_of(
+    app: &TestApp,
+    org: &str,
+    roles: &[&str],
+) -> gatehouse::store::users::User {
     let user = new_user(app).await;
     let org = gatehouse::store::organizations::find_by_slug(&app.db, org)
         .await
@@ -107,7 +121,7 @@ async fn member_of(app: &TestApp, org: &str, roles: &[&str]) -> gatehouse::store
     user
 }
 
-async fn org_admin_token(app: &TestApp, org: &str) -> String {
+pub(crate) async fn org_admin_token(app: &TestApp, org: &str) -> String {
     let user = member_of(app, org, &["admin"]).await;
     admin::session::issue(&app.state, user.id, Some(org))
         .await
@@ -117,7 +131,7 @@ async fn org_admin_token(app: &TestApp, org: &str) -> String {
 
 /// A plain member's token minted as if they were an admin (as a stale or forged-rights token
 /// would be): the rights come from the store, so it may do nothing.
-async fn member_token(app: &TestApp, org: &str) -> String {
+pub(crate) async fn member_token(app: &TestApp, org: &str) -> String {
     let user = member_of(app, org, &["admin"]).await;
     let token = admin::session::issue(&app.state, user.id, Some(org))
         .await
@@ -563,6 +577,17 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/admin/orgs/{slug}/members"),
     ("put", "/api/admin/orgs/{slug}/members/{user_id}"),
     ("delete", "/api/admin/orgs/{slug}/members/{user_id}"),
+    ("put", "/api/admin/orgs/{slug}/plan"),
+    ("get", "/api/admin/orgs/{slug}/roles"),
+    ("put", "/api/admin/orgs/{slug}/roles/{role}"),
+    ("delete", "/api/admin/orgs/{slug}/roles/{role}"),
+    ("get", "/api/admin/orgs/{slug}/providers"),
+    ("put", "/api/admin/orgs/{slug}/providers/{provider}"),
+    ("delete", "/api/admin/orgs/{slug}/providers/{provider}"),
+    ("get", "/api/admin/keys"),
+    ("post", "/api/admin/keys/rotate"),
+    ("post", "/api/admin/keys/{kid}/retire"),
+    ("get", "/api/admin/audit-events"),
 ];
 
 #[tokio::test]
@@ -602,6 +627,9 @@ async fn the_openapi_document_lists_every_route_and_validates() {
             let url = path
                 .replace("{slug}", "acme")
                 .replace("{client_id}", "x")
+                .replace("{role}", "editor")
+                .replace("{provider}", "github")
+                .replace("{kid}", "rs256-x")
                 .replace("{user_id}", &Uuid::new_v4().to_string())
                 .replace("{id}", &Uuid::new_v4().to_string());
             let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();

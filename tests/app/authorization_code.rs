@@ -57,21 +57,7 @@ async fn access_tokens_are_rfc9068_jwts_with_the_promised_claims() {
 
     let access = access_of(&tokens);
     let header = jsonwebtoken::decode_header(&access).unwrap();
-    let jwks: jsonwebtoken::jwk::JwkSet = app
-        .get("/.well-known/jwks.json")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let key =
-        jsonwebtoken::DecodingKey::from_jwk(jwks.find(header.kid.as_deref().unwrap()).unwrap())
-            .unwrap();
-    let mut validation = jsonwebtoken::Validation::new(header.alg);
-    validation.set_audience(&[service.client_id.as_str()]);
-    validation.set_issuer(&[app.address.as_str()]);
-    let claims = jsonwebtoken::decode::<serde_json::Value>(&access, &key, &validation)
-        .unwrap()
-        .claims;
+    let claims = crate::helpers::oidc::verified_claims(&app, &access, &service.client_id).await;
 
     assert_eq!(header.typ.as_deref(), Some("at+jwt"));
     for claim in [
@@ -86,6 +72,9 @@ async fn access_tokens_are_rfc9068_jwts_with_the_promised_claims() {
         "org",
         "service",
         "pid",
+        "is_platform_owner",
+        "plan",
+        "features",
         "roles",
         "permissions",
         "email_verified",

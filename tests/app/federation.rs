@@ -9,10 +9,18 @@ use crate::helpers::upstream::{GithubUser, MockUpstream};
 use crate::helpers::{
     PASSWORD, ServiceOptions, TestApp, csrf_of, spawn_app, spawn_app_with, unique_email,
 };
-use gatehouse::auth::federation::manage;
+use gatehouse::admin::{Actor, providers};
 use gatehouse::store::{federated_identities, users};
 
 pub async fn app_with_github(mock: &MockUpstream) -> TestApp {
+    app_with_github_and(mock, |_| {}).await
+}
+
+/// [`app_with_github`] with more settings changed by `customize`.
+pub async fn app_with_github_and(
+    mock: &MockUpstream,
+    customize: impl FnOnce(&mut gatehouse::config::Settings),
+) -> TestApp {
     let address = mock.address.clone();
     spawn_app_with(move |s| {
         s.providers.github.client_id = Some("platform-github-id".into());
@@ -20,6 +28,7 @@ pub async fn app_with_github(mock: &MockUpstream) -> TestApp {
         s.providers.github.base_url = address.clone();
         s.providers.github.api_base_url = address;
         s.providers.timeout_secs = 2;
+        customize(s);
     })
     .await
 }
@@ -191,13 +200,14 @@ async fn an_organizations_own_github_credentials_beat_the_platforms() {
     let app = app_with_github(&mock).await;
     let service = app.create_service(ServiceOptions::first_party()).await;
     let org = crate::federation_bad_input::org_of(&app, &service.client_id).await;
-    manage::set_org(
-        &app.db,
-        &app.state.master,
-        manage::OrgSpec {
+    providers::set_org(
+        &app.state,
+        &Actor::Cli,
+        &Default::default(),
+        providers::OrgSpec {
             client_id: Some("acme-github-id"),
             client_secret: Some("acme-github-secret"),
-            ..manage::OrgSpec::new(&org, "github")
+            ..providers::OrgSpec::new(&org, "github")
         },
     )
     .await
@@ -240,12 +250,13 @@ async fn an_organization_that_disables_github_does_not_offer_it() {
     let app = app_with_github(&mock).await;
     let service = app.create_service(ServiceOptions::first_party()).await;
     let org = crate::federation_bad_input::org_of(&app, &service.client_id).await;
-    manage::set_org(
-        &app.db,
-        &app.state.master,
-        manage::OrgSpec {
+    providers::set_org(
+        &app.state,
+        &Actor::Cli,
+        &Default::default(),
+        providers::OrgSpec {
             disabled: true,
-            ..manage::OrgSpec::new(&org, "github")
+            ..providers::OrgSpec::new(&org, "github")
         },
     )
     .await
@@ -277,10 +288,11 @@ async fn a_second_gatehouse_as_generic_oidc_provider_signs_in_end_to_end() {
             ..ServiceOptions::first_party()
         })
         .await;
-    manage::add_generic(
-        &app.db,
-        &app.state.master,
-        manage::GenericSpec {
+    providers::add_generic(
+        &app.state,
+        &Actor::Cli,
+        &Default::default(),
+        providers::GenericSpec {
             slug: "corp",
             name: "Corp SSO",
             issuer: &upstream.address,

@@ -6,13 +6,13 @@ use crate::federation::{app_with_github, follow, page};
 use crate::federation_bad_input::org_of;
 use crate::helpers::upstream::{GithubUser, MockUpstream};
 use crate::helpers::{ServiceOptions, TestApp, row_counts, unique_email};
-use gatehouse::auth::federation::manage;
+use gatehouse::admin::{Actor, providers};
 use gatehouse::store::{memberships, users};
 
 const REFUSED: &str = "may not use administrator sign-in";
 
 /// Signs in once on the usual path so the GitHub identity is linked to a new account.
-async fn linked_user(app: &TestApp, mock: &MockUpstream, id: u64) -> users::User {
+pub(crate) async fn linked_user(app: &TestApp, mock: &MockUpstream, id: u64) -> users::User {
     let email = unique_email();
     mock.sign_in_as(GithubUser::with_email(id, &email, true));
     let (status, body) = page(follow(&app.new_device(), "/auth/github").await);
@@ -55,6 +55,15 @@ async fn a_platform_owner_granted_with_the_cli_gets_in_and_loses_it_when_revoked
     assert_eq!(status, StatusCode::FORBIDDEN);
     let stored = users::find_by_id(&app.db, user.id).await.unwrap().unwrap();
     assert!(!stored.is_platform_owner);
+    // Through the admin layer: the CLI is the actor, the account the target.
+    for action in ["user.platform_owner_granted", "user.platform_owner_revoked"] {
+        let events = gatehouse::store::audit_events::list_for_action(&app.db, action)
+            .await
+            .unwrap();
+        assert_eq!(events.len(), 1, "{action}");
+        assert_eq!(events[0].actor.as_deref(), Some("cli"));
+        assert_eq!(events[0].target, Some(format!("user:{}", user.id)));
+    }
 }
 
 #[tokio::test]
@@ -135,13 +144,14 @@ async fn admin_sign_in_uses_the_platforms_credentials_even_when_the_org_has_its_
     let app = app_with_github(&mock).await;
     let service = app.create_service(ServiceOptions::first_party()).await;
     let org = org_of(&app, &service.client_id).await;
-    manage::set_org(
-        &app.db,
-        &app.state.master,
-        manage::OrgSpec {
+    providers::set_org(
+        &app.state,
+        &Actor::Cli,
+        &Default::default(),
+        providers::OrgSpec {
             client_id: Some("acme-github-id"),
             client_secret: Some("acme-github-secret"),
-            ..manage::OrgSpec::new(&org, "github")
+            ..providers::OrgSpec::new(&org, "github")
         },
     )
     .await

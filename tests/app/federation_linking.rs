@@ -7,7 +7,7 @@ use crate::federation::{app_with_github, follow, page};
 use crate::federation_bad_input::org_of;
 use crate::helpers::upstream::{GithubUser, MockUpstream};
 use crate::helpers::{PASSWORD, ServiceOptions, unique_email};
-use gatehouse::auth::federation::manage;
+use gatehouse::admin::{Actor, providers};
 use gatehouse::store::{federated_identities, users};
 
 #[tokio::test]
@@ -109,12 +109,13 @@ async fn with_auto_link_on_a_verified_match_is_linked_and_signed_in_at_once() {
     let app = app_with_github(&mock).await;
     let service = app.create_service(ServiceOptions::first_party()).await;
     let org = org_of(&app, &service.client_id).await;
-    manage::set_org(
-        &app.db,
-        &app.state.master,
-        manage::OrgSpec {
+    providers::set_org(
+        &app.state,
+        &Actor::Cli,
+        &Default::default(),
+        providers::OrgSpec {
             auto_link: true,
-            ..manage::OrgSpec::new(&org, "github")
+            ..providers::OrgSpec::new(&org, "github")
         },
     )
     .await
@@ -146,12 +147,13 @@ async fn auto_link_never_links_to_an_account_whose_own_email_is_unverified() {
     let app = app_with_github(&mock).await;
     let service = app.create_service(ServiceOptions::first_party()).await;
     let org = org_of(&app, &service.client_id).await;
-    manage::set_org(
-        &app.db,
-        &app.state.master,
-        manage::OrgSpec {
+    providers::set_org(
+        &app.state,
+        &Actor::Cli,
+        &Default::default(),
+        providers::OrgSpec {
             auto_link: true,
-            ..manage::OrgSpec::new(&org, "github")
+            ..providers::OrgSpec::new(&org, "github")
         },
     )
     .await

@@ -7,7 +7,7 @@ use crate::federation::{app_with_github, follow, jwt_claims, page, provider_link
 use crate::federation_bad_input::org_of;
 use crate::helpers::upstream::{GithubUser, MockUpstream};
 use crate::helpers::{ServiceOptions, csrf_of, unique_email};
-use gatehouse::auth::federation::manage;
+use gatehouse::admin::{Actor, providers};
 use gatehouse::store::users;
 
 #[tokio::test]
@@ -44,13 +44,14 @@ async fn the_device_sign_in_step_offers_the_orgs_provider_and_returns_to_approve
         })
         .await;
     let org = org_of(&app, &service.client_id).await;
-    manage::set_org(
-        &app.db,
-        &app.state.master,
-        manage::OrgSpec {
+    providers::set_org(
+        &app.state,
+        &Actor::Cli,
+        &Default::default(),
+        providers::OrgSpec {
             client_id: Some("acme-github-id"),
             client_secret: Some("acme-github-secret"),
-            ..manage::OrgSpec::new(&org, "github")
+            ..providers::OrgSpec::new(&org, "github")
         },
     )
     .await

@@ -373,10 +373,9 @@ async fn a_user_with_totp_goes_through_the_mfa_step() {
         .unwrap();
 
     assert_eq!(body["requires_mfa"], true);
-    assert!(
-        body["preauth_token"]
-            .as_str()
-            .unwrap()
-            .starts_with("preauth_")
+    let preauth = body["preauth_token"].as_str().unwrap();
+    assert_eq!(
+        jsonwebtoken::decode_header(preauth).unwrap().typ.as_deref(),
+        Some("preauth+jwt")
     );
 }

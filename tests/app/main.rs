@@ -6,6 +6,9 @@ mod helpers;
 
 mod accounts;
 mod admin_api;
+mod admin_audit;
+mod admin_roles;
+mod admin_sign_in_token;
 mod api_auth;
 mod api_client_auth;
 mod api_sign_in;

@@ -290,9 +290,26 @@ async fn json_login_with_mfa_follows_the_seed_api() {
         .unwrap();
     assert_eq!(first["mfa_required"], true);
     assert_eq!(first["refresh_token"], "");
-    assert_eq!(first["expires_in"], 300);
+    assert_eq!(first["expires_in"], 600);
     let preauth = first["access_token"].as_str().unwrap().to_owned();
-    assert!(preauth.starts_with("preauth_"));
+    // Seed 004 "JWT Types" 4: a pre-auth JWT saying `mfa_required`, 10 minutes.
+    let header = jsonwebtoken::decode_header(&preauth).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("preauth+jwt"));
+    let validation = jsonwebtoken::Validation {
+        validate_aud: false,
+        ..Default::default()
+    };
+    let pre = app
+        .state
+        .keys
+        .verify::<Value>(&preauth, validation)
+        .expect("signed with a published key")
+        .claims;
+    assert_eq!(pre["mfa_required"], true);
+    assert_eq!(
+        pre["exp"].as_i64().unwrap() - pre["iat"].as_i64().unwrap(),
+        600
+    );
     let misuse = app
         .client
         .get(app.url("/api/auth/me"))

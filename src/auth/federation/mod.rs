@@ -9,7 +9,6 @@ pub mod flow;
 pub mod github;
 pub mod http;
 pub mod linking;
-pub mod manage;
 pub mod oidc;
 pub mod providers;
 

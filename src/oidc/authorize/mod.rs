@@ -69,6 +69,9 @@ pub enum Rejection {
     /// RFC 6749 §4.1.2.1: client_id or redirect_uri is unusable, so the user is told and never
     /// redirected.
     Page(Cow<'static, str>),
+    /// The client's organization is suspended: the person gets a page saying so (403), since
+    /// the application cannot do anything about it either.
+    Suspended,
     Redirect(ErrorTarget, OAuthError),
 }
 

@@ -57,6 +57,9 @@ pub async fn parse(
             "The redirect_uri is not registered for this application, so you were not sent back to it.",
         ));
     }
+    if !client.is_active() {
+        return Err(Rejection::Suspended);
+    }
 
     // From here on, errors go back to the client.
     let state_param = raw
@@ -113,12 +116,6 @@ pub async fn parse(
                 "only response_type=code is supported",
             )));
         }
-    }
-    if !client.is_active() {
-        return Err(fail(OAuthError::new(
-            OAuthErrorCode::UnauthorizedClient,
-            "the organization of this client is suspended",
-        )));
     }
     if !client.allows_grant(GrantType::AuthorizationCode) {
         return Err(fail(OAuthError::new(

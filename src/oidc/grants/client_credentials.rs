@@ -40,7 +40,7 @@ pub fn exchange(
         amr: &[],
         sid: None,
         nonce: None,
-        roles: Vec::new(),
+        access: Default::default(),
     };
     let access = mint_access_token(&state.keys, state.settings.public_url(), &grant)
         .map_err(crate::error::AppError::Unexpected)?;

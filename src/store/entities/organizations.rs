@@ -11,6 +11,10 @@ pub struct Model {
     pub status: super::users::AccountStatus,
     pub branding: Option<String>,
     pub mfa_required: bool,
+    /// Set by platform owners; carried in its users' tokens as `plan`.
+    pub plan: Option<String>,
+    /// JSON array of feature names (`features` claim).
+    pub features: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

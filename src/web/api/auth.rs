@@ -129,7 +129,7 @@ pub async fn login(
         crate::auth::first_party::LoginOutcome::Tokens(done) => {
             Ok(signed_in(&state, done.device_token).json(done.tokens))
         }
-        // Shape of seed 004: the pre-auth token in `access_token`, lifetime of the ticket;
+        // Shape of seed 004: the pre-auth JWT in `access_token`, with its lifetime;
         // `mfa_method` says where the code comes from (authenticator app or email).
         crate::auth::first_party::LoginOutcome::MfaRequired {
             preauth_token,
@@ -137,7 +137,7 @@ pub async fn login(
         } => Ok(no_store(HttpResponse::Ok()).json(json!({
             "access_token": preauth_token,
             "refresh_token": "",
-            "expires_in": crate::auth::mfa::TICKET_MINUTES * 60,
+            "expires_in": crate::auth::preauth::PREAUTH_MINUTES * 60,
             "mfa_required": true,
             "mfa_method": method,
         }))),

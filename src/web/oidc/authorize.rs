@@ -37,6 +37,11 @@ pub async fn authorize(
             StatusCode::BAD_REQUEST,
             &AppRequestErrorPage { detail: &detail },
         )?),
+        Err(Rejection::Suspended) => Err(AppError::Forbidden {
+            code: crate::error::ErrorCode::OrganizationNotActive,
+            message: "The organization of this application is not active. Please contact its administrator.".into(),
+        }
+        .into()),
         Err(Rejection::Redirect(target, error)) => Ok(respond_to_client(
             &AuthorizationResponse::error(&target, &error, state.settings.public_url()),
         )),

@@ -84,20 +84,25 @@ pub struct StartQuery {
     next: Option<String>,
 }
 
-/// The active organization a query names (404 for an unknown or suspended one), if any.
+/// The active organization a query names, if any: 404 for an unknown one, a 403 page
+/// (`ORGANIZATION_NOT_ACTIVE`) for a suspended one.
 pub(super) async fn named_org(
     state: &AppState,
     slug: Option<&str>,
 ) -> Result<Option<organizations::Organization>, AppError> {
-    match slug.filter(|s| !s.is_empty()) {
-        Some(slug) => Ok(Some(
-            organizations::find_by_slug(&state.db, slug)
-                .await?
-                .filter(|o| o.is_active())
-                .ok_or(AppError::NotFound("Organization not found"))?,
-        )),
-        None => Ok(None),
+    let Some(slug) = slug.filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let org = organizations::find_by_slug(&state.db, slug)
+        .await?
+        .ok_or(AppError::NotFound("Organization not found"))?;
+    if !org.is_active() {
+        return Err(AppError::Forbidden {
+            code: crate::error::ErrorCode::OrganizationNotActive,
+            message: "This organization is not active. Please contact its administrator.".into(),
+        });
     }
+    Ok(Some(org))
 }
 
 /// `GET /auth/{provider}?org=&service=&redirect_uri=&user_code=`.
@@ -535,6 +540,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, cookie: &SessionCookie) {
             .wrap(cookie.middleware())
             .route(web::get().to(link_page))
             .route(web::post().to(link_submit)),
+    )
+    .service(
+        web::resource(super::admin_sign_in::COMPLETE_PATH)
+            .wrap(cookie.middleware())
+            .route(web::get().to(super::admin_sign_in::complete)),
     )
     .service(
         web::resource("/auth/admin/{provider}/callback")

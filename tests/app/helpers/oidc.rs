@@ -56,3 +56,24 @@ pub(crate) async fn token_request(
     let headers = response.headers().clone();
     (status, headers, response.json().await.unwrap())
 }
+
+/// What a resource server does with a JWT: verify it with nothing but the published JWKS
+/// (signature by `kid`, `iss`, `aud`, `exp`); its claims.
+pub(crate) async fn verified_claims(app: &TestApp, token: &str, audience: &str) -> Value {
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    let jwks: jsonwebtoken::jwk::JwkSet = app
+        .get("/.well-known/jwks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let key =
+        jsonwebtoken::DecodingKey::from_jwk(jwks.find(header.kid.as_deref().unwrap()).unwrap())
+            .unwrap();
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.set_audience(&[audience]);
+    validation.set_issuer(&[app.address.as_str()]);
+    jsonwebtoken::decode::<Value>(token, &key, &validation)
+        .unwrap()
+        .claims
+}

@@ -11,9 +11,13 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 
 use crate::error::AppError;
 
+pub mod audit;
 pub mod auth;
+pub mod keys;
 pub mod members;
 pub mod orgs;
+pub mod providers;
+pub mod roles;
 pub mod services;
 pub mod users;
 
@@ -88,6 +92,17 @@ fn scope() -> utoipa_actix_web::scope::Scope<
         .service(members::add)
         .service(members::set_roles)
         .service(members::remove)
+        .service(roles::set_plan)
+        .service(roles::list_roles)
+        .service(roles::define_role)
+        .service(roles::delete_role)
+        .service(providers::list)
+        .service(providers::set)
+        .service(providers::remove)
+        .service(keys::list)
+        .service(keys::rotate)
+        .service(keys::retire)
+        .service(audit::list)
 }
 
 /// The OpenAPI document of the admin API, built from the same `scope()` the server mounts.
