@@ -12,6 +12,7 @@ mod m20261201_000007_registration_password;
 mod m20261202_000008_totp_enrolment_owner;
 mod m20261202_000009_mail_bodies_at_rest;
 mod m20261202_000010_sign_in_policy;
+mod m20261202_000015_service_tokens;
 mod m20261202_000020_federation;
 
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_totp_enrolment_owner::Migration),
             Box::new(m20261202_000009_mail_bodies_at_rest::Migration),
             Box::new(m20261202_000010_sign_in_policy::Migration),
+            Box::new(m20261202_000015_service_tokens::Migration),
             Box::new(m20261202_000020_federation::Migration),
         ]
     }

@@ -10,6 +10,7 @@ use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
 mod operations;
+pub mod service_tokens;
 
 pub use operations::*;
 

@@ -19,6 +19,7 @@ pub mod organizations;
 pub mod passkeys;
 pub mod refresh_tokens;
 pub mod revoked_tokens;
+pub mod service_tokens;
 pub mod services;
 pub mod signing_keys;
 pub mod totp_credentials;
