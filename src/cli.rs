@@ -11,6 +11,7 @@ use crate::startup::{Application, open_database};
 use crate::store::{organizations, services, users};
 
 mod federation;
+mod tokens;
 
 #[derive(Parser)]
 #[command(
@@ -50,6 +51,9 @@ pub enum Command {
     /// Generic OpenID Connect sign-in providers of the platform.
     #[command(subcommand)]
     Provider(federation::ProviderCommand),
+    /// Service tokens: create, list, show, rotate, revoke.
+    #[command(subcommand)]
+    Token(tokens::TokenCommand),
 }
 
 #[derive(Subcommand)]
@@ -179,6 +183,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     let json = cli.json;
     match cli.command {
         Command::Provider(cmd) => federation::provider(cmd, settings, json).await?,
+        Command::Token(cmd) => tokens::run(cmd, settings, json).await?,
         Command::Org(OrgCommand::Provider(cmd)) => {
             federation::org_provider(cmd, settings, json).await?
         }

@@ -477,13 +477,28 @@ impl From<Refusal> for AppError {
     }
 }
 
+/// A presented token that may be used now.
+#[derive(Debug)]
+pub struct Verified {
+    pub token: ServiceToken,
+    /// When the presented secret stops working: the token's expiry, or the end of the overlap
+    /// for the secret a rotation replaced. `None`: no expiry.
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+impl Verified {
+    pub fn scopes(&self) -> Vec<String> {
+        self.token.scopes_list()
+    }
+}
+
 /// Checks a presented service token (constant-time hash comparison), stamps its last use and,
 /// for a refusal, writes a (rate-limited) audit row. `Err` is a database failure.
 pub async fn verify(
     state: &AppState,
     raw: &str,
     meta: &RequestMeta,
-) -> Result<Result<ServiceToken, Refusal>, AppError> {
+) -> Result<Result<Verified, Refusal>, AppError> {
     let Some(id) = format::parse(raw) else {
         audit_refusal(state, None, Refusal::Malformed, meta).await;
         return Ok(Err(Refusal::Malformed));
@@ -495,10 +510,10 @@ pub async fn verify(
         Some(row) => check(row, &hash_token(raw), now),
     };
     match outcome {
-        Ok(()) => {
-            let row = row.ok_or_else(not_found)?;
-            store::touch(&state.db, &row.id, meta.ip_string(), now, TOUCH_EVERY).await?;
-            Ok(Ok(row))
+        Ok(valid_until) => {
+            let token = row.ok_or_else(not_found)?;
+            store::touch(&state.db, &token.id, meta.ip_string(), now, TOUCH_EVERY).await?;
+            Ok(Ok(Verified { token, valid_until }))
         }
         Err(refusal) => {
             audit_refusal(state, Some(id), refusal, meta).await;
@@ -507,7 +522,13 @@ pub async fn verify(
     }
 }
 
-fn check(row: &ServiceToken, hash: &str, now: DateTime<Utc>) -> Result<(), Refusal> {
+/// `Ok(valid_until)` when the hash is the current secret, or the previous one within its
+/// overlap, of a token neither revoked nor expired.
+fn check(
+    row: &ServiceToken,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, Refusal> {
     let current = constant_time_eq(hash, &row.secret_hash);
     let previous = row
         .previous_secret_hash
@@ -522,10 +543,13 @@ fn check(row: &ServiceToken, hash: &str, now: DateTime<Utc>) -> Result<(), Refus
     if row.expires_at.is_some_and(|t| t <= now) {
         return Err(Refusal::Expired);
     }
-    if !current && row.previous_valid_until.is_none_or(|t| t <= now) {
-        return Err(Refusal::Expired);
+    if current {
+        return Ok(row.expires_at);
     }
-    Ok(())
+    match row.previous_valid_until {
+        Some(until) if until > now => Ok(Some(row.expires_at.map_or(until, |e| e.min(until)))),
+        _ => Err(Refusal::Expired),
+    }
 }
 
 /// A failed use is audited (who, from where) unless this client network already had its
@@ -554,7 +578,7 @@ pub async fn authenticate(
     if !format::looks_like(raw) {
         return Ok(None);
     }
-    let row = verify(state, raw, meta).await??;
+    let row = verify(state, raw, meta).await??.token;
     Ok(Some(Actor::ServiceToken(TokenActor {
         scopes: stored_scopes(&row),
         org_id: row.org_id,
@@ -590,14 +614,17 @@ mod tests {
     fn the_previous_secret_works_until_the_overlap_ends() {
         let now = Utc::now();
         let token = row(now);
-        assert_eq!(check(&token, &hash_token("new"), now), Ok(()));
-        assert_eq!(check(&token, &hash_token("old"), now), Ok(()));
+        assert_eq!(check(&token, &hash_token("new"), now), Ok(None));
+        assert_eq!(
+            check(&token, &hash_token("old"), now),
+            Ok(token.previous_valid_until)
+        );
         let later = now + TimeDelta::seconds(6);
         assert_eq!(
             check(&token, &hash_token("old"), later),
             Err(Refusal::Expired)
         );
-        assert_eq!(check(&token, &hash_token("new"), later), Ok(()));
+        assert_eq!(check(&token, &hash_token("new"), later), Ok(None));
         assert_eq!(
             check(&token, &hash_token("other"), now),
             Err(Refusal::Unknown)

@@ -9,6 +9,8 @@ use uuid::Uuid;
 use super::clients::{Client, ClientCredentials};
 use super::error::{OAuthError, OAuthErrorCode};
 use super::tokens::AccessClaims;
+use crate::admin::service_tokens;
+use crate::domain::RequestMeta;
 use crate::keys::hash_token;
 use crate::state::AppState;
 use crate::store::refresh_tokens::{self, Families};
@@ -134,6 +136,7 @@ pub async fn introspect(
     state: &AppState,
     credentials: &ClientCredentials,
     token: &str,
+    meta: &RequestMeta,
 ) -> Result<Value, OAuthError> {
     let client = state.clients.authenticate(&state.db, credentials).await?;
     if !client.service.confidential {
@@ -143,6 +146,11 @@ pub async fn introspect(
         });
     }
     let inactive = json!({ "active": false });
+    if service_tokens::format::looks_like(token) {
+        return Ok(introspect_service_token(state, &client, token, meta)
+            .await?
+            .unwrap_or(inactive));
+    }
     if let Some(claims) = verify_access_token(state, token) {
         if !access_token_usable(state, &claims).await? {
             return Ok(inactive);
@@ -188,6 +196,38 @@ pub async fn introspect(
         "iss": state.settings.public_url(),
         "client_id": service_client_id(state, row.service_id, &client).await?,
     }))
+}
+
+/// A service token (seed 001's claims): active for a client of its organization (any client
+/// for a platform-wide token) while neither revoked nor expired. `exp` is when the presented
+/// secret stops working (the overlap's end for a rotated-away secret).
+async fn introspect_service_token(
+    state: &AppState,
+    client: &Client,
+    token: &str,
+    meta: &RequestMeta,
+) -> Result<Option<Value>, OAuthError> {
+    let Ok(verified) = service_tokens::verify(state, token, meta).await? else {
+        return Ok(None);
+    };
+    let row = &verified.token;
+    if row.org_id.is_some_and(|org| org != client.org.id) {
+        return Ok(None);
+    }
+    let mut body = json!({
+        "active": true,
+        "token_use": "service",
+        "token_type": "service_token",
+        "sub": row.id,
+        "scope": verified.scopes().join(" "),
+        "workspace_ids": row.workspaces_list(),
+        "iat": row.rotated_at.unwrap_or(row.created_at).timestamp(),
+        "iss": state.settings.public_url(),
+    });
+    if let Some(until) = verified.valid_until {
+        body["exp"] = json!(until.timestamp());
+    }
+    Ok(Some(body))
 }
 
 /// RFC 7662 §2.2: `active` means the resource server may accept the token now. Besides its
