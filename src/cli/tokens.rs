@@ -75,13 +75,13 @@ pub async fn run(cmd: TokenCommand, settings: Settings, json: bool) -> anyhow::R
             };
             let issued = service_tokens::create(&state, &actor, input, &meta)
                 .await
-                .map_err(super::user_error)?;
+                .map_err(cli_error)?;
             super::print(json, &issued, || issued_text("Service token created.", &issued));
         }
         TokenCommand::List { org } => {
             let list = service_tokens::list(&state, &actor, org.as_deref())
                 .await
-                .map_err(super::user_error)?;
+                .map_err(cli_error)?;
             super::print(json, &list, || {
                 let mut out = String::from("ID\tSTATUS\tSCOPES\tWORKSPACES\tEXPIRES\tLAST USED");
                 for t in &list {
@@ -101,7 +101,7 @@ pub async fn run(cmd: TokenCommand, settings: Settings, json: bool) -> anyhow::R
         TokenCommand::Show { id } => {
             let token = service_tokens::show(&state, &actor, &id)
                 .await
-                .map_err(super::user_error)?;
+                .map_err(cli_error)?;
             super::print(json, &token, || view_text(&token));
         }
         TokenCommand::Rotate {
@@ -115,7 +115,7 @@ pub async fn run(cmd: TokenCommand, settings: Settings, json: bool) -> anyhow::R
             };
             let issued = service_tokens::rotate(&state, &actor, &id, input, &meta)
                 .await
-                .map_err(super::user_error)?;
+                .map_err(cli_error)?;
             super::print(json, &issued, || {
                 let mut out = issued_text("Service token rotated.", &issued);
                 out.push_str(&format!(
@@ -128,11 +128,19 @@ pub async fn run(cmd: TokenCommand, settings: Settings, json: bool) -> anyhow::R
         TokenCommand::Revoke { id, reason } => {
             let token = service_tokens::revoke(&state, &actor, &id, RevokeToken { reason }, &meta)
                 .await
-                .map_err(super::user_error)?;
+                .map_err(cli_error)?;
             super::print(json, &token, || format!("{}: revoked", token.id));
         }
     }
     Ok(())
+}
+
+/// The operator on the server may see an unexpected error's cause.
+fn cli_error(e: crate::error::AppError) -> anyhow::Error {
+    match e {
+        crate::error::AppError::Unexpected(cause) => cause,
+        other => anyhow::anyhow!("{other}"),
+    }
 }
 
 fn time_or(t: Option<chrono::DateTime<chrono::Utc>>, none: &str) -> String {

@@ -39,4 +39,5 @@ mod refresh_lifetime;
 mod refresh_tokens;
 mod resource_endpoints;
 mod secrets_at_rest;
+mod service_tokens;
 mod startup;
