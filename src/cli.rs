@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
-use crate::admin::{self, ServiceSpec};
+use crate::admin::orgs::NewOrg;
+use crate::admin::{self, Actor, ServiceSpec};
 use crate::auth::password::PasswordHasher;
 use crate::config::Settings;
 use crate::startup::{Application, open_database};
@@ -102,6 +103,17 @@ pub enum ServiceCommand {
         #[arg(long)]
         off: bool,
     },
+    /// Which sign-in providers the service offers (none given: all of its organization's), and
+    /// whether a provider sign-in started with its redirect_uri ends with tokens in that URI
+    /// (`--token-redirect`, first-party services only: tokens in URLs leak through logs).
+    Federation {
+        #[arg(long)]
+        client_id: String,
+        #[arg(long = "provider")]
+        providers: Vec<String>,
+        #[arg(long)]
+        token_redirect: bool,
+    },
 }
 
 #[derive(Args)]
@@ -188,6 +200,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             federation::org_provider(cmd, settings, json).await?
         }
         Command::Serve => {
+            admin::bootstrap::warn_if_configured(&settings);
             Application::build(settings)
                 .await?
                 .run_until_stopped()
@@ -201,34 +214,31 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             });
         }
         Command::Org(OrgCommand::Create { slug, name }) => {
-            let db = open(&settings).await?;
-            let org = admin::create_org(&db, &slug, &name)
+            let state = crate::startup::prepare(settings).await?;
+            let org = admin::orgs::create(&state, &Actor::Cli, &cli_meta(), NewOrg { slug, name })
                 .await
                 .map_err(user_error)?;
-            print(json, &OrgView::from(&org), || {
+            print(json, &org, || {
                 format!("created organization {} ({})", org.slug, org.id)
             });
         }
         Command::Org(OrgCommand::List) => {
-            let db = open(&settings).await?;
-            let orgs: Vec<OrgView> = organizations::list(&db)
-                .await?
-                .iter()
-                .map(OrgView::from)
-                .collect();
+            let state = crate::startup::prepare(settings).await?;
+            let orgs = admin::orgs::list(&state, &Actor::Cli)
+                .await
+                .map_err(user_error)?;
             print(json, &orgs, || {
                 orgs.iter()
-                    .map(|o| format!("{}\t{}\t{}", o.slug, o.status.as_str(), o.name))
+                    .map(|o| format!("{}\t{}\t{}", o.slug, o.status, o.name))
                     .collect::<Vec<_>>()
                     .join("\n")
             });
         }
         Command::Org(OrgCommand::RequireMfa { slug, off }) => {
-            let db = open(&settings).await?;
-            let org = organizations::find_by_slug(&db, &slug)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("no organization {slug:?}"))?;
-            organizations::set_mfa_required(&db, org.id, !off).await?;
+            let state = crate::startup::prepare(settings).await?;
+            admin::orgs::set_mfa_required(&state, &Actor::Cli, &cli_meta(), &slug, !off)
+                .await
+                .map_err(user_error)?;
             print(
                 json,
                 &serde_json::json!({"org": slug, "mfa_required": !off}),
@@ -255,6 +265,37 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     )
                 },
             );
+        }
+        Command::Service(ServiceCommand::Federation {
+            client_id,
+            providers,
+            token_redirect,
+        }) => {
+            let state = crate::startup::prepare(settings).await?;
+            let view = admin::service_federation::set_service_federation(
+                &state,
+                &admin::Actor::Cli,
+                &crate::domain::RequestMeta::default(),
+                admin::service_federation::ServiceFederation {
+                    client_id,
+                    allowed_providers: providers,
+                    token_redirect,
+                },
+            )
+            .await
+            .map_err(user_error)?;
+            print(json, &view, || {
+                format!(
+                    "{}: offers {}; tokens in the redirect URI {}",
+                    view.client_id,
+                    if view.allowed_providers.is_empty() {
+                        "every provider of its organization".to_owned()
+                    } else {
+                        view.allowed_providers.join(", ")
+                    },
+                    if view.token_redirect { "on" } else { "off" }
+                )
+            });
         }
         Command::Org(OrgCommand::AddMember { org, email, roles }) => {
             let db = open(&settings).await?;
@@ -437,6 +478,11 @@ async fn open(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection
     open_database(settings).await
 }
 
+/// The CLI's audit rows carry no address or user agent: the actor `cli` says where they came from.
+fn cli_meta() -> crate::domain::RequestMeta {
+    crate::domain::RequestMeta::default()
+}
+
 fn user_error(e: crate::error::AppError) -> anyhow::Error {
     anyhow::anyhow!("{e}")
 }
@@ -449,25 +495,6 @@ fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce() -> String) {
         );
     } else {
         println!("{}", text());
-    }
-}
-
-#[derive(Serialize)]
-struct OrgView {
-    id: uuid::Uuid,
-    slug: String,
-    name: String,
-    status: String,
-}
-
-impl From<&organizations::Organization> for OrgView {
-    fn from(o: &organizations::Organization) -> Self {
-        Self {
-            id: o.id,
-            slug: o.slug.clone(),
-            name: o.name.clone(),
-            status: o.status.as_str().to_owned(),
-        }
     }
 }
 

@@ -24,6 +24,46 @@ pub struct Settings {
     /// Upstream identity providers (federation): the platform's defaults.
     pub providers: ProvidersSettings,
     pub log: LogSettings,
+    /// The admin REST API (`/api/admin`).
+    pub admin: AdminSettings,
+}
+
+/// `GATEHOUSE_BOOTSTRAP_TOKEN`, `_SCOPES` and `_EXPIRES_AT` are read too (see `Settings::load`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct AdminSettings {
+    /// A platform-wide admin token for the first setup; never stored in the database.
+    pub bootstrap_token: Option<SecretString>,
+    /// Admin scopes of the bootstrap token; empty means every admin scope.
+    pub bootstrap_token_scopes: Vec<String>,
+    /// RFC 3339 time or Unix seconds after which the bootstrap token is refused.
+    pub bootstrap_token_expires_at: Option<String>,
+}
+
+impl AdminSettings {
+    /// The bootstrap token's scopes (every admin scope when none are configured).
+    pub fn bootstrap_scopes(&self) -> Result<Vec<crate::admin::Scope>, String> {
+        if self.bootstrap_token_scopes.is_empty() {
+            return Ok(crate::admin::Scope::ALL.to_vec());
+        }
+        crate::admin::Scope::parse_list(self.bootstrap_token_scopes.iter().map(String::as_str))
+            .map_err(|e| e.to_string())
+    }
+
+    /// When the bootstrap token stops working, if ever.
+    pub fn bootstrap_expires_at(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
+        let Some(raw) = self.bootstrap_token_expires_at.as_deref().map(str::trim) else {
+            return Ok(None);
+        };
+        if let Ok(secs) = raw.parse::<i64>() {
+            return chrono::DateTime::from_timestamp(secs, 0)
+                .map(Some)
+                .ok_or_else(|| format!("{raw:?} is out of range"));
+        }
+        chrono::DateTime::parse_from_rfc3339(raw)
+            .map(|t| Some(t.with_timezone(&chrono::Utc)))
+            .map_err(|_| format!("{raw:?} is neither RFC 3339 nor Unix seconds"))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -119,6 +159,8 @@ pub struct RateLimitSettings {
     pub magic_links_per_email_ceiling_per_15_minutes: u32,
     /// Authorization requests (`/authorize`) per client network per minute.
     pub authorize_per_ip_per_minute: u32,
+    /// Admin API requests per caller (token, user or bootstrap token) per minute.
+    pub admin_api_per_caller_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -255,6 +297,7 @@ impl Default for Settings {
             magic_link: MagicLinkSettings::default(),
             providers: ProvidersSettings::default(),
             log: LogSettings::default(),
+            admin: AdminSettings::default(),
         }
     }
 }
@@ -344,6 +387,7 @@ impl Default for RateLimitSettings {
             magic_links_per_email_per_15_minutes: 3,
             magic_links_per_email_ceiling_per_15_minutes: 15,
             authorize_per_ip_per_minute: 60,
+            admin_api_per_caller_per_minute: 300,
         }
     }
 }
@@ -373,9 +417,22 @@ impl Settings {
                 .try_parsing(true)
                 .list_separator(",")
                 .with_list_parse_key("server.trusted_proxies")
-                .with_list_parse_key("providers.microsoft.allowed_tenants"),
+                .with_list_parse_key("providers.microsoft.allowed_tenants")
+                .with_list_parse_key("admin.bootstrap_token_scopes"),
         );
         let mut settings: Settings = builder.build()?.try_deserialize()?;
+        // The bootstrap token's conventional names (seed 001), besides GATEHOUSE_ADMIN__….
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        if let Some(token) = env("GATEHOUSE_BOOTSTRAP_TOKEN") {
+            settings.admin.bootstrap_token = Some(SecretString::from(token));
+        }
+        if let Some(scopes) = env("GATEHOUSE_BOOTSTRAP_TOKEN_SCOPES") {
+            settings.admin.bootstrap_token_scopes =
+                scopes.split(',').map(|s| s.trim().to_owned()).collect();
+        }
+        if let Some(at) = env("GATEHOUSE_BOOTSTRAP_TOKEN_EXPIRES_AT") {
+            settings.admin.bootstrap_token_expires_at = Some(at);
+        }
         if let Ok(url) = std::env::var("DATABASE_URL")
             && !url.is_empty()
         {
@@ -530,6 +587,7 @@ impl Settings {
             limits.magic_links_per_email_per_15_minutes,
             limits.magic_links_per_email_ceiling_per_15_minutes,
             limits.authorize_per_ip_per_minute,
+            limits.admin_api_per_caller_per_minute,
         ]
         .contains(&0)
         {
@@ -562,6 +620,27 @@ impl Settings {
             if !Url::parse(value).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
                 problems.push(format!("{key} must be an http(s) URL, got {value:?}"));
             }
+        }
+        if let Err(e) = self.admin.bootstrap_scopes() {
+            problems.push(format!(
+                "admin.bootstrap_token_scopes (GATEHOUSE_BOOTSTRAP_TOKEN_SCOPES): {e}"
+            ));
+        }
+        if let Err(e) = self.admin.bootstrap_expires_at() {
+            problems.push(format!(
+                "admin.bootstrap_token_expires_at (GATEHOUSE_BOOTSTRAP_TOKEN_EXPIRES_AT): {e}"
+            ));
+        }
+        if self
+            .admin
+            .bootstrap_token
+            .as_ref()
+            .is_some_and(|t| t.expose_secret().len() < 16)
+        {
+            problems.push(
+                "admin.bootstrap_token (GATEHOUSE_BOOTSTRAP_TOKEN) must be at least 16 characters (try: openssl rand -base64 32)"
+                    .into(),
+            );
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             problems.push("log.format (GATEHOUSE_LOG__FORMAT) must be text or json".into());

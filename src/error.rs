@@ -24,6 +24,9 @@ pub enum AppError {
     /// 404; the message says what was not found (seed 004 names it, e.g. "User not found").
     #[error("{0}")]
     NotFound(&'static str),
+    /// 409: the change clashes with what exists (a taken slug or email).
+    #[error("{0}")]
+    Conflict(Cow<'static, str>),
     #[error("Too many requests. Please try again later.")]
     RateLimited { retry_after: Duration, limit: u32 },
     /// 500; the cause is logged, never serialized.
@@ -93,4 +96,5 @@ pub enum ErrorCode {
     DeviceCodeExpired,
     InternalServerError,
     OauthError,
+    Conflict,
 }

@@ -109,6 +109,7 @@ pub struct RateLimits {
     magic_link_email: Limit<String>,
     authorize_ip: Limit<IpAddr>,
     token_failure_audit_ip: Limit<IpAddr>,
+    admin_caller: Limit<String>,
     tally: Arc<Tally>,
 }
 
@@ -181,6 +182,12 @@ impl RateLimits {
                 TOKEN_FAILURE_AUDITS_PER_MINUTE,
                 Duration::from_secs(60),
             ),
+            admin_caller: Limit::new(
+                "admin_api_per_caller",
+                t,
+                settings.admin_api_per_caller_per_minute,
+                Duration::from_secs(60),
+            ),
             tally,
         }
     }
@@ -201,6 +208,12 @@ impl RateLimits {
         self.token_failure_audit_ip
             .check(&ip.map(network).unwrap_or(UNKNOWN_CLIENT))
             .is_ok()
+    }
+
+    /// Admin API requests per authenticated caller (`Actor::audit_ref`): one budget per
+    /// token or user, wherever its requests come from.
+    pub fn check_admin_caller(&self, caller: &str) -> Result<(), AppError> {
+        self.admin_caller.check(&caller.to_owned())
     }
 
     /// Refusals per limit name since the previous call (see [`Tally`]).
@@ -295,6 +308,7 @@ impl RateLimits {
         self.magic_link_email.limiter.retain_recent();
         self.authorize_ip.limiter.retain_recent();
         self.token_failure_audit_ip.limiter.retain_recent();
+        self.admin_caller.limiter.retain_recent();
     }
 }
 

@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 use gatehouse::config::{
-    DatabaseSettings, GithubSettings, GoogleSettings, KeySettings, LogSettings, MagicLinkSettings,
-    MailSettings, MicrosoftSettings, PasswordSettings, ProvidersSettings, RateLimitSettings,
-    ServerSettings, SessionSettings, Settings, TokenSettings,
+    AdminSettings, DatabaseSettings, GithubSettings, GoogleSettings, KeySettings, LogSettings,
+    MagicLinkSettings, MailSettings, MicrosoftSettings, PasswordSettings, ProvidersSettings,
+    RateLimitSettings, ServerSettings, SessionSettings, Settings, TokenSettings,
 };
 use secrecy::ExposeSecret;
 
@@ -92,6 +92,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         magic_link,
         providers,
         log,
+        admin,
     } = Settings::default();
     let ServerSettings {
         host,
@@ -141,6 +142,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         magic_links_per_email_per_15_minutes,
         magic_links_per_email_ceiling_per_15_minutes,
         authorize_per_ip_per_minute,
+        admin_api_per_caller_per_minute,
     } = rate_limit;
     let MagicLinkSettings {
         ttl_minutes: magic_link_ttl_minutes,
@@ -173,6 +175,11 @@ fn defaults() -> Vec<(&'static str, String)> {
         allowed_tenants,
     } = microsoft;
     let LogSettings { format, level } = log;
+    let AdminSettings {
+        bootstrap_token,
+        bootstrap_token_scopes,
+        bootstrap_token_expires_at,
+    } = admin;
     let secret = |s: secrecy::SecretString| text(s.expose_secret());
     vec![
         ("server.host", text(&host)),
@@ -298,6 +305,19 @@ fn defaults() -> Vec<(&'static str, String)> {
         ),
         ("log.format", text(&format)),
         ("log.level", text(&level)),
+        (
+            "rate_limit.admin_api_per_caller_per_minute",
+            admin_api_per_caller_per_minute.to_string(),
+        ),
+        ("admin.bootstrap_token", unset_or(bootstrap_token, secret)),
+        (
+            "admin.bootstrap_token_scopes",
+            format!("{bootstrap_token_scopes:?}"),
+        ),
+        (
+            "admin.bootstrap_token_expires_at",
+            unset_or(bootstrap_token_expires_at, |s| text(&s)),
+        ),
     ]
 }
 

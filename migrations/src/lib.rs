@@ -14,6 +14,7 @@ mod m20261202_000009_mail_bodies_at_rest;
 mod m20261202_000010_sign_in_policy;
 mod m20261202_000015_service_tokens;
 mod m20261202_000020_federation;
+mod m20261202_000023_service_providers;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_sign_in_policy::Migration),
             Box::new(m20261202_000015_service_tokens::Migration),
             Box::new(m20261202_000020_federation::Migration),
+            Box::new(m20261202_000023_service_providers::Migration),
         ]
     }
 }

@@ -6,13 +6,61 @@ use std::fmt;
 
 use uuid::Uuid;
 
+use crate::domain::RequestMeta;
 use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
+pub mod bootstrap;
 mod operations;
+pub mod orgs;
+pub mod service_federation;
 pub mod service_tokens;
+pub mod session;
 
 pub use operations::*;
+
+/// Who presents `raw` (the bearer or `X-API-Key` value) to the admin API, trying in order the
+/// bootstrap token, an admin session JWT, then a service token. A failure is audited (the
+/// audit rows of one client network are bounded by the sign-in rate limit) and answered 401.
+pub async fn authenticate(
+    state: &AppState,
+    raw: &str,
+    meta: &RequestMeta,
+) -> Result<Actor, AppError> {
+    let result = authenticate_inner(state, raw, meta).await;
+    if let Err(AppError::Unauthorized { code, .. }) = &result {
+        state.limits.check_login_ip(meta.ip)?;
+        let event = crate::audit::AuditEvent::new(
+            "admin.authenticate",
+            crate::audit::Outcome::Failure,
+            meta,
+        )
+        .details(serde_json::json!({ "error_code": code }));
+        crate::audit::record(&state.db, event).await?;
+    }
+    result
+}
+
+async fn authenticate_inner(
+    state: &AppState,
+    raw: &str,
+    meta: &RequestMeta,
+) -> Result<Actor, AppError> {
+    if let Some(actor) = bootstrap::authenticate(state, raw, meta).await? {
+        return Ok(actor);
+    }
+    if session::looks_like_jwt(raw) {
+        return session::verify(state, raw).await;
+    }
+    // Service tokens: the `service-tokens` helper's module (issue 15).
+    if let Some(actor) = service_tokens::authenticate(state, raw, meta).await? {
+        return Ok(actor);
+    }
+    Err(AppError::Unauthorized {
+        code: ErrorCode::Unauthorized,
+        message: "Invalid admin credentials".into(),
+    })
+}
 
 /// One right of the admin API. Service tokens and the bootstrap token hold a set of these;
 /// users hold them through their role (platform owner: all, org admin: all but the

@@ -13,26 +13,13 @@ use crate::store::services::NewService;
 use crate::store::users::NewUser;
 use crate::store::{organizations, services, users};
 
-fn conflict_or(e: sea_orm::DbErr, what: &str) -> AppError {
+/// A unique-constraint violation is a 409 naming what exists; anything else stays unexpected.
+pub(crate) fn conflict_or(e: sea_orm::DbErr, what: &str) -> AppError {
     if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
-        AppError::invalid(format!("{what} already exists"))
+        AppError::Conflict(format!("{what} already exists").into())
     } else {
         e.into()
     }
-}
-
-pub async fn create_org(
-    db: &DatabaseConnection,
-    slug: &str,
-    name: &str,
-) -> Result<organizations::Organization, AppError> {
-    let slug = Slug::parse(slug).map_err(AppError::invalid)?;
-    if name.trim().is_empty() {
-        return Err(AppError::invalid("an organization needs a name"));
-    }
-    organizations::insert(db, slug.as_str(), name.trim())
-        .await
-        .map_err(|e| conflict_or(e, "an organization with this slug"))
 }
 
 pub struct ServiceSpec {

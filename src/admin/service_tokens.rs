@@ -5,6 +5,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{DbErr, SqlErr};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Actor, Reach, Scope, TokenActor};
@@ -29,7 +30,7 @@ const MAX_REASON_LEN: usize = 500;
 const TOUCH_EVERY: TimeDelta = TimeDelta::minutes(1);
 
 /// What `create` takes (CLI flags or the API's JSON body).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// The public id; generated (`st-…`) when absent.
@@ -48,7 +49,7 @@ pub struct NewToken {
 }
 
 /// What `rotate` takes.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateToken {
     /// Seconds the old secret keeps working (default 300, at most 7 days, 0 ends it now).
@@ -60,13 +61,13 @@ pub struct RotateToken {
 }
 
 /// What `revoke` takes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeToken {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenStatus {
     Active,
@@ -75,7 +76,7 @@ pub enum TokenStatus {
 }
 
 /// A token as `show` and `list` present it (never its secret or hash).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokenView {
     pub id: String,
     pub org_id: Option<Uuid>,
@@ -116,7 +117,7 @@ impl TokenView {
 }
 
 /// A token with its secret: the answer of `create` and `rotate`, the only time it is shown.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct IssuedToken {
     #[serde(flatten)]
     pub token: TokenView,
@@ -281,7 +282,7 @@ pub async fn create(
 
 fn conflict_or(e: DbErr, id: &str) -> AppError {
     if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
-        AppError::invalid(format!("a service token with id {id:?} already exists"))
+        AppError::Conflict(format!("a service token with id {id:?} already exists").into())
     } else {
         e.into()
     }
@@ -424,7 +425,7 @@ pub async fn revoke(
     let now = db::now();
     let txn = db::begin(&state.db).await?;
     if !store::revoke(&txn, id, reason, now).await? {
-        return Err(AppError::invalid("this token is already revoked"));
+        return Err(AppError::Conflict("this token is already revoked".into()));
     }
     audit::record(
         &txn,

@@ -91,3 +91,24 @@ pub async fn set_mfa_required<C: ConnectionTrait>(
     .await?;
     Ok(())
 }
+
+/// Renames and/or changes the status of an organization; `None` leaves a field as it is.
+pub async fn update<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    name: Option<&str>,
+    status: Option<AccountStatus>,
+) -> Result<Organization, DbErr> {
+    let mut row = organizations::ActiveModel {
+        id: Set(id),
+        updated_at: Set(super::now()),
+        ..Default::default()
+    };
+    if let Some(name) = name {
+        row.name = Set(name.to_owned());
+    }
+    if let Some(status) = status {
+        row.status = Set(status);
+    }
+    row.update(db).await
+}

@@ -49,6 +49,8 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewService<'_>) -> Result<S
         signing_alg: Set(new.signing_alg.to_owned()),
         device_activation_uri: Set(new.device_activation_uri),
         allow_password_api: Set(new.allow_password_api),
+        allowed_providers: Set("[]".to_owned()),
+        token_redirect: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -92,6 +94,28 @@ pub async fn set_allow_password_api<C: ConnectionTrait>(
             services::Column::UpdatedAt,
             sea_orm::sea_query::Expr::value(super::now()),
         )
+        .filter(services::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The service's federation settings: which providers it offers and whether a provider sign-in
+/// may end with tokens in its redirect URI.
+pub async fn set_federation<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    allowed_providers: &[String],
+    token_redirect: bool,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    Services::update_many()
+        .col_expr(
+            services::Column::AllowedProviders,
+            Expr::value(to_json_list(allowed_providers)),
+        )
+        .col_expr(services::Column::TokenRedirect, Expr::value(token_redirect))
+        .col_expr(services::Column::UpdatedAt, Expr::value(super::now()))
         .filter(services::Column::Id.eq(id))
         .exec(db)
         .await?;

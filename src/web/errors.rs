@@ -21,6 +21,7 @@ impl AppError {
             | AppError::Unauthorized { code, .. }
             | AppError::Forbidden { code, .. } => *code,
             AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::Conflict(_) => ErrorCode::Conflict,
             AppError::RateLimited { .. } => ErrorCode::RateLimitExceeded,
             AppError::Unexpected(_) => ErrorCode::InternalServerError,
         }
@@ -42,6 +43,7 @@ impl ResponseError for AppError {
             AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

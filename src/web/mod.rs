@@ -240,6 +240,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, federation: &pages::providers::Sessi
             "/account/consents/revoke",
             web::post().to(pages::account::revoke_consent_submit),
         )
+        // Admin REST API (issue 15): its own scope, OpenAPI document and JSON config.
+        .configure(api::admin::routes)
         // Federation (issue 14): after every fixed `/auth/…` path above.
         .configure(|cfg| pages::providers::routes(cfg, federation))
         .default_service(web::to(not_found));

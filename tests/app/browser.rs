@@ -392,3 +392,66 @@ async fn the_json_passkey_ceremonies_work_with_a_real_authenticator() {
     );
     assert_eq!(ids(unknown), ids(&starts["unknownAgain"]["body"]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_continues_with_github_from_a_relying_apps_login_page_in_a_real_browser() {
+    // Arrange: GitHub (the mock upstream) set up for the platform; a first-party relying app.
+    let mock = crate::helpers::upstream::MockUpstream::start().await;
+    let address = mock.address.clone();
+    let app = spawn_app_with(move |s| {
+        s.server.public_url = s.server.public_url.replace("127.0.0.1", "localhost");
+        s.providers.github.client_id = Some("platform-github-id".into());
+        s.providers.github.client_secret = Some("platform-github-secret".to_owned().into());
+        s.providers.github.base_url = address.clone();
+        s.providers.github.api_base_url = address;
+    })
+    .await;
+    let mailbox = app.mail.serve_mailbox_http();
+    let email = unique_email();
+    mock.sign_in_as(crate::helpers::upstream::GithubUser::with_email(
+        7007, &email, true,
+    ));
+    let callback = format!("{mailbox}/callback");
+    let service = app
+        .create_service(ServiceOptions {
+            redirect_uris: vec![callback.clone()],
+            ..ServiceOptions::first_party()
+        })
+        .await;
+    let rp = RelyingParty::discover(
+        &app.address,
+        &service.client_id,
+        service.secret.as_deref(),
+        &callback,
+    )
+    .await;
+    let request = rp.authorize(&["openid", "email"]);
+
+    // Act: Chromium clicks "Continue with GitHub" and follows the redirects.
+    let stdout = run_script(
+        "continue_with_github.mjs",
+        vec![
+            ("AUTHORIZE_URL", request.url.clone()),
+            ("CALLBACK_URL", callback),
+        ],
+    )
+    .await;
+
+    // Assert: the app's code gives an ID token for the GitHub account, saying how it signed in.
+    let landed = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("LANDED "))
+        .expect("the script reports where it landed");
+    let params = callback_params(landed);
+    assert_eq!(params["state"], *request.state.secret());
+    let tokens = rp.exchange(&params["code"], request.verifier).await;
+    let claims = rp.verify_id_token(&tokens, &request.nonce);
+    assert_eq!(claims.email().unwrap().as_str(), email);
+    let raw = crate::federation::jwt_claims(
+        &openidconnect::TokenResponse::id_token(&tokens)
+            .unwrap()
+            .to_string(),
+    );
+    assert_eq!(raw["amr"], serde_json::json!(["fed"]));
+    assert_eq!(raw["idp"], "github");
+}

@@ -217,9 +217,7 @@ async fn a_verification_link_never_changes_the_password_of_a_verified_account() 
 async fn member_of_strict_org(app: &TestApp) -> String {
     let email = unique_email();
     app.verified_user(&email).await;
-    let org = gatehouse::admin::create_org(&app.db, "strict-co", "Strict Co")
-        .await
-        .unwrap();
+    let org = app.create_org("strict-co", "Strict Co").await;
     gatehouse::store::organizations::set_mfa_required(&app.db, org.id, true)
         .await
         .unwrap();

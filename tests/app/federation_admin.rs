@@ -29,29 +29,7 @@ async fn admin_sign_in(app: &TestApp, query: &str) -> (StatusCode, String) {
 }
 
 async fn cli(app: &TestApp, args: &[&str]) -> serde_json::Value {
-    use secrecy::ExposeSecret;
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args(args)
-        .arg("--json")
-        .env(
-            "DATABASE_URL",
-            app.settings.database.url.as_ref().unwrap().expose_secret(),
-        )
-        .env(
-            "GATEHOUSE_MASTER_KEY",
-            app.settings.master_key.as_ref().unwrap().expose_secret(),
-        )
-        .env("GATEHOUSE_DATA_DIR", &app.settings.data_dir)
-        .env("GATEHOUSE_LOG__LEVEL", "error")
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    app.cli(args).await
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod admin_api;
 mod api_auth;
 mod api_client_auth;
 mod api_sign_in;
@@ -26,6 +27,7 @@ mod federation_bad_input;
 mod federation_linking;
 mod federation_microsoft;
 mod federation_pages;
+mod federation_services;
 mod health;
 mod interop;
 mod introspection;

@@ -235,9 +235,7 @@ async fn organization_policy_leads_members_through_enrolment_before_any_session(
     let app = spawn_app().await;
     let email = unique_email();
     app.verified_user(&email).await;
-    let org = gatehouse::admin::create_org(&app.db, "strict-co", "Strict Co")
-        .await
-        .unwrap();
+    let org = app.create_org("strict-co", "Strict Co").await;
     gatehouse::store::organizations::set_mfa_required(&app.db, org.id, true)
         .await
         .unwrap();

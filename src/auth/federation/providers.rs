@@ -225,6 +225,11 @@ pub async fn resolve(
     }
 }
 
+/// Is `slug` a provider of this deployment (built in, or a generic one added by an admin)?
+pub async fn exists(state: &AppState, slug: &str) -> Result<bool, AppError> {
+    Ok(platform(state, slug).await?.is_some())
+}
+
 /// The providers offered on the sign-in page for `org` (platform defaults without one), as
 /// (slug, display name).
 pub async fn offered(

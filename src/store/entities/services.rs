@@ -27,6 +27,11 @@ pub struct Model {
     pub device_activation_uri: Option<String>,
     /// Opt-in: the JSON API (`POST /api/auth/login`) may sign users in with a password.
     pub allow_password_api: bool,
+    /// JSON array of provider slugs the service offers; empty: all of its organization's.
+    pub allowed_providers: String,
+    /// Opt-in (first-party only): a provider sign-in started with `redirect_uri` ends with the
+    /// tokens in that URI's query (the seed's direct form).
+    pub token_redirect: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
@@ -53,5 +58,14 @@ impl Model {
     /// Scopes the service may ask for.
     pub fn allowed_scopes_list(&self) -> Vec<String> {
         crate::store::from_json_list(&self.allowed_scopes)
+    }
+    /// Provider slugs the service offers (empty: every provider of its organization).
+    pub fn allowed_providers_list(&self) -> Vec<String> {
+        crate::store::from_json_list(&self.allowed_providers)
+    }
+    /// Does the service offer the provider `slug`?
+    pub fn offers_provider(&self, slug: &str) -> bool {
+        let allowed = self.allowed_providers_list();
+        allowed.is_empty() || allowed.iter().any(|p| p == slug)
     }
 }

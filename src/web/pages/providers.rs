@@ -27,6 +27,19 @@ use crate::web::respond;
 
 pub(crate) const BROWSER_HALF: &str = "fed";
 const PENDING_LINK: &str = "fed_link";
+/// A token redirect asked for at the start of a provider sign-in, and the same once that
+/// sign-in's identity was accepted: only the second is honoured by `/auth/token-redirect`.
+const TOKEN_REDIRECT_ASKED: &str = "fed_tr_asked";
+const TOKEN_REDIRECT_READY: &str = "fed_tr_ready";
+const TOKEN_REDIRECT_PATH: &str = "/auth/token-redirect";
+
+/// The seed's direct form: after the sign-in, tokens go to `redirect_uri` of a first-party
+/// service that opted in (`gatehouse service federation --token-redirect`).
+#[derive(serde::Serialize, Deserialize)]
+struct TokenRedirect {
+    client_id: String,
+    redirect_uri: String,
+}
 pub const COOKIE: &str = "gh_fed";
 
 /// What the federation cookie needs, prepared once at startup (the same key in every worker).
@@ -93,6 +106,7 @@ pub async fn start(
     path: web::Path<String>,
     query: web::Query<StartQuery>,
     session: Session,
+    Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
     let slug = path.into_inner();
     let org = named_org(&state, query.org.as_deref()).await?;
@@ -117,6 +131,17 @@ pub async fn start(
             );
         }
     }
+    let token_redirect = match (query.redirect_uri.as_deref(), &service) {
+        (Some(uri), Some(service))
+            if !uri.is_empty() && service.first_party && service.token_redirect =>
+        {
+            Some(TokenRedirect {
+                client_id: service.client_id.clone(),
+                redirect_uri: uri.to_owned(),
+            })
+        }
+        _ => None,
+    };
     let next = match query.user_code.as_deref().filter(|c| !c.trim().is_empty()) {
         Some(code) => {
             let code = crate::domain::UserCode::parse(code).ok_or_else(|| {
@@ -127,8 +152,34 @@ pub async fn start(
                 url::form_urlencoded::byte_serialize(code.as_str().as_bytes()).collect::<String>()
             )
         }
+        None if token_redirect.is_some() => TOKEN_REDIRECT_PATH.to_owned(),
         None => respond::safe_next(query.next.as_deref()).to_owned(),
     };
+    // A service may offer only some providers: named in the query, or the one whose pending
+    // request `next` continues.
+    let offering = match service {
+        Some(service) => Some(service),
+        None => {
+            super::provider_links::pending_context(&state, &next, &meta)
+                .await
+                .service
+        }
+    };
+    if let Some(service) = offering.filter(|s| !s.offers_provider(&slug)) {
+        return Err(AppError::invalid(format!(
+            "{} does not offer sign-in with {}. Go back and choose another way to sign in.",
+            service.name,
+            display_name(&slug)
+        ))
+        .into());
+    }
+    session.remove(TOKEN_REDIRECT_READY);
+    session.remove(TOKEN_REDIRECT_ASKED);
+    if let Some(token_redirect) = &token_redirect {
+        session
+            .insert(TOKEN_REDIRECT_ASKED, token_redirect)
+            .map_err(session_error)?;
+    }
     let config = providers::resolve(&state, &slug, org.as_ref(), false).await?;
     to_upstream(&state, &config, KIND_SIGNIN, org.as_ref(), &next, &session).await
 }
@@ -199,14 +250,24 @@ pub async fn callback(
         return Ok(respond::see_other("/account/providers"));
     }
     match linking::sign_in(&state, &config, &identity, &meta).await? {
-        Decision::SignIn(user) => Ok(crate::web::pages::mfa::continue_after_first_factor(
-            &state,
-            &user,
-            amr_for(&config.slug),
-            &browser.next,
-            &meta,
-        )
-        .await?),
+        Decision::SignIn(user) => {
+            if let Some(asked) = session
+                .remove_as::<TokenRedirect>(TOKEN_REDIRECT_ASKED)
+                .and_then(Result::ok)
+            {
+                session
+                    .insert(TOKEN_REDIRECT_READY, asked)
+                    .map_err(session_error)?;
+            }
+            Ok(crate::web::pages::mfa::continue_after_first_factor(
+                &state,
+                &user,
+                amr_for(&config.slug),
+                &browser.next,
+                &meta,
+            )
+            .await?)
+        }
         Decision::ConfirmLink { token, email } => {
             session
                 .insert(PENDING_LINK, &token)
@@ -226,6 +287,56 @@ pub async fn callback(
             )?)
         }
     }
+}
+
+/// `GET /auth/token-redirect`: the last hop of a provider sign-in started with the
+/// `redirect_uri` of a first-party service that opted in: its tokens go to that URI's query.
+/// Honoured once, in the browser that started the sign-in, after its identity was accepted
+/// (and its second factor, when due, passed).
+pub async fn token_redirect(
+    state: web::Data<AppState>,
+    session: Session,
+    user: MaybeUser,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    let start_again = || AppError::invalid("Please start again from the app.");
+    let ready: Option<TokenRedirect> = session.remove_as(TOKEN_REDIRECT_READY).and_then(Result::ok);
+    let (Some(ready), Some(signed_in)) = (ready, user.0) else {
+        return Err(start_again().into());
+    };
+    // The service's settings may have changed since the sign-in started.
+    let client = state
+        .clients
+        .get(&state.db, &ready.client_id)
+        .await?
+        .filter(|c| {
+            c.is_active()
+                && c.service.first_party
+                && c.service.token_redirect
+                && c.has_redirect_uri(&ready.redirect_uri)
+        })
+        .ok_or_else(start_again)?;
+    let tokens = crate::oidc::first_party::sign_in(
+        &state,
+        &client,
+        &signed_in.user,
+        &signed_in.session.amr_list(),
+        "federation",
+        &meta,
+    )
+    .await?;
+    let mut location = url::Url::parse(&ready.redirect_uri).map_err(|_| start_again())?;
+    location
+        .query_pairs_mut()
+        .append_pair("access_token", &tokens.access_token)
+        .append_pair("refresh_token", &tokens.refresh_token)
+        .append_pair("token_type", tokens.token_type)
+        .append_pair("expires_in", &tokens.expires_in.to_string());
+    Ok(HttpResponse::Found()
+        .insert_header(("Location", location.as_str()))
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .finish())
 }
 
 /// `GET /auth/link`: the signed-in owner sees the pending link and confirms it.
@@ -415,6 +526,11 @@ pub async fn unlink_submit(
 /// The federation routes; registered after every other `/auth/…` path so fixed paths win.
 pub fn routes(cfg: &mut web::ServiceConfig, cookie: &SessionCookie) {
     cfg.service(
+        web::resource(TOKEN_REDIRECT_PATH)
+            .wrap(cookie.middleware())
+            .route(web::get().to(token_redirect)),
+    )
+    .service(
         web::resource("/auth/link")
             .wrap(cookie.middleware())
             .route(web::get().to(link_page))

@@ -269,6 +269,35 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Runs the `gatehouse` binary with `--json` against this app's database; its JSON output.
+    pub async fn cli(&self, args: &[&str]) -> serde_json::Value {
+        use secrecy::ExposeSecret;
+        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .args(args)
+            .arg("--json")
+            .env(
+                "DATABASE_URL",
+                self.settings.database.url.as_ref().unwrap().expose_secret(),
+            )
+            .env(
+                "GATEHOUSE_MASTER_KEY",
+                self.settings.master_key.as_ref().unwrap().expose_secret(),
+            )
+            .env("GATEHOUSE_DATA_DIR", &self.settings.data_dir)
+            .env("GATEHOUSE_LOG__LEVEL", "error")
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+}
+
 pub fn assert_redirect_to(response: &reqwest::Response, location: &str) {
     assert_eq!(
         response.status(),
@@ -336,6 +365,21 @@ impl ServiceOptions {
 }
 
 impl TestApp {
+    /// Creates an organization through the admin layer as the CLI does.
+    pub async fn create_org(&self, slug: &str, name: &str) -> gatehouse::admin::orgs::OrgView {
+        gatehouse::admin::orgs::create(
+            &self.state,
+            &gatehouse::admin::Actor::Cli,
+            &Default::default(),
+            gatehouse::admin::orgs::NewOrg {
+                slug: slug.into(),
+                name: name.into(),
+            },
+        )
+        .await
+        .unwrap()
+    }
+
     pub async fn create_service(&self, options: ServiceOptions) -> TestService {
         let org_slug = format!("org-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         if gatehouse::store::organizations::find_by_slug(&self.db, &org_slug)
@@ -343,9 +387,7 @@ impl TestApp {
             .unwrap()
             .is_none()
         {
-            gatehouse::admin::create_org(&self.db, &org_slug, "Acme Corp")
-                .await
-                .unwrap();
+            self.create_org(&org_slug, "Acme Corp").await;
         }
         let created = gatehouse::admin::create_service(
             &self.db,
