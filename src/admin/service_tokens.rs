@@ -314,7 +314,9 @@ pub async fn list(
             Some(org.id)
         }
         None if reads_somewhere(actor) => None,
-        None => actor.require(Scope::TokensRead, Reach::Platform).map(|_| None)?,
+        None => actor
+            .require(Scope::TokensRead, Reach::Platform)
+            .map(|_| None)?,
     };
     let now = db::now();
     Ok(store::list(&state.db, org_id)

@@ -76,7 +76,9 @@ pub async fn run(cmd: TokenCommand, settings: Settings, json: bool) -> anyhow::R
             let issued = service_tokens::create(&state, &actor, input, &meta)
                 .await
                 .map_err(cli_error)?;
-            super::print(json, &issued, || issued_text("Service token created.", &issued));
+            super::print(json, &issued, || {
+                issued_text("Service token created.", &issued)
+            });
         }
         TokenCommand::List { org } => {
             let list = service_tokens::list(&state, &actor, org.as_deref())

@@ -114,7 +114,9 @@ pub fn assert_oauth_error(answer: &(StatusCode, Value), status: StatusCode, erro
 }
 
 pub async fn audit(app: &TestApp, action: &str) -> Vec<audit_events::AuditEvent> {
-    audit_events::list_for_action(&app.db, action).await.unwrap()
+    audit_events::list_for_action(&app.db, action)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -169,7 +171,13 @@ async fn the_cli_creates_lists_shows_and_revokes_tokens_with_audit() {
 
     let revoked = cli(
         &app,
-        &["token", "revoke", "ci-deploy", "--reason", "leaked in a log"],
+        &[
+            "token",
+            "revoke",
+            "ci-deploy",
+            "--reason",
+            "leaked in a log",
+        ],
     )
     .await
     .unwrap();
@@ -182,7 +190,13 @@ async fn the_cli_creates_lists_shows_and_revokes_tokens_with_audit() {
     assert_eq!(events[0].target.as_deref(), Some("service_token:ci-deploy"));
     let events = audit(&app, "service_token.revoked").await;
     assert_eq!(events.len(), 1);
-    assert!(events[0].details.as_deref().unwrap().contains("leaked in a log"));
+    assert!(
+        events[0]
+            .details
+            .as_deref()
+            .unwrap()
+            .contains("leaked in a log")
+    );
 
     let text_list = cli(&app, &["token", "list"]).await.unwrap();
     assert_eq!(text_list[0]["status"], "revoked");
@@ -222,7 +236,10 @@ async fn a_rotated_secret_works_during_the_overlap_then_expires() {
         "{}",
         after.1
     );
-    assert_eq!(introspect(&app, &service, &old).await, json!({"active": false}));
+    assert_eq!(
+        introspect(&app, &service, &old).await,
+        json!({"active": false})
+    );
     assert_eq!(exchange(&app, &service, &new).await.0, StatusCode::OK);
 
     // The refused use is audited with the token and the reason.
@@ -270,7 +287,10 @@ async fn revocation_is_immediate_and_final() {
             .unwrap()
             .contains("revoked")
     );
-    assert_eq!(introspect(&app, &service, secret).await, json!({"active": false}));
+    assert_eq!(
+        introspect(&app, &service, secret).await,
+        json!({"active": false})
+    );
 
     let twice = cli(&app, &["token", "revoke", "ci", "--reason", "again"])
         .await
@@ -284,7 +304,9 @@ async fn revocation_is_immediate_and_final() {
 #[tokio::test]
 async fn bad_cli_input_is_refused_with_a_clear_message_and_nothing_stored() {
     let app = spawn_app().await;
-    cli(&app, &["token", "create", "--id", "taken"]).await.unwrap();
+    cli(&app, &["token", "create", "--id", "taken"])
+        .await
+        .unwrap();
     let cases: [(&[&str], &str); 12] = [
         (&["--scope", "admin:everything"], "unknown scope"),
         (&["--scope", "workflows:read"], "unknown scope"),
@@ -292,9 +314,15 @@ async fn bad_cli_input_is_refused_with_a_clear_message_and_nothing_stored() {
         (&["--workspace", "ws/1"], "invalid workspace"),
         (&["--expires-in", "-5"], "expires_in must be between"),
         (&["--expires-in", "0"], "expires_in must be between"),
-        (&["--expires-in", "999999999999"], "expires_in must be between"),
+        (
+            &["--expires-in", "999999999999"],
+            "expires_in must be between",
+        ),
         (&["--id", "bad_id"], "token id"),
-        (&["--id", "550e8400-e29b-41d4-a716-446655440000"], "token id"),
+        (
+            &["--id", "550e8400-e29b-41d4-a716-446655440000"],
+            "token id",
+        ),
         (&["--id", "taken"], "already exists"),
         (&["--org", "no-such-org"], "no organization"),
         (&["--id", &"x".repeat(65)], "token id"),
@@ -507,10 +535,17 @@ async fn introspection_answers_for_service_tokens_with_the_seed_claims() {
 async fn token_exchange_refuses_bad_requests_with_rfc_errors() {
     let app = spawn_app().await;
     let (service, _) = exchanging_service(&app).await;
-    let created = cli(&app, &["token", "create", "--id", "svc"]).await.unwrap();
+    let created = cli(&app, &["token", "create", "--id", "svc"])
+        .await
+        .unwrap();
     let secret = created["secret"].as_str().unwrap();
 
-    let missing = exchange_with(&app, &service, &[("subject_token_type", SERVICE_TOKEN_TYPE)]).await;
+    let missing = exchange_with(
+        &app,
+        &service,
+        &[("subject_token_type", SERVICE_TOKEN_TYPE)],
+    )
+    .await;
     assert_oauth_error(&missing, StatusCode::BAD_REQUEST, "invalid_request");
     let no_type = exchange_with(&app, &service, &[("subject_token", secret)]).await;
     assert_oauth_error(&no_type, StatusCode::BAD_REQUEST, "invalid_request");
@@ -602,4 +637,486 @@ async fn a_flood_of_bad_tokens_writes_a_bounded_number_of_audit_rows() {
         .await
         .unwrap();
     assert_eq!(refused, 15);
+}
+
+// ── The admin API ────────────────────────────────────────────────────────────────────────
+
+const BOOTSTRAP: &str = "bootstrap-secret-for-service-token-tests";
+
+async fn app_with_bootstrap() -> TestApp {
+    crate::helpers::spawn_app_with(|s| {
+        s.admin.bootstrap_token = Some(BOOTSTRAP.to_owned().into());
+    })
+    .await
+}
+
+/// `method path` on the admin API with `token` (as a bearer, or as `X-API-Key`).
+async fn api(
+    app: &TestApp,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = app.client.request(method, app.url(path)).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn api_post(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    api(app, token, reqwest::Method::POST, path, Some(body)).await
+}
+
+async fn api_get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
+    api(app, token, reqwest::Method::GET, path, None).await
+}
+
+/// The seed-004 envelope with `code`.
+#[track_caller]
+fn assert_api_error(answer: &(StatusCode, Value), status: StatusCode, code: &str) {
+    assert_eq!(answer.0, status, "{}", answer.1);
+    assert_eq!(answer.1["error_code"], code, "{}", answer.1);
+    assert!(answer.1["error"].as_str().is_some_and(|e| !e.is_empty()));
+    assert!(answer.1["timestamp"].is_string());
+}
+
+/// An admin session JWT of a new admin (or, with `role` "member", a plain member) of `org`.
+async fn session_of(app: &TestApp, org: &str, role: &str) -> String {
+    let email = crate::helpers::unique_email();
+    app.verified_user(&email).await;
+    let user = gatehouse::store::users::find_by_email(&app.db, &email.to_lowercase())
+        .await
+        .unwrap()
+        .unwrap();
+    let org_row = organizations::find_by_slug(&app.db, org)
+        .await
+        .unwrap()
+        .unwrap();
+    gatehouse::store::memberships::upsert(&app.db, org_row.id, user.id, &["admin".to_owned()])
+        .await
+        .unwrap();
+    let token = gatehouse::admin::session::issue(&app.state, user.id, Some(org))
+        .await
+        .unwrap()
+        .token;
+    if role != "admin" {
+        gatehouse::store::memberships::upsert(&app.db, org_row.id, user.id, &[role.to_owned()])
+            .await
+            .unwrap();
+    }
+    token
+}
+
+/// (action, outcome, target, detail keys) of the service-token audit rows, in order.
+async fn token_audit_trail(app: &TestApp) -> Vec<(String, String, String, Vec<String>)> {
+    let mut rows = Vec::new();
+    for action in [
+        "service_token.created",
+        "service_token.rotated",
+        "service_token.revoked",
+    ] {
+        for e in audit(app, action).await {
+            let details: Value = serde_json::from_str(e.details.as_deref().unwrap()).unwrap();
+            let mut keys: Vec<String> = details.as_object().unwrap().keys().cloned().collect();
+            keys.sort();
+            rows.push((e.action, e.outcome, e.target.unwrap(), keys));
+        }
+    }
+    rows
+}
+
+#[tokio::test]
+async fn the_cli_and_the_api_write_the_same_audit_events() {
+    let by_cli = spawn_app().await;
+    cli(
+        &by_cli,
+        &[
+            "token",
+            "create",
+            "--id",
+            "same",
+            "--scope",
+            "admin:orgs:read",
+        ],
+    )
+    .await
+    .unwrap();
+    cli(&by_cli, &["token", "rotate", "same", "--overlap", "60"])
+        .await
+        .unwrap();
+    cli(&by_cli, &["token", "revoke", "same", "--reason", "done"])
+        .await
+        .unwrap();
+
+    let by_api = app_with_bootstrap().await;
+    let created = api_post(
+        &by_api,
+        BOOTSTRAP,
+        "/api/admin/tokens",
+        json!({"id": "same", "scopes": ["admin:orgs:read"]}),
+    )
+    .await;
+    assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
+    assert!(looks_like_a_service_token(
+        created.1["secret"].as_str().unwrap()
+    ));
+    let rotated = api_post(
+        &by_api,
+        BOOTSTRAP,
+        "/api/admin/tokens/same/rotate",
+        json!({"overlap": 60}),
+    )
+    .await;
+    assert_eq!(rotated.0, StatusCode::OK, "{}", rotated.1);
+    let revoked = api_post(
+        &by_api,
+        BOOTSTRAP,
+        "/api/admin/tokens/same/revoke",
+        json!({"reason": "done"}),
+    )
+    .await;
+    assert_eq!(revoked.0, StatusCode::OK, "{}", revoked.1);
+
+    let trail = token_audit_trail(&by_cli).await;
+    assert_eq!(trail.len(), 3);
+    assert_eq!(trail, token_audit_trail(&by_api).await);
+    assert_eq!(
+        audit(&by_cli, "service_token.created").await[0]
+            .actor
+            .as_deref(),
+        Some("cli")
+    );
+    assert_eq!(
+        audit(&by_api, "service_token.created").await[0]
+            .actor
+            .as_deref(),
+        Some("bootstrap_token")
+    );
+}
+
+#[tokio::test]
+async fn a_service_token_authenticates_on_the_admin_api_until_rotated_away_or_revoked() {
+    let app = app_with_bootstrap().await;
+    let (status, created) = api_post(
+        &app,
+        BOOTSTRAP,
+        "/api/admin/tokens",
+        json!({
+            "id": "ops",
+            "scopes": ["admin:tokens:read", "admin:tokens:write"],
+            "workspaces": ["ws-prod"],
+            "expires_in": 3600,
+        }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let old = created["secret"].as_str().unwrap().to_owned();
+
+    let (status, list) = api_get(&app, &old, "/api/admin/tokens").await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list[0]["id"], "ops");
+    // X-API-Key works too (seed 003).
+    let by_key = app
+        .client
+        .get(app.url("/api/admin/tokens/ops"))
+        .header("X-API-Key", &old)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_key.status(), StatusCode::OK);
+    let shown: Value = by_key.json().await.unwrap();
+    assert!(shown["last_used_at"].is_string(), "{shown}");
+    assert_eq!(shown["last_used_ip"], "127.0.0.1");
+
+    // A token may rotate itself; the old secret works for the overlap, then TOKEN_EXPIRED.
+    let (status, rotated) = api_post(
+        &app,
+        &old,
+        "/api/admin/tokens/ops/rotate",
+        json!({"overlap": 1}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    let new = rotated["secret"].as_str().unwrap().to_owned();
+    assert_eq!(
+        api_get(&app, &old, "/api/admin/tokens/ops").await.0,
+        StatusCode::OK
+    );
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_api_error(
+        &api_get(&app, &old, "/api/admin/tokens/ops").await,
+        StatusCode::UNAUTHORIZED,
+        "TOKEN_EXPIRED",
+    );
+    assert_eq!(
+        api_get(&app, &new, "/api/admin/tokens/ops").await.0,
+        StatusCode::OK
+    );
+
+    // Revocation is immediate.
+    let (status, _) = api_post(
+        &app,
+        BOOTSTRAP,
+        "/api/admin/tokens/ops/revoke",
+        json!({"reason": "rotated out"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_api_error(
+        &api_get(&app, &new, "/api/admin/tokens").await,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+    );
+
+    // An expired token: TOKEN_EXPIRED.
+    let (_, short) = api_post(
+        &app,
+        BOOTSTRAP,
+        "/api/admin/tokens",
+        json!({"id": "short", "scopes": ["admin:tokens:read"], "expires_in": 1}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_api_error(
+        &api_get(&app, short["secret"].as_str().unwrap(), "/api/admin/tokens").await,
+        StatusCode::UNAUTHORIZED,
+        "TOKEN_EXPIRED",
+    );
+}
+
+#[tokio::test]
+async fn a_token_never_holds_more_rights_than_its_creator() {
+    let app = app_with_bootstrap().await;
+    app.create_org("acme", "Acme").await;
+    app.create_org("globex", "Globex").await;
+    let acme_admin = session_of(&app, "acme", "admin").await;
+    let member = session_of(&app, "acme", "member").await;
+
+    // An org admin mints tokens of their organization with rights they hold there.
+    let (status, mine) = api_post(
+        &app,
+        &acme_admin,
+        "/api/admin/tokens",
+        json!({"org": "acme", "scopes": ["admin:services:read", "admin:tokens:write"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{mine}");
+    assert!(mine["id"].as_str().unwrap().starts_with("st-"));
+    // Not signing-key rights, not platform-wide tokens, not another organization's.
+    assert_api_error(
+        &api_post(
+            &app,
+            &acme_admin,
+            "/api/admin/tokens",
+            json!({"org": "acme", "scopes": ["admin:keys:write"]}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "BAD_REQUEST",
+    );
+    for body in [
+        json!({"scopes": ["admin:tokens:read"]}),
+        json!({"org": "globex", "scopes": []}),
+    ] {
+        assert_api_error(
+            &api_post(&app, &acme_admin, "/api/admin/tokens", body).await,
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+        );
+    }
+    // A member may do nothing.
+    assert_api_error(
+        &api_get(&app, &member, "/api/admin/tokens").await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+    );
+
+    // The org token (services:read + tokens:write) cannot mint or take over wider tokens.
+    let org_token = mine["secret"].as_str().unwrap();
+    assert_api_error(
+        &api_post(
+            &app,
+            org_token,
+            "/api/admin/tokens",
+            json!({"org": "acme", "scopes": ["admin:services:write"]}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+    );
+    let (status, wider) = api_post(
+        &app,
+        &acme_admin,
+        "/api/admin/tokens",
+        json!({"id": "wider", "org": "acme", "scopes": ["admin:users:write"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{wider}");
+    assert_api_error(
+        &api_post(&app, org_token, "/api/admin/tokens/wider/rotate", json!({})).await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+    );
+    // It may mint a narrower one; it reads no other organization's tokens.
+    let (status, _) = api_post(
+        &app,
+        org_token,
+        "/api/admin/tokens",
+        json!({"org": "acme", "scopes": ["admin:services:read"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, globex_token) = api_post(
+        &app,
+        BOOTSTRAP,
+        "/api/admin/tokens",
+        json!({"id": "globex-ci", "org": "globex"}),
+    )
+    .await;
+    assert_eq!(globex_token["id"], "globex-ci");
+    assert_api_error(
+        &api_get(&app, &acme_admin, "/api/admin/tokens/globex-ci").await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+    );
+    let (_, acme_list) = api_get(&app, &acme_admin, "/api/admin/tokens").await;
+    let ids: Vec<&str> = acme_list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3, "{acme_list}");
+    assert!(!ids.contains(&"globex-ci"));
+}
+
+#[tokio::test]
+async fn bad_api_input_gets_a_clear_error_in_the_seed_envelope() {
+    let app = app_with_bootstrap().await;
+    let path = "/api/admin/tokens";
+    let cases = [
+        json!({"scopes": ["admin:nope"]}),
+        json!({"scopes": ["workflows:read"]}),
+        json!({"workspaces": ["ws prod"]}),
+        json!({"workspaces": ["x".repeat(65)]}),
+        json!({"expires_in": -1}),
+        json!({"expires_in": 200_000_000}),
+        json!({"id": "under_score"}),
+        json!({"unknown": true}),
+        json!({"scopes": "admin:orgs:read"}),
+    ];
+    for body in cases {
+        let answer = api_post(&app, BOOTSTRAP, path, body.clone()).await;
+        assert_api_error(&answer, StatusCode::BAD_REQUEST, "BAD_REQUEST");
+    }
+    let malformed = app
+        .client
+        .post(app.url(path))
+        .bearer_auth(BOOTSTRAP)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+
+    let (_, created) = api_post(&app, BOOTSTRAP, path, json!({"id": "t1"})).await;
+    assert_api_error(
+        &api_post(&app, BOOTSTRAP, path, json!({"id": "t1"})).await,
+        StatusCode::CONFLICT,
+        "CONFLICT",
+    );
+    for body in [
+        json!({"overlap": -1}),
+        json!({"overlap": 604_801}),
+        json!({"expires_in": 0}),
+        json!({"overlap": 5, "extra": 1}),
+    ] {
+        assert_api_error(
+            &api_post(&app, BOOTSTRAP, "/api/admin/tokens/t1/rotate", body).await,
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+        );
+    }
+    assert_api_error(
+        &api_post(&app, BOOTSTRAP, "/api/admin/tokens/t1/revoke", json!({})).await,
+        StatusCode::BAD_REQUEST,
+        "BAD_REQUEST",
+    );
+    let revoke = json!({"reason": "test"});
+    let first = api_post(
+        &app,
+        BOOTSTRAP,
+        "/api/admin/tokens/t1/revoke",
+        revoke.clone(),
+    )
+    .await;
+    assert_eq!(first.0, StatusCode::OK);
+    assert_eq!(first.1["status"], "revoked");
+    assert_api_error(
+        &api_post(&app, BOOTSTRAP, "/api/admin/tokens/t1/revoke", revoke).await,
+        StatusCode::CONFLICT,
+        "CONFLICT",
+    );
+    assert_api_error(
+        &api_post(&app, BOOTSTRAP, "/api/admin/tokens/t1/rotate", json!({})).await,
+        StatusCode::BAD_REQUEST,
+        "BAD_REQUEST",
+    );
+    assert_api_error(
+        &api_get(&app, BOOTSTRAP, "/api/admin/tokens/nope").await,
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+    );
+
+    // Malformed and bad-checksum service tokens are 401 in the envelope.
+    let secret = created["secret"].as_str().unwrap();
+    let mut bad_checksum = secret.to_owned();
+    bad_checksum.replace_range(secret.len() - 2.., "zz");
+    for bad in ["gh_st_t1_short", bad_checksum.as_str()] {
+        assert_api_error(
+            &api_get(&app, bad, path).await,
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+        );
+    }
+    // The revoked token itself is refused, and its use is audited with the reason.
+    assert_api_error(
+        &api_get(&app, secret, path).await,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+    );
+    let used = audit(&app, "service_token.used").await;
+    assert!(
+        used.iter()
+            .any(|e| e.target.as_deref() == Some("service_token:t1")
+                && e.details.as_deref().unwrap().contains("revoked")),
+        "{used:?}"
+    );
+    assert_eq!(audit(&app, "service_token.created").await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_token_routes() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .get("/api/admin/openapi.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths["/api/admin/tokens"]["get"].is_object());
+    assert!(paths["/api/admin/tokens"]["post"].is_object());
+    assert!(paths["/api/admin/tokens/{id}"]["get"].is_object());
+    assert!(paths["/api/admin/tokens/{id}/rotate"]["post"].is_object());
+    assert!(paths["/api/admin/tokens/{id}/revoke"]["post"].is_object());
 }

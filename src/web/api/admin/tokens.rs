@@ -98,8 +98,7 @@ pub async fn rotate(
     body: web::Json<RotateToken>,
 ) -> Result<HttpResponse, AppError> {
     let issued =
-        service_tokens::rotate(&state, &caller.actor, &id, body.into_inner(), &caller.meta)
-            .await?;
+        service_tokens::rotate(&state, &caller.actor, &id, body.into_inner(), &caller.meta).await?;
     Ok(no_store(HttpResponse::Ok()).json(issued))
 }
 
@@ -123,8 +122,7 @@ pub async fn revoke(
     body: web::Json<RevokeToken>,
 ) -> Result<HttpResponse, AppError> {
     let token =
-        service_tokens::revoke(&state, &caller.actor, &id, body.into_inner(), &caller.meta)
-            .await?;
+        service_tokens::revoke(&state, &caller.actor, &id, body.into_inner(), &caller.meta).await?;
     Ok(HttpResponse::Ok().json(token))
 }
 
