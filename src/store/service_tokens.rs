@@ -89,7 +89,7 @@ pub async fn rotate<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let previous = match rotation.previous_valid_until {
-        Some(_) => Expr::col(Column::SecretHash).into(),
+        Some(_) => Expr::col(Column::SecretHash),
         None => Expr::value(Option::<String>::None),
     };
     let mut update = ServiceTokens::update_many()
