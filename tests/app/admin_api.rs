@@ -18,7 +18,7 @@ async fn app_with_bootstrap(expires_at: Option<String>) -> TestApp {
 }
 
 /// Sends `method path` with `token` as a bearer (and `body` as JSON when given).
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     token: Option<&str>,
     method: reqwest::Method,
@@ -59,7 +59,7 @@ async fn delete(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
 
 /// The seed-004 error envelope with `code`.
 #[track_caller]
-fn assert_error(answer: &(StatusCode, Value), status: StatusCode, code: &str) {
+pub(crate) fn assert_error(answer: &(StatusCode, Value), status: StatusCode, code: &str) {
     assert_eq!(answer.0, status, "{}", answer.1);
     assert_eq!(answer.1["error_code"], code, "{}", answer.1);
     assert!(answer.1["error"].as_str().is_some_and(|e| !e.is_empty()));

@@ -5,6 +5,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::admin_api::assert_error as assert_api_error;
 use crate::helpers::{ServiceOptions, TestApp, TestService, spawn_app};
 use gatehouse::store::{audit_events, organizations, services};
 
@@ -20,28 +21,7 @@ pub fn looks_like_a_service_token(raw: &str) -> bool {
 
 /// Runs `gatehouse <args> --json` on the app's database: `Ok(stdout JSON)` or `Err(stderr)`.
 pub async fn cli(app: &TestApp, args: &[&str]) -> Result<Value, String> {
-    use secrecy::ExposeSecret;
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args(args)
-        .arg("--json")
-        .env(
-            "DATABASE_URL",
-            app.settings.database.url.as_ref().unwrap().expose_secret(),
-        )
-        .env(
-            "GATEHOUSE_MASTER_KEY",
-            app.settings.master_key.as_ref().unwrap().expose_secret(),
-        )
-        .env("GATEHOUSE_DATA_DIR", &app.settings.data_dir)
-        .env("GATEHOUSE_LOG__LEVEL", "error")
-        .output()
-        .await
-        .unwrap();
-    if output.status.success() {
-        Ok(serde_json::from_slice(&output.stdout).unwrap())
-    } else {
-        Err(String::from_utf8_lossy(&output.stderr).into_owned())
-    }
+    app.try_cli(args).await
 }
 
 /// A confidential service of a fresh organization that may use token exchange; and its org.
@@ -653,7 +633,6 @@ async fn app_with_bootstrap() -> TestApp {
     .await
 }
 
-/// `method path` on the admin API with `token` (as a bearer, or as `X-API-Key`).
 async fn api(
     app: &TestApp,
     token: &str,
@@ -661,17 +640,7 @@ async fn api(
     path: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut request = app.client.request(method, app.url(path)).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    crate::admin_api::call(app, Some(token), method, path, body).await
 }
 
 async fn api_post(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
@@ -680,15 +649,6 @@ async fn api_post(app: &TestApp, token: &str, path: &str, body: Value) -> (Statu
 
 async fn api_get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
     api(app, token, reqwest::Method::GET, path, None).await
-}
-
-/// The seed-004 envelope with `code`.
-#[track_caller]
-fn assert_api_error(answer: &(StatusCode, Value), status: StatusCode, code: &str) {
-    assert_eq!(answer.0, status, "{}", answer.1);
-    assert_eq!(answer.1["error_code"], code, "{}", answer.1);
-    assert!(answer.1["error"].as_str().is_some_and(|e| !e.is_empty()));
-    assert!(answer.1["timestamp"].is_string());
 }
 
 /// An admin session JWT of a new admin (or, with `role` "member", a plain member) of `org`.
