@@ -5,11 +5,11 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::admin::orgs::NewOrg;
-use crate::admin::{self, Actor, ServiceSpec};
-use crate::auth::password::PasswordHasher;
+use crate::admin::services::{NewServiceInput, ServiceUpdate};
+use crate::admin::{self, Actor};
 use crate::config::Settings;
 use crate::startup::{Application, open_database};
-use crate::store::{organizations, services, users};
+use crate::store::users;
 
 mod federation;
 mod tokens;
@@ -251,8 +251,12 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             );
         }
         Command::Service(ServiceCommand::AllowPasswordApi { client_id, off }) => {
-            let db = open(&settings).await?;
-            admin::set_password_api(&db, &client_id, !off)
+            let state = crate::startup::prepare(settings).await?;
+            let update = ServiceUpdate {
+                allow_password_api: Some(!off),
+                ..ServiceUpdate::default()
+            };
+            admin::services::update(&state, &Actor::Cli, &cli_meta(), &client_id, update)
                 .await
                 .map_err(user_error)?;
             print(
@@ -298,31 +302,37 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             });
         }
         Command::Org(OrgCommand::AddMember { org, email, roles }) => {
-            let db = open(&settings).await?;
-            let org_row = organizations::find_by_slug(&db, &org)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("no organization {org:?}"))?;
+            let state = crate::startup::prepare(settings).await?;
             let email = crate::domain::Email::parse(&email).map_err(|e| anyhow::anyhow!(e))?;
-            let user = users::find_by_email(&db, email.normalized())
+            let user = users::find_by_email(&state.db, email.normalized())
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no user {}", email.as_str()))?;
-            crate::store::memberships::upsert(&db, org_row.id, user.id, &roles).await?;
+            let member = admin::members::set_roles(
+                &state,
+                &Actor::Cli,
+                &cli_meta(),
+                &org,
+                user.id,
+                admin::members::MemberRoles { roles },
+                true,
+            )
+            .await
+            .map_err(user_error)?;
             print(
                 json,
-                &serde_json::json!({"org": org, "user_id": user.id, "roles": roles}),
+                &serde_json::json!({"org": org, "user_id": member.user_id, "roles": member.roles}),
                 || {
                     format!(
                         "{} is a member of {org} with roles [{}]",
-                        user.email,
-                        roles.join(", ")
+                        member.email,
+                        member.roles.join(", ")
                     )
                 },
             );
         }
         Command::Service(ServiceCommand::Create(args)) => {
-            let db = open(&settings).await?;
-            let spec = ServiceSpec {
-                org: args.org,
+            let state = crate::startup::prepare(settings).await?;
+            let input = NewServiceInput {
                 slug: args.slug,
                 name: args.name,
                 public: args.public,
@@ -334,13 +344,12 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 scopes: args.scopes,
                 signing_alg: args.signing_alg,
                 allow_password_api: args.allow_password_api,
+                ..NewServiceInput::default()
             };
-            let alg = spec.signing_alg.clone().unwrap_or_else(|| "RS256".into());
-            let created = admin::create_service(&db, spec).await.map_err(user_error)?;
-            // Publish the algorithm's key now, so relying parties see it in the JWKS before the
-            // first token (running servers pick it up within 10 s).
-            let state = crate::startup::prepare(settings).await?;
-            state.keys.ensure_active(&state.db, &alg).await?;
+            let created =
+                admin::services::create(&state, &Actor::Cli, &cli_meta(), &args.org, input)
+                    .await
+                    .map_err(user_error)?;
             print(json, &created, || {
                 let mut out = format!("client_id: {}", created.client_id);
                 if let Some(secret) = &created.client_secret {
@@ -352,21 +361,10 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             });
         }
         Command::Service(ServiceCommand::List { org }) => {
-            let db = open(&settings).await?;
-            let org_id = match org {
-                Some(slug) => Some(
-                    organizations::find_by_slug(&db, &slug)
-                        .await?
-                        .ok_or_else(|| anyhow::anyhow!("no organization {slug:?}"))?
-                        .id,
-                ),
-                None => None,
-            };
-            let list: Vec<ServiceView> = services::list(&db, org_id)
-                .await?
-                .into_iter()
-                .map(ServiceView::from)
-                .collect();
+            let state = crate::startup::prepare(settings).await?;
+            let list = admin::services::list(&state, &Actor::Cli, org.as_deref())
+                .await
+                .map_err(user_error)?;
             print(json, &list, || {
                 list.iter()
                     .map(|s| format!("{}\t{}\t{}", s.slug, s.client_id, s.kind))
@@ -379,17 +377,21 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             password_stdin,
             verified,
         }) => {
-            let db = open(&settings).await?;
             let password = if password_stdin {
                 Some(admin::read_password_stdin()?)
             } else {
                 None
             };
-            let hasher = PasswordHasher::new(&settings.password)?;
-            let user = admin::create_user(&db, &hasher, &email, password, verified)
+            let state = crate::startup::prepare(settings).await?;
+            let input = admin::users::NewUserInput {
+                email,
+                password,
+                verified,
+            };
+            let user = admin::users::create(&state, &Actor::Cli, &cli_meta(), input)
                 .await
                 .map_err(user_error)?;
-            print(json, &UserView::from(&user), || {
+            print(json, &user, || {
                 format!("created user {} ({})", user.email, user.id)
             });
         }
@@ -399,10 +401,10 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             let user = users::find_by_email(&state.db, email.normalized())
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no user {}", email.as_str()))?;
-            let had =
-                crate::auth::totp::reset(&state, user.id, &crate::domain::RequestMeta::default())
-                    .await
-                    .map_err(user_error)?;
+            let reset = admin::users::reset_mfa(&state, &Actor::Cli, &cli_meta(), user.id)
+                .await
+                .map_err(user_error)?;
+            let had = reset.count == Some(1);
             print(
                 json,
                 &serde_json::json!({"user_id": user.id, "had_mfa": had}),
@@ -495,39 +497,6 @@ fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce() -> String) {
         );
     } else {
         println!("{}", text());
-    }
-}
-
-#[derive(Serialize)]
-struct ServiceView {
-    id: uuid::Uuid,
-    slug: String,
-    name: String,
-    client_id: String,
-    kind: &'static str,
-    grant_types: Vec<String>,
-    redirect_uris: Vec<String>,
-    first_party: bool,
-    allow_password_api: bool,
-}
-
-impl From<services::Service> for ServiceView {
-    fn from(s: services::Service) -> Self {
-        Self {
-            id: s.id,
-            kind: if s.confidential {
-                "confidential"
-            } else {
-                "public"
-            },
-            grant_types: s.grant_types_list(),
-            redirect_uris: s.redirect_uris_list(),
-            slug: s.slug,
-            name: s.name,
-            client_id: s.client_id,
-            first_party: s.first_party,
-            allow_password_api: s.allow_password_api,
-        }
     }
 }
 

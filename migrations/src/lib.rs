@@ -12,6 +12,7 @@ mod m20261201_000007_registration_password;
 mod m20261202_000008_totp_enrolment_owner;
 mod m20261202_000009_mail_bodies_at_rest;
 mod m20261202_000010_sign_in_policy;
+mod m20261202_000011_service_secret_overlap;
 mod m20261202_000015_service_tokens;
 mod m20261202_000020_federation;
 mod m20261202_000023_service_providers;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_totp_enrolment_owner::Migration),
             Box::new(m20261202_000009_mail_bodies_at_rest::Migration),
             Box::new(m20261202_000010_sign_in_policy::Migration),
+            Box::new(m20261202_000011_service_secret_overlap::Migration),
             Box::new(m20261202_000015_service_tokens::Migration),
             Box::new(m20261202_000020_federation::Migration),
             Box::new(m20261202_000023_service_providers::Migration),

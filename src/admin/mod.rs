@@ -11,11 +11,14 @@ use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
 pub mod bootstrap;
+pub mod members;
 mod operations;
 pub mod orgs;
 pub mod service_federation;
 pub mod service_tokens;
+pub mod services;
 pub mod session;
+pub mod users;
 
 pub use operations::*;
 

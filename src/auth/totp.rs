@@ -249,14 +249,21 @@ pub async fn disable(
     Ok(())
 }
 
-/// Admin reset (`gatehouse user reset-mfa`): clears TOTP and backup codes.
-pub async fn reset(state: &AppState, user_id: Uuid, meta: &RequestMeta) -> Result<bool, AppError> {
+/// Admin reset (`admin::users::reset_mfa`): clears TOTP and backup codes.
+pub async fn reset(
+    state: &AppState,
+    user_id: Uuid,
+    actor: &crate::admin::Actor,
+    meta: &RequestMeta,
+) -> Result<bool, AppError> {
     let txn = crate::store::begin(&state.db).await?;
     let had = totp_credentials::delete(&txn, user_id).await?;
     crate::store::backup_codes::delete_all(&txn, user_id).await?;
-    let mut event = AuditEvent::new("mfa.reset_by_admin", Outcome::Success, meta);
-    event.actor = Some("admin:cli".into());
-    event.target = Some(format!("user:{user_id}"));
+    let event = AuditEvent::new("mfa.reset_by_admin", Outcome::Success, meta).by(
+        actor,
+        format!("user:{user_id}"),
+        None,
+    );
     audit::record(&txn, event).await?;
     if let (true, Some(user)) = (had, crate::store::users::find_by_id(&txn, user_id).await?) {
         let detail = "by an administrator";

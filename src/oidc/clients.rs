@@ -54,6 +54,20 @@ impl Client {
     pub fn is_active(&self) -> bool {
         self.org.is_active()
     }
+
+    /// `presented_hash` is the secret from before the last rotation, still inside its overlap.
+    fn previous_secret_matches(&self, presented_hash: &str) -> bool {
+        let service = &self.service;
+        match (
+            &service.previous_client_secret_hash,
+            service.previous_secret_expires_at,
+        ) {
+            (Some(previous), Some(until)) => {
+                constant_time_eq(previous, presented_hash) & (chrono::Utc::now() < until)
+            }
+            _ => false,
+        }
+    }
 }
 
 /// `http://127.0.0.1` or `http://[::1]` URIs that differ only in their port. The requested URI
@@ -198,7 +212,15 @@ impl Clients {
         // empty secret is simply wrong.
         let secret = credentials.secret.as_deref().filter(|s| !s.is_empty());
         match (&client.service.client_secret_hash, secret) {
-            (Some(stored), Some(secret)) if constant_time_eq(stored, &hash_token(secret)) => {}
+            (Some(stored), Some(secret)) => {
+                let presented = hash_token(secret);
+                // Both checks always run: the answer's timing does not tell which one matched.
+                let current = constant_time_eq(stored, &presented);
+                let previous = client.previous_secret_matches(&presented);
+                if !(current | previous) {
+                    return Err(failed());
+                }
+            }
             (None, None) => {}
             _ => return Err(failed()),
         }

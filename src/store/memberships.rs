@@ -46,3 +46,47 @@ pub async fn upsert<C: ConnectionTrait>(
     .await?;
     Ok(())
 }
+
+/// (org id, roles) of every organization the user belongs to.
+pub async fn of_user<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+) -> Result<Vec<(Uuid, Vec<String>)>, DbErr> {
+    Ok(Memberships::find()
+        .filter(Column::UserId.eq(user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.org_id, super::from_json_list(&m.roles)))
+        .collect())
+}
+
+/// (user id, roles) of every member of the organization.
+pub async fn of_org<C: ConnectionTrait>(
+    db: &C,
+    org_id: Uuid,
+) -> Result<Vec<(Uuid, Vec<String>)>, DbErr> {
+    use sea_orm::QueryOrder;
+    Ok(Memberships::find()
+        .filter(Column::OrgId.eq(org_id))
+        .order_by_asc(Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.user_id, super::from_json_list(&m.roles)))
+        .collect())
+}
+
+/// Removes a membership; `false` when there was none.
+pub async fn delete<C: ConnectionTrait>(
+    db: &C,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, DbErr> {
+    let result = Memberships::delete_many()
+        .filter(Column::OrgId.eq(org_id))
+        .filter(Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}

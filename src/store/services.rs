@@ -51,6 +51,8 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewService<'_>) -> Result<S
         allow_password_api: Set(new.allow_password_api),
         allowed_providers: Set("[]".to_owned()),
         token_redirect: Set(false),
+        previous_client_secret_hash: Set(None),
+        previous_secret_expires_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -119,5 +121,83 @@ pub async fn set_federation<C: ConnectionTrait>(
         .filter(services::Column::Id.eq(id))
         .exec(db)
         .await?;
+    Ok(())
+}
+
+/// What an admin update changes; `None` leaves a column as it is.
+#[derive(Default)]
+pub struct ServiceChanges {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub grant_types: Option<Vec<String>>,
+    pub allowed_scopes: Option<Vec<String>>,
+    pub first_party: Option<bool>,
+    pub signing_alg: Option<String>,
+    pub allow_password_api: Option<bool>,
+}
+
+pub async fn update<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    changes: ServiceChanges,
+) -> Result<Service, DbErr> {
+    let mut row = services::ActiveModel {
+        id: Set(id),
+        updated_at: Set(super::now()),
+        ..Default::default()
+    };
+    if let Some(name) = changes.name {
+        row.name = Set(name);
+    }
+    if let Some(uris) = changes.redirect_uris {
+        row.redirect_uris = Set(to_json_list(&uris));
+    }
+    if let Some(uris) = changes.post_logout_redirect_uris {
+        row.post_logout_redirect_uris = Set(to_json_list(&uris));
+    }
+    if let Some(grants) = changes.grant_types {
+        row.grant_types = Set(to_json_list(&grants));
+    }
+    if let Some(scopes) = changes.allowed_scopes {
+        row.allowed_scopes = Set(to_json_list(&scopes));
+    }
+    if let Some(first_party) = changes.first_party {
+        row.first_party = Set(first_party);
+    }
+    if let Some(alg) = changes.signing_alg {
+        row.signing_alg = Set(alg);
+    }
+    if let Some(on) = changes.allow_password_api {
+        row.allow_password_api = Set(on);
+    }
+    row.update(db).await
+}
+
+/// Replaces the client secret; the previous hash keeps working until `previous_expires_at`.
+pub async fn rotate_secret<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    new_hash: String,
+    previous_hash: Option<String>,
+    previous_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<(), DbErr> {
+    services::ActiveModel {
+        id: Set(id),
+        client_secret_hash: Set(Some(new_hash)),
+        previous_client_secret_hash: Set(previous_hash),
+        previous_secret_expires_at: Set(previous_expires_at),
+        updated_at: Set(super::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// Deletes a service; its codes, refresh tokens, consents and device codes go with it
+/// (`ON DELETE CASCADE`).
+pub async fn delete<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), DbErr> {
+    Services::delete_by_id(id).exec(db).await?;
     Ok(())
 }

@@ -172,3 +172,64 @@ pub async fn set_platform_owner<C: ConnectionTrait>(
     .await?;
     Ok(())
 }
+
+/// One page of users, newest last: those whose address contains `search` (already
+/// normalized), members of `org_id` when given. Fetches one more row than `limit` so the caller
+/// knows whether another page follows.
+pub async fn page<C: ConnectionTrait>(
+    db: &C,
+    search: Option<&str>,
+    org_id: Option<Uuid>,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<User>, DbErr> {
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::ExprTrait;
+
+    use super::entities::memberships;
+    let mut query = Users::find();
+    if let Some(search) = search {
+        // LIKE wildcards in the search text are matched literally.
+        let escaped = search
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        query = query.filter(
+            sea_orm::sea_query::Expr::col(users::Column::EmailNormalized)
+                .like(sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+        );
+    }
+    if let Some(org_id) = org_id {
+        let members: Vec<Uuid> = memberships::Entity::find()
+            .select_only()
+            .column(memberships::Column::UserId)
+            .filter(memberships::Column::OrgId.eq(org_id))
+            .into_tuple()
+            .all(db)
+            .await?;
+        query = query.filter(users::Column::Id.is_in(members));
+    }
+    query
+        .order_by_asc(users::Column::CreatedAt)
+        .order_by_asc(users::Column::Id)
+        .offset(offset)
+        .limit(limit + 1)
+        .all(db)
+        .await
+}
+
+pub async fn set_status<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    status: AccountStatus,
+) -> Result<(), DbErr> {
+    users::ActiveModel {
+        id: Set(id),
+        status: Set(status),
+        updated_at: Set(super::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}

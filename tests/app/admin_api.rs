@@ -57,6 +57,12 @@ async fn delete(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
     call(app, Some(token), reqwest::Method::DELETE, path, None).await
 }
 
+/// Sleeps until just after `at`.
+async fn sleep_until(at: chrono::DateTime<chrono::Utc>) {
+    let left = (at - chrono::Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(left + std::time::Duration::from_millis(300)).await;
+}
+
 /// The seed-004 error envelope with `code`.
 #[track_caller]
 pub(crate) fn assert_error(answer: &(StatusCode, Value), status: StatusCode, code: &str) {
@@ -146,7 +152,8 @@ async fn audit_actions(app: &TestApp, action: &str) -> Vec<(Option<String>, Opti
 
 #[tokio::test]
 async fn the_bootstrap_token_works_until_it_expires_and_every_use_is_audited() {
-    let expires = chrono::Utc::now() + chrono::Duration::seconds(3);
+    // Long enough for a slow start on a loaded machine; the test sleeps only what is left.
+    let expires = chrono::Utc::now() + chrono::Duration::seconds(8);
     let app = app_with_bootstrap(Some(expires.timestamp().to_string())).await;
 
     let created = post(
@@ -175,7 +182,7 @@ async fn the_bootstrap_token_works_until_it_expires_and_every_use_is_audited() {
         Some("bootstrap_token")
     );
 
-    tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
+    sleep_until(expires).await;
     let expired = get(&app, BOOTSTRAP, "/api/admin/orgs").await;
     assert_error(&expired, StatusCode::UNAUTHORIZED, "TOKEN_EXPIRED");
 }
@@ -488,7 +495,6 @@ async fn orgs_by_owner_org_admin_and_member() {
         StatusCode::BAD_REQUEST,
         "BAD_REQUEST",
     );
-    let _ = delete; // used by later route tests
 }
 
 #[tokio::test]
@@ -525,6 +531,23 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/admin/orgs"),
     ("get", "/api/admin/orgs/{slug}"),
     ("patch", "/api/admin/orgs/{slug}"),
+    ("get", "/api/admin/orgs/{slug}/services"),
+    ("post", "/api/admin/orgs/{slug}/services"),
+    ("get", "/api/admin/services/{client_id}"),
+    ("patch", "/api/admin/services/{client_id}"),
+    ("delete", "/api/admin/services/{client_id}"),
+    ("post", "/api/admin/services/{client_id}/rotate-secret"),
+    ("get", "/api/admin/users"),
+    ("get", "/api/admin/users/{user_id}"),
+    ("post", "/api/admin/users/{user_id}/disable"),
+    ("post", "/api/admin/users/{user_id}/enable"),
+    ("post", "/api/admin/users/{user_id}/reset-mfa"),
+    ("post", "/api/admin/users/{user_id}/revoke-sessions"),
+    ("post", "/api/admin/users/{user_id}/resend-verification"),
+    ("get", "/api/admin/orgs/{slug}/members"),
+    ("post", "/api/admin/orgs/{slug}/members"),
+    ("put", "/api/admin/orgs/{slug}/members/{user_id}"),
+    ("delete", "/api/admin/orgs/{slug}/members/{user_id}"),
 ];
 
 #[tokio::test]
@@ -589,4 +612,692 @@ async fn the_openapi_document_lists_every_route_and_validates() {
             }
         }
     }
+}
+
+// ---- services ---------------------------------------------------------------------------
+
+/// Two orgs, `acme` and `beta`, created by the owner; the owner's token.
+async fn two_orgs(app: &TestApp) -> String {
+    let (_, owner) = owner_token(app).await;
+    for slug in ["acme", "beta"] {
+        let created = post(
+            app,
+            &owner,
+            "/api/admin/orgs",
+            json!({"slug": slug, "name": slug}),
+        )
+        .await;
+        assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
+    }
+    owner
+}
+
+async fn token_with_secret(app: &TestApp, client_id: &str, secret: &str) -> StatusCode {
+    app.client
+        .post(app.url("/token"))
+        .basic_auth(client_id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn services_routes_by_each_actor() {
+    let app = spawn_app().await;
+    let owner = two_orgs(&app).await;
+    let admin_a = org_admin_token(&app, "acme").await;
+    let member = member_token(&app, "acme").await;
+
+    // The org admin creates a service in its org with every option.
+    let created = post(
+        &app,
+        &admin_a,
+        "/api/admin/orgs/acme/services",
+        json!({
+            "slug": "api", "name": "Acme API", "grant_types": ["client_credentials"],
+            "scopes": ["reports:read"], "signing_alg": "ES256", "first_party": true,
+            "post_logout_redirect_uris": ["https://acme.example/bye"],
+        }),
+    )
+    .await;
+    assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
+    let client_id = created.1["client_id"].as_str().unwrap().to_owned();
+    let secret = created.1["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(
+        token_with_secret(&app, &client_id, &secret).await,
+        StatusCode::OK
+    );
+    let path = format!("/api/admin/services/{client_id}");
+    let shown = get(&app, &admin_a, &path).await;
+    assert_eq!(shown.1["signing_alg"], "ES256");
+    assert!(
+        shown.1.get("client_secret").is_none(),
+        "a secret is never shown again"
+    );
+    assert_eq!(
+        get(&app, &admin_a, "/api/admin/orgs/acme/services")
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let conflict = post(
+        &app,
+        &owner,
+        "/api/admin/orgs/acme/services",
+        json!({"slug": "api", "name": "Again", "grant_types": ["client_credentials"]}),
+    )
+    .await;
+    assert_error(&conflict, StatusCode::CONFLICT, "CONFLICT");
+
+    // Org admin of A acting on B, and a member: 403 for every service route.
+    let other = post(
+        &app,
+        &owner,
+        "/api/admin/orgs/beta/services",
+        json!({"slug": "web", "name": "Beta", "redirect_uris": ["https://beta.example/cb"]}),
+    )
+    .await;
+    let beta_path = format!(
+        "/api/admin/services/{}",
+        other.1["client_id"].as_str().unwrap()
+    );
+    for (token, path) in [(&admin_a, &beta_path), (&member, &path)] {
+        assert_error(
+            &get(&app, token, path).await,
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+        );
+        assert_error(
+            &patch(&app, token, path, json!({"name": "x"})).await,
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+        );
+        assert_error(
+            &post(&app, token, &format!("{path}/rotate-secret"), json!({})).await,
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+        );
+        assert_error(
+            &delete(&app, token, path).await,
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+        );
+    }
+    assert_error(
+        &get(&app, &admin_a, "/api/admin/orgs/beta/services").await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+    );
+    assert_error(
+        &post(
+            &app,
+            &member,
+            "/api/admin/orgs/acme/services",
+            json!({"slug": "m", "name": "m"}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+    );
+
+    // Update: grant types, redirect URIs, first-party, signing alg; bad input refused.
+    let updated = patch(
+        &app,
+        &admin_a,
+        &path,
+        json!({"grant_types": ["client_credentials", "authorization_code"],
+               "redirect_uris": ["https://acme.example/cb"], "first_party": false,
+               "signing_alg": "RS256"}),
+    )
+    .await;
+    assert_eq!(updated.0, StatusCode::OK, "{}", updated.1);
+    assert_eq!(
+        updated.1["redirect_uris"],
+        json!(["https://acme.example/cb"])
+    );
+    assert_eq!(updated.1["first_party"], false);
+    assert_eq!(updated.1["signing_alg"], "RS256");
+    for bad in [
+        json!({"redirect_uris": ["http://evil.example/cb"]}),
+        json!({"redirect_uris": []}),
+        json!({"grant_types": ["password"]}),
+        json!({"signing_alg": "HS256"}),
+        json!({"allow_password_api": true}),
+        json!({"client_secret": "mine"}),
+    ] {
+        assert_error(
+            &patch(&app, &admin_a, &path, bad).await,
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+        );
+    }
+    assert_error(
+        &post(
+            &app,
+            &admin_a,
+            "/api/admin/orgs/acme/services",
+            json!({"slug": "Bad Slug", "name": "x", "grant_types": ["client_credentials"]}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "BAD_REQUEST",
+    );
+
+    // Delete; then it is gone and cannot get tokens.
+    assert_eq!(
+        delete(&app, &admin_a, &path).await.0,
+        StatusCode::NO_CONTENT
+    );
+    // The owner learns it is gone; an org admin cannot tell a deleted service from another
+    // organization's.
+    assert_error(
+        &get(&app, &admin_a, &path).await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+    );
+    assert_error(
+        &get(&app, &owner, &path).await,
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+    );
+    assert_eq!(
+        token_with_secret(&app, &client_id, &secret).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let deleted = audit_actions(&app, "admin.service.deleted").await;
+    assert_eq!(deleted.len(), 1);
+    assert!(deleted[0].1.as_deref().unwrap().starts_with("service:"));
+}
+
+#[tokio::test]
+async fn a_rotated_client_secret_keeps_working_until_the_overlap_ends() {
+    let app = spawn_app().await;
+    let owner = two_orgs(&app).await;
+    let created = post(
+        &app,
+        &owner,
+        "/api/admin/orgs/acme/services",
+        json!({"slug": "api", "name": "API", "grant_types": ["client_credentials"]}),
+    )
+    .await;
+    let client_id = created.1["client_id"].as_str().unwrap().to_owned();
+    let old = created.1["client_secret"].as_str().unwrap().to_owned();
+    let path = format!("/api/admin/services/{client_id}/rotate-secret");
+    for bad in [
+        json!({"overlap_secs": -1}),
+        json!({"overlap_secs": 99_999_999}),
+    ] {
+        assert_error(
+            &post(&app, &owner, &path, bad).await,
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+        );
+    }
+
+    let rotated = post(&app, &owner, &path, json!({"overlap_secs": 5})).await;
+    assert_eq!(rotated.0, StatusCode::OK, "{}", rotated.1);
+    let new = rotated.1["client_secret"].as_str().unwrap().to_owned();
+    assert!(rotated.1["previous_secret_expires_at"].is_string());
+    assert_eq!(
+        token_with_secret(&app, &client_id, &old).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        token_with_secret(&app, &client_id, &new).await,
+        StatusCode::OK
+    );
+    let until: chrono::DateTime<chrono::Utc> = rotated.1["previous_secret_expires_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    sleep_until(until).await;
+    assert_eq!(
+        token_with_secret(&app, &client_id, &old).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        token_with_secret(&app, &client_id, &new).await,
+        StatusCode::OK
+    );
+
+    // Without an overlap the old secret stops at once.
+    let again = post(&app, &owner, &path, json!({})).await;
+    let newest = again.1["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(again.1["previous_secret_expires_at"], Value::Null);
+    assert_eq!(
+        token_with_secret(&app, &client_id, &new).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        token_with_secret(&app, &client_id, &newest).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        audit_actions(&app, "admin.service.secret_rotated")
+            .await
+            .len(),
+        2
+    );
+}
+
+// ---- users ------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn users_routes_by_each_actor() {
+    let app = spawn_app().await;
+    let owner = two_orgs(&app).await;
+    let admin_a = org_admin_token(&app, "acme").await;
+    let member = member_token(&app, "acme").await;
+    let in_a = member_of(&app, "acme", &["member"]).await;
+    let in_b = member_of(&app, "beta", &["member"]).await;
+
+    // Owner: every user, searched and paged.
+    let page = get(&app, &owner, "/api/admin/users?limit=2").await;
+    assert_eq!(page.0, StatusCode::OK, "{}", page.1);
+    assert_eq!(page.1["users"].as_array().unwrap().len(), 2);
+    assert_eq!(page.1["next_offset"], 2);
+    let found = get(
+        &app,
+        &owner,
+        &format!(
+            "/api/admin/users?search={}",
+            &in_b.email[..12].to_uppercase()
+        ),
+    )
+    .await;
+    let emails: Vec<&str> = found.1["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(emails, [in_b.email.as_str()]);
+    assert_error(
+        &get(&app, &owner, "/api/admin/users?limit=1000").await,
+        StatusCode::BAD_REQUEST,
+        "BAD_REQUEST",
+    );
+    assert_error(
+        &get(&app, &owner, "/api/admin/users?limit=0").await,
+        StatusCode::BAD_REQUEST,
+        "BAD_REQUEST",
+    );
+    assert_error(
+        &get(&app, &owner, "/api/admin/users?sort=email").await,
+        StatusCode::BAD_REQUEST,
+        "BAD_REQUEST",
+    );
+    assert_error(
+        &get(&app, &owner, "/api/admin/users/not-a-uuid").await,
+        StatusCode::BAD_REQUEST,
+        "BAD_REQUEST",
+    );
+
+    // Org admin: its members only.
+    let listed = get(&app, &admin_a, "/api/admin/users?org=acme").await;
+    assert_eq!(listed.0, StatusCode::OK, "{}", listed.1);
+    let ids: Vec<&str> = listed.1["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&in_a.id.to_string().as_str()));
+    assert!(!ids.contains(&in_b.id.to_string().as_str()));
+    assert_error(
+        &get(&app, &admin_a, "/api/admin/users").await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+    );
+    assert_error(
+        &get(&app, &admin_a, "/api/admin/users?org=beta").await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+    );
+    let detail = get(&app, &admin_a, &format!("/api/admin/users/{}", in_a.id)).await;
+    assert_eq!(detail.1["memberships"][0]["org"], "acme", "{}", detail.1);
+    let b_path = format!("/api/admin/users/{}", in_b.id);
+    assert_error(
+        &get(&app, &admin_a, &b_path).await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+    );
+    for action in [
+        "disable",
+        "enable",
+        "reset-mfa",
+        "revoke-sessions",
+        "resend-verification",
+    ] {
+        assert_error(
+            &post(&app, &admin_a, &format!("{b_path}/{action}"), json!({})).await,
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+        );
+        assert_error(
+            &post(
+                &app,
+                &member,
+                &format!("/api/admin/users/{}/{action}", in_a.id),
+                json!({}),
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+        );
+    }
+    // Disabling is a platform action even for a member of one's own org.
+    let a_path = format!("/api/admin/users/{}", in_a.id);
+    assert_error(
+        &post(&app, &admin_a, &format!("{a_path}/disable"), json!({})).await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+    );
+    assert_error(
+        &get(&app, &member, "/api/admin/users?org=acme").await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+    );
+
+    // Revoke sessions (org admin, own member): the signed-in browser is signed out.
+    let browser = app.new_device();
+    browser.login(&in_a.email, crate::helpers::PASSWORD).await;
+    assert_eq!(browser.get("/account").await.status(), StatusCode::OK);
+    let revoked = post(
+        &app,
+        &admin_a,
+        &format!("{a_path}/revoke-sessions"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(revoked.1["count"], 1, "{}", revoked.1);
+    assert_eq!(
+        browser.get("/account").await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    // Reset MFA: nothing to reset here, still audited as the org admin's action.
+    let reset = post(&app, &admin_a, &format!("{a_path}/reset-mfa"), json!({})).await;
+    assert_eq!(reset.1["result"], "mfa_reset", "{}", reset.1);
+    assert_eq!(audit_actions(&app, "mfa.reset_by_admin").await.len(), 1);
+
+    // Resend verification: an unverified address gets a mail; a verified one is a 400.
+    let unverified = admin::users::create(
+        &app.state,
+        &Actor::Cli,
+        &Default::default(),
+        admin::users::NewUserInput {
+            email: unique_email(),
+            password: None,
+            verified: false,
+        },
+    )
+    .await
+    .unwrap();
+    let sent = post(
+        &app,
+        &owner,
+        &format!("/api/admin/users/{}/resend-verification", unverified.id),
+        json!({}),
+    )
+    .await;
+    assert_eq!(sent.0, StatusCode::OK, "{}", sent.1);
+    let mail = app.mail.wait_for(&unverified.email).await;
+    assert!(mail.link().contains("/verify-email"), "{}", mail.text());
+    assert_error(
+        &post(
+            &app,
+            &owner,
+            &format!("{a_path}/resend-verification"),
+            json!({}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "BAD_REQUEST",
+    );
+
+    // Disable (owner): sign-in refused; enable: it works again.
+    assert_eq!(
+        post(&app, &owner, &format!("{a_path}/disable"), json!({}))
+            .await
+            .1["result"],
+        "disabled"
+    );
+    let refused = app.new_device();
+    assert_ne!(
+        refused
+            .login(&in_a.email, crate::helpers::PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(get(&app, &owner, &a_path).await.1["status"], "disabled");
+    assert_eq!(
+        post(&app, &owner, &format!("{a_path}/enable"), json!({}))
+            .await
+            .1["result"],
+        "enabled"
+    );
+    let back = app.new_device();
+    assert_eq!(
+        back.login(&in_a.email, crate::helpers::PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let events = audit_actions(&app, "admin.user.disabled").await;
+    assert!(events[0].0.as_deref().unwrap().starts_with("user:"));
+    assert_eq!(
+        events[0].1.as_deref(),
+        Some(format!("user:{}", in_a.id).as_str())
+    );
+    assert_error(
+        &get(
+            &app,
+            &owner,
+            &format!("/api/admin/users/{}", Uuid::new_v4()),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+    );
+}
+
+// ---- members ----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn members_routes_by_each_actor() {
+    let app = spawn_app().await;
+    let owner = two_orgs(&app).await;
+    let admin_a = org_admin_token(&app, "acme").await;
+    let member = member_token(&app, "acme").await;
+    let newcomer = new_user(&app).await;
+
+    let added = post(
+        &app,
+        &admin_a,
+        "/api/admin/orgs/acme/members",
+        json!({"email": newcomer.email, "roles": ["member"]}),
+    )
+    .await;
+    assert_eq!(added.0, StatusCode::CREATED, "{}", added.1);
+    assert_error(
+        &post(
+            &app,
+            &admin_a,
+            "/api/admin/orgs/acme/members",
+            json!({"user_id": newcomer.id, "roles": ["member"]}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "CONFLICT",
+    );
+    for bad in [
+        json!({"email": newcomer.email, "roles": []}),
+        json!({"email": newcomer.email, "roles": ["Not Valid"]}),
+        json!({"roles": ["member"]}),
+        json!({"email": newcomer.email, "user_id": newcomer.id, "roles": ["member"]}),
+    ] {
+        assert_error(
+            &post(&app, &admin_a, "/api/admin/orgs/acme/members", bad).await,
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+        );
+    }
+    let path = format!("/api/admin/orgs/acme/members/{}", newcomer.id);
+    let promoted = call(
+        &app,
+        Some(&admin_a),
+        reqwest::Method::PUT,
+        &path,
+        Some(json!({"roles": ["admin", "member"]})),
+    )
+    .await;
+    assert_eq!(
+        promoted.1["roles"],
+        json!(["admin", "member"]),
+        "{}",
+        promoted.1
+    );
+    let listed = get(&app, &admin_a, "/api/admin/orgs/acme/members").await;
+    assert!(
+        listed
+            .1
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["user_id"] == newcomer.id.to_string())
+    );
+
+    // The org admin of A on B, and a member: 403.
+    for (token, org) in [(&admin_a, "beta"), (&member, "acme")] {
+        assert_error(
+            &get(&app, token, &format!("/api/admin/orgs/{org}/members")).await,
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+        );
+        assert_error(
+            &post(
+                &app,
+                token,
+                &format!("/api/admin/orgs/{org}/members"),
+                json!({"user_id": newcomer.id, "roles": ["member"]}),
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+        );
+        let other = format!("/api/admin/orgs/{org}/members/{}", newcomer.id);
+        assert_error(
+            &call(
+                &app,
+                Some(token),
+                reqwest::Method::PUT,
+                &other,
+                Some(json!({"roles": ["owner"]})),
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+        );
+        assert_error(
+            &delete(&app, token, &other).await,
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+        );
+    }
+
+    assert_eq!(
+        delete(&app, &admin_a, &path).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_error(
+        &delete(&app, &admin_a, &path).await,
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+    );
+    assert_error(
+        &call(
+            &app,
+            Some(&owner),
+            reqwest::Method::PUT,
+            &path,
+            Some(json!({"roles": ["member"]})),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+    );
+    let added_events = audit_actions(&app, "admin.member.added").await;
+    assert!(
+        added_events
+            .iter()
+            .any(|(_, t)| t.as_deref() == Some(format!("user:{}", newcomer.id).as_str()))
+    );
+    assert_eq!(audit_actions(&app, "admin.member.removed").await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_cli_and_the_api_add_members_with_the_same_audit_event() {
+    let app = spawn_app().await;
+    let owner = two_orgs(&app).await;
+    let (one, two) = (new_user(&app).await, new_user(&app).await);
+    post(
+        &app,
+        &owner,
+        "/api/admin/orgs/acme/members",
+        json!({"user_id": one.id, "roles": ["member"]}),
+    )
+    .await;
+    app.cli(&[
+        "org",
+        "add-member",
+        "--org",
+        "acme",
+        "--email",
+        &two.email,
+        "--role",
+        "member",
+    ])
+    .await;
+    let events = audit_actions(&app, "admin.member.added").await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[1].0.as_deref(), Some("cli"));
+    assert_eq!(
+        events[1].1.as_deref(),
+        Some(format!("user:{}", two.id).as_str())
+    );
+    let created = app
+        .cli(&[
+            "service",
+            "create",
+            "--org",
+            "acme",
+            "--slug",
+            "svc",
+            "--name",
+            "Svc",
+            "--grant-type",
+            "client_credentials",
+        ])
+        .await;
+    assert!(created["client_secret"].is_string());
+    let via_api = post(
+        &app,
+        &owner,
+        "/api/admin/orgs/acme/services",
+        json!({"slug": "svc2", "name": "Svc", "grant_types": ["client_credentials"]}),
+    )
+    .await;
+    assert_eq!(via_api.0, StatusCode::CREATED);
+    let events = audit_actions(&app, "admin.service.created").await;
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].0.as_deref(), Some("cli"));
+    assert!(events[1].0.as_deref().unwrap().starts_with("user:"));
 }

@@ -163,9 +163,18 @@ async fn password_sign_in_through_the_json_api_needs_the_services_opt_in() {
     );
 
     // The operator opts the service in (`gatehouse service allow-password-api`).
-    gatehouse::admin::set_password_api(&app.db, &public.client_id, true)
-        .await
-        .unwrap();
+    gatehouse::admin::services::update(
+        &app.state,
+        &gatehouse::admin::Actor::Cli,
+        &Default::default(),
+        &public.client_id,
+        gatehouse::admin::services::ServiceUpdate {
+            allow_password_api: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     app.state.clients.invalidate(&public.client_id);
     let (status, _) = post(
         &app,
@@ -177,9 +186,18 @@ async fn password_sign_in_through_the_json_api_needs_the_services_opt_in() {
     assert_eq!(status, StatusCode::OK);
     let third_party = app.create_service(ServiceOptions::default()).await;
     assert!(
-        gatehouse::admin::set_password_api(&app.db, &third_party.client_id, true)
-            .await
-            .is_err(),
+        gatehouse::admin::services::update(
+            &app.state,
+            &gatehouse::admin::Actor::Cli,
+            &Default::default(),
+            &third_party.client_id,
+            gatehouse::admin::services::ServiceUpdate {
+                allow_password_api: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .is_err(),
         "a third-party service cannot opt in"
     );
 

@@ -406,36 +406,7 @@ async fn a_relying_party_gets_a_code_only_after_mfa_and_sees_otp_in_amr() {
 async fn an_admin_can_reset_mfa_with_the_cli() {
     let app = spawn_app().await;
     let (email, _, _) = enrolled_user(&app).await;
-    let database_url = app
-        .settings
-        .database
-        .url
-        .as_ref()
-        .map(|u| secrecy::ExposeSecret::expose_secret(u).to_owned())
-        .unwrap();
-    let master_key = app
-        .settings
-        .master_key
-        .as_ref()
-        .map(|k| secrecy::ExposeSecret::expose_secret(k).to_owned())
-        .unwrap();
-
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args(["user", "reset-mfa", "--email", &email, "--json"])
-        .env("DATABASE_URL", database_url)
-        .env("GATEHOUSE_MASTER_KEY", master_key)
-        .env("GATEHOUSE_DATA_DIR", &app.settings.data_dir)
-        .env("GATEHOUSE_LOG__LEVEL", "error")
-        .output()
-        .await
-        .unwrap();
-
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let printed = app.cli(&["user", "reset-mfa", "--email", &email]).await;
     assert_eq!(printed["had_mfa"], true);
     assert_redirect_to(&app.login(&email, PASSWORD).await, "/account");
     assert_eq!(

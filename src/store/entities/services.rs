@@ -32,6 +32,9 @@ pub struct Model {
     /// Opt-in (first-party only): a provider sign-in started with `redirect_uri` ends with the
     /// tokens in that URI's query (the seed's direct form).
     pub token_redirect: bool,
+    /// The secret before the last rotation, accepted until `previous_secret_expires_at`.
+    pub previous_client_secret_hash: Option<String>,
+    pub previous_secret_expires_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

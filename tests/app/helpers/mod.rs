@@ -394,10 +394,12 @@ impl TestApp {
         {
             self.create_org(&org_slug, "Acme Corp").await;
         }
-        let created = gatehouse::admin::create_service(
-            &self.db,
-            gatehouse::admin::ServiceSpec {
-                org: org_slug,
+        let created = gatehouse::admin::services::create(
+            &self.state,
+            &gatehouse::admin::Actor::Cli,
+            &Default::default(),
+            &org_slug,
+            gatehouse::admin::services::NewServiceInput {
                 slug: "web-app".into(),
                 name: "Acme Web".into(),
                 public: options.public,
@@ -413,13 +415,11 @@ impl TestApp {
                 scopes: options.scopes.iter().map(|s| (*s).to_owned()).collect(),
                 signing_alg: options.signing_alg.map(str::to_owned),
                 allow_password_api: options.allow_password_api,
+                ..Default::default()
             },
         )
         .await
         .unwrap();
-        if let Some(alg) = options.signing_alg {
-            self.state.keys.ensure_active(&self.db, alg).await.unwrap();
-        }
         TestService {
             client_id: created.client_id,
             secret: created.client_secret,

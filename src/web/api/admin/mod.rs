@@ -12,8 +12,11 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use crate::error::AppError;
 
 pub mod auth;
+pub mod members;
 pub mod orgs;
+pub mod services;
 pub mod tokens;
+pub mod users;
 
 pub use auth::AdminCaller;
 
@@ -68,6 +71,23 @@ fn scope() -> utoipa_actix_web::scope::Scope<
         .service(orgs::create)
         .service(orgs::get)
         .service(orgs::update)
+        .service(services::list)
+        .service(services::create)
+        .service(services::get)
+        .service(services::update)
+        .service(services::rotate_secret)
+        .service(services::remove)
+        .service(users::list)
+        .service(users::get)
+        .service(users::disable)
+        .service(users::enable)
+        .service(users::reset_mfa)
+        .service(users::revoke_sessions)
+        .service(users::resend_verification)
+        .service(members::list)
+        .service(members::add)
+        .service(members::set_roles)
+        .service(members::remove)
         .service(tokens::list)
         .service(tokens::create)
         .service(tokens::show)
