@@ -441,6 +441,15 @@ pub async fn revoke(
     Ok(TokenView::of(&row, now))
 }
 
+/// The token named `id` if it is neither revoked nor expired (for what was issued from it,
+/// such as an exchanged JWT).
+pub async fn live(state: &AppState, id: &str) -> Result<Option<ServiceToken>, AppError> {
+    let now = db::now();
+    Ok(store::find(&state.db, id)
+        .await?
+        .filter(|row| status(row, now) == TokenStatus::Active))
+}
+
 /// Why a presented token was refused. Only `Expired` is told apart to the caller
 /// (`TOKEN_EXPIRED`); the audit row has the precise reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::clients::{Client, ClientCredentials};
 use super::error::{OAuthError, OAuthErrorCode};
-use super::tokens::AccessClaims;
+use super::tokens::{AccessClaims, ServiceAccessClaims};
 use crate::admin::service_tokens;
 use crate::domain::RequestMeta;
 use crate::keys::hash_token;
@@ -151,6 +151,11 @@ pub async fn introspect(
             .await?
             .unwrap_or(inactive));
     }
+    if let Some(claims) = verify_service_jwt(state, token) {
+        return Ok(introspect_exchanged(state, &client, claims)
+            .await?
+            .unwrap_or(inactive));
+    }
     if let Some(claims) = verify_access_token(state, token) {
         if !access_token_usable(state, &claims).await? {
             return Ok(inactive);
@@ -228,6 +233,57 @@ async fn introspect_service_token(
         body["exp"] = json!(until.timestamp());
     }
     Ok(Some(body))
+}
+
+/// A JWT exchanged for a service token (`grants::token_exchange`): signature, issuer, expiry,
+/// `typ` and `token_use`.
+fn verify_service_jwt(state: &AppState, token: &str) -> Option<ServiceAccessClaims> {
+    let header = jsonwebtoken::decode_header(token).ok()?;
+    if !header.typ.is_some_and(|t| t.eq_ignore_ascii_case("at+jwt")) {
+        return None;
+    }
+    let mut validation = Validation {
+        validate_aud: false,
+        ..Default::default()
+    };
+    validation.set_issuer(&[state.settings.public_url()]);
+    validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+    validation.leeway = 0;
+    state
+        .keys
+        .verify::<ServiceAccessClaims>(token, validation)
+        .map(|data| data.claims)
+        .filter(|claims| claims.token_use == "service")
+}
+
+/// An exchanged JWT is active while it has not expired and its service token is still live
+/// (revoking the token ends its JWTs for introspecting backends at once), for a client of the
+/// token's organization.
+async fn introspect_exchanged(
+    state: &AppState,
+    client: &Client,
+    claims: ServiceAccessClaims,
+) -> Result<Option<Value>, OAuthError> {
+    let Some(row) = service_tokens::live(state, &claims.sub).await? else {
+        return Ok(None);
+    };
+    if row.org_id.is_some_and(|org| org != client.org.id) {
+        return Ok(None);
+    }
+    Ok(Some(json!({
+        "active": true,
+        "token_use": "service",
+        "token_type": "Bearer",
+        "sub": claims.sub,
+        "scope": claims.scope,
+        "workspace_ids": claims.workspace_ids,
+        "client_id": claims.client_id,
+        "aud": claims.aud,
+        "iss": claims.iss,
+        "exp": claims.exp,
+        "iat": claims.iat,
+        "jti": claims.jti,
+    })))
 }
 
 /// RFC 7662 §2.2: `active` means the resource server may accept the token now. Besides its

@@ -548,6 +548,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/admin/orgs/{slug}/members"),
     ("put", "/api/admin/orgs/{slug}/members/{user_id}"),
     ("delete", "/api/admin/orgs/{slug}/members/{user_id}"),
+    ("get", "/api/admin/tokens"),
+    ("post", "/api/admin/tokens"),
+    ("get", "/api/admin/tokens/{id}"),
+    ("post", "/api/admin/tokens/{id}/rotate"),
+    ("post", "/api/admin/tokens/{id}/revoke"),
 ];
 
 #[tokio::test]

@@ -413,6 +413,13 @@ async fn an_exchanged_token_verifies_with_nothing_but_the_jwks() {
     let lifetime = claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap();
     assert!((1..=15 * 60).contains(&lifetime), "short-lived: {lifetime}");
 
+    // Introspection knows it while its service token lives.
+    let answer = introspect(&app, &service, jwt).await;
+    assert_eq!(answer["active"], true, "{answer}");
+    assert_eq!(answer["token_use"], "service");
+    assert_eq!(answer["sub"], "analytics");
+    assert_eq!(answer["workspace_ids"], json!(["ws-analytics"]));
+
     // It is no user's token: userinfo refuses it.
     let userinfo = app
         .client
@@ -452,6 +459,15 @@ async fn an_exchanged_token_verifies_with_nothing_but_the_jwks() {
     let shown = cli(&app, &["token", "show", "analytics"]).await.unwrap();
     assert!(shown["last_used_at"].is_string());
     assert_eq!(shown["last_used_ip"], "127.0.0.1");
+
+    // Revoking the service token ends its JWTs for introspecting backends at once.
+    cli(&app, &["token", "revoke", "analytics", "--reason", "done"])
+        .await
+        .unwrap();
+    assert_eq!(
+        introspect(&app, &service, jwt).await,
+        json!({"active": false})
+    );
 }
 
 #[tokio::test]
