@@ -237,6 +237,29 @@ fn check_consistency(
     Ok(())
 }
 
+/// The federation settings' own checks, run before anything is written so that a refused
+/// request changes nothing (`set_service_federation` writes them afterwards).
+async fn check_federation(
+    state: &AppState,
+    first_party: bool,
+    allowed_providers: &[String],
+    token_redirect: bool,
+) -> Result<(), AppError> {
+    for slug in allowed_providers {
+        if !crate::auth::federation::providers::exists(state, slug).await? {
+            return Err(AppError::invalid(format!(
+                "{slug:?} is not a sign-in provider of this deployment"
+            )));
+        }
+    }
+    if token_redirect && !first_party {
+        return Err(AppError::invalid(
+            "only a first-party service may receive tokens in its redirect URI",
+        ));
+    }
+    Ok(())
+}
+
 pub async fn create(
     state: &AppState,
     actor: &Actor,
@@ -280,6 +303,13 @@ pub async fn create(
         allowed_scopes.push(scope.clone());
     }
     let alg = signing_alg(input.signing_alg.as_deref())?;
+    check_federation(
+        state,
+        input.first_party,
+        &input.allowed_providers,
+        input.token_redirect,
+    )
+    .await?;
     let client_id = format!("{}_{}", slug.as_str(), &random_token()[..16]);
     let secret = (!input.public).then(random_token);
     let txn = crate::store::begin(&state.db).await?;
@@ -427,6 +457,12 @@ pub async fn update(
         .as_deref()
         .map(|a| signing_alg(Some(a)))
         .transpose()?;
+    let allowed_providers = input
+        .allowed_providers
+        .clone()
+        .unwrap_or_else(|| service.allowed_providers_list());
+    let token_redirect = input.token_redirect.unwrap_or(service.token_redirect);
+    check_federation(state, first_party, &allowed_providers, token_redirect).await?;
     let changes = ServiceChanges {
         name: name.map(str::to_owned),
         redirect_uris: input.redirect_uris.clone(),
@@ -438,28 +474,40 @@ pub async fn update(
         allow_password_api: (allow_password_api != service.allow_password_api)
             .then_some(allow_password_api),
     };
-    let txn = crate::store::begin(&state.db).await?;
-    services::update(&txn, service.id, changes).await?;
-    audit::record(
-        &txn,
-        AuditEvent::new("admin.service.updated", Outcome::Success, meta)
-            .by(
-                actor,
-                format!("service:{}", service.id),
-                Some(service.org_id),
-            )
-            .details(serde_json::json!({
-                "name": name,
-                "redirect_uris": input.redirect_uris,
-                "post_logout_redirect_uris": input.post_logout_redirect_uris,
-                "grant_types": grant_names,
-                "first_party": input.first_party,
-                "signing_alg": alg,
-                "allow_password_api": input.allow_password_api,
-            })),
-    )
-    .await?;
-    txn.commit().await?;
+    let federation_only = input.name.is_none()
+        && input.redirect_uris.is_none()
+        && input.post_logout_redirect_uris.is_none()
+        && input.grant_types.is_none()
+        && input.first_party.is_none()
+        && input.signing_alg.is_none()
+        && input.allow_password_api.is_none();
+    if federation_only && input.allowed_providers.is_none() && input.token_redirect.is_none() {
+        return Err(AppError::invalid("nothing to change"));
+    }
+    if !federation_only {
+        let txn = crate::store::begin(&state.db).await?;
+        services::update(&txn, service.id, changes).await?;
+        audit::record(
+            &txn,
+            AuditEvent::new("admin.service.updated", Outcome::Success, meta)
+                .by(
+                    actor,
+                    format!("service:{}", service.id),
+                    Some(service.org_id),
+                )
+                .details(serde_json::json!({
+                    "name": name,
+                    "redirect_uris": input.redirect_uris,
+                    "post_logout_redirect_uris": input.post_logout_redirect_uris,
+                    "grant_types": grant_names,
+                    "first_party": input.first_party,
+                    "signing_alg": alg,
+                    "allow_password_api": input.allow_password_api,
+                })),
+        )
+        .await?;
+        txn.commit().await?;
+    }
     invalidate(state, &Invalidation::Service(service.client_id.clone())).await?;
     if input.allowed_providers.is_some() || input.token_redirect.is_some() {
         set_service_federation(
@@ -468,10 +516,8 @@ pub async fn update(
             meta,
             ServiceFederation {
                 client_id: service.client_id.clone(),
-                allowed_providers: input
-                    .allowed_providers
-                    .unwrap_or_else(|| service.allowed_providers_list()),
-                token_redirect: input.token_redirect.unwrap_or(service.token_redirect),
+                allowed_providers,
+                token_redirect,
             },
         )
         .await?;

@@ -462,6 +462,21 @@ async fn orgs_by_owner_org_admin_and_member() {
             "FORBIDDEN",
         );
     }
+    // Each refusal is in the audit log: who, what, from where.
+    let refused = audit_actions(&app, "admin.request.refused").await;
+    assert!(
+        refused.iter().any(|(actor, target)| actor
+            .as_deref()
+            .is_some_and(|a| a.starts_with("user:"))
+            && target.as_deref() == Some("GET /api/admin/orgs/beta")),
+        "{refused:?}"
+    );
+    assert!(
+        refused
+            .iter()
+            .any(|(_, target)| target.as_deref() == Some("GET /api/admin/orgs/acme")),
+        "{refused:?}"
+    );
 
     // The owner suspends and resumes; both audited with the owner as actor, the org as target.
     let suspended = patch(
@@ -774,6 +789,9 @@ async fn services_routes_by_each_actor() {
         json!({"signing_alg": "HS256"}),
         json!({"allow_password_api": true}),
         json!({"client_secret": "mine"}),
+        json!({"allowed_providers": ["no-such-provider"]}),
+        json!({"token_redirect": true}),
+        json!({}),
     ] {
         assert_error(
             &patch(&app, &admin_a, &path, bad).await,
@@ -781,6 +799,8 @@ async fn services_routes_by_each_actor() {
             "BAD_REQUEST",
         );
     }
+    // The refused updates changed and recorded nothing.
+    assert_eq!(audit_actions(&app, "admin.service.updated").await.len(), 1);
     assert_error(
         &post(
             &app,
@@ -792,6 +812,18 @@ async fn services_routes_by_each_actor() {
         StatusCode::BAD_REQUEST,
         "BAD_REQUEST",
     );
+
+    // Federation settings: token_redirect needs a first-party service.
+    let federated = patch(
+        &app,
+        &admin_a,
+        &path,
+        json!({"first_party": true, "token_redirect": true}),
+    )
+    .await;
+    assert_eq!(federated.0, StatusCode::OK, "{}", federated.1);
+    assert_eq!(federated.1["token_redirect"], true);
+    assert_eq!(federated.1["allowed_providers"], json!([]));
 
     // Delete; then it is gone and cannot get tokens.
     assert_eq!(
@@ -1305,4 +1337,55 @@ async fn the_cli_and_the_api_add_members_with_the_same_audit_event() {
     assert_eq!(events.len(), 2);
     assert_eq!(events[0].0.as_deref(), Some("cli"));
     assert!(events[1].0.as_deref().unwrap().starts_with("user:"));
+}
+
+#[tokio::test]
+async fn the_bootstrap_variables_of_the_seed_are_read_and_checked() {
+    let app = spawn_app().await;
+    let run = |vars: Vec<(&'static str, &'static str)>| {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+        command
+            .arg("migrate")
+            // The app's own SQLite file, even when the suite runs on PostgreSQL.
+            .env_remove("DATABASE_URL")
+            .env("GATEHOUSE_DATA_DIR", &app.settings.data_dir)
+            .env("GATEHOUSE_LOG__LEVEL", "error")
+            .envs(vars);
+        async move { command.output().await.unwrap() }
+    };
+    let refused = run(vec![
+        ("GATEHOUSE_BOOTSTRAP_TOKEN", "short"),
+        (
+            "GATEHOUSE_BOOTSTRAP_TOKEN_SCOPES",
+            "admin:orgs:read,admin:nope",
+        ),
+        ("GATEHOUSE_BOOTSTRAP_TOKEN_EXPIRES_AT", "next tuesday"),
+    ])
+    .await;
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    for variable in [
+        "GATEHOUSE_BOOTSTRAP_TOKEN)",
+        "GATEHOUSE_BOOTSTRAP_TOKEN_SCOPES",
+        "GATEHOUSE_BOOTSTRAP_TOKEN_EXPIRES_AT",
+    ] {
+        assert!(stderr.contains(variable), "{variable}: {stderr}");
+    }
+    let accepted = run(vec![
+        ("GATEHOUSE_BOOTSTRAP_TOKEN", "0123456789abcdef0123"),
+        (
+            "GATEHOUSE_BOOTSTRAP_TOKEN_SCOPES",
+            "admin:orgs:read, admin:tokens:write",
+        ),
+        (
+            "GATEHOUSE_BOOTSTRAP_TOKEN_EXPIRES_AT",
+            "2030-01-01T00:00:00Z",
+        ),
+    ])
+    .await;
+    assert!(
+        accepted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
 }

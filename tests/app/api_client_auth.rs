@@ -262,9 +262,9 @@ async fn the_second_factor_step_needs_the_confidential_services_secret_again() {
     .await;
     assert_eq!(status, StatusCode::OK);
     let preauth = first["access_token"].as_str().unwrap().to_owned();
-    let before = footprint(&app).await;
-
+    // Another service to borrow credentials from; created (and audited) before the count.
     let other = confidential_first_party(&app, true).await;
+    let before = footprint(&app).await;
     let attacks: Vec<(&str, Option<(&str, &str)>, Value)> = vec![
         ("no client authentication", None, json!({})),
         (

@@ -15,6 +15,54 @@ pub struct AdminCaller {
     pub meta: RequestMeta,
 }
 
+/// Left in the request by `AdminCaller` for `audit_refusals`: who asked, from where.
+#[derive(Clone)]
+struct Caller {
+    actor: String,
+    meta: RequestMeta,
+}
+
+/// Scope middleware: an authenticated admin request that is refused (403) or fails on its
+/// input (400, 404, 409) is written to the audit log as `admin.request.refused`, with the
+/// caller, the method and path, and the status. Failed authentication is audited by
+/// `admin::authenticate`; rate-limited requests write no row (see `rate_limit`).
+pub async fn audit_refusals(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<actix_web::body::BoxBody>,
+) -> Result<actix_web::dev::ServiceResponse, actix_web::Error> {
+    use actix_web::HttpMessage;
+    use actix_web::http::StatusCode;
+
+    let state = req
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .cloned();
+    let what = format!("{} {}", req.method(), req.path());
+    let response = next.call(req).await?;
+    let status = response.status();
+    let refused = matches!(
+        status,
+        StatusCode::BAD_REQUEST
+            | StatusCode::FORBIDDEN
+            | StatusCode::NOT_FOUND
+            | StatusCode::CONFLICT
+    );
+    let caller = response.request().extensions().get::<Caller>().cloned();
+    if let (true, Some(caller), Some(state)) = (refused, caller, state) {
+        let mut event = crate::audit::AuditEvent::new(
+            "admin.request.refused",
+            crate::audit::Outcome::Failure,
+            &caller.meta,
+        )
+        .details(serde_json::json!({ "status": status.as_u16() }));
+        event.actor = Some(caller.actor);
+        event.target = Some(what);
+        crate::audit::record(&state.db, event)
+            .await
+            .map_err(|e| AppError::from(e))?;
+    }
+    Ok(response)
+}
+
 /// The presented credential: the bearer token, else the `X-API-Key` header.
 fn credential(req: &HttpRequest) -> Option<String> {
     crate::web::oidc::bearer(req).or_else(|| {
@@ -45,6 +93,13 @@ impl FromRequest for AdminCaller {
             })?;
             let actor = crate::admin::authenticate(&state, &raw, &meta).await?;
             state.limits.check_admin_caller(&actor.audit_ref())?;
+            {
+                use actix_web::HttpMessage;
+                req.extensions_mut().insert(Caller {
+                    actor: actor.audit_ref(),
+                    meta: meta.clone(),
+                });
+            }
             Ok(AdminCaller { actor, meta })
         })
     }

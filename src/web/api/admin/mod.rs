@@ -65,6 +65,7 @@ fn scope() -> utoipa_actix_web::scope::Scope<
     >,
 > {
     utoipa_actix_web::scope("/api/admin")
+        .wrap(actix_web::middleware::from_fn(auth::audit_refusals))
         .app_data(json_config())
         .app_data(path_config())
         .service(orgs::list)
