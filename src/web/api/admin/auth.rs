@@ -58,7 +58,7 @@ pub async fn audit_refusals(
         event.target = Some(what);
         crate::audit::record(&state.db, event)
             .await
-            .map_err(|e| AppError::from(e))?;
+            .map_err(AppError::from)?;
     }
     Ok(response)
 }
