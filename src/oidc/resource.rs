@@ -18,6 +18,11 @@ use crate::store::{browser_sessions, revoked_tokens, users};
 
 /// Checks signature, issuer, expiry and `typ` (an ID token is not an access token).
 pub fn verify_access_token(state: &AppState, token: &str) -> Option<AccessClaims> {
+    verify_at_jwt(state, token)
+}
+
+/// A JWT access token of ours (`typ: at+jwt`) whose claims are a `T`.
+fn verify_at_jwt<T: serde::de::DeserializeOwned>(state: &AppState, token: &str) -> Option<T> {
     let header = jsonwebtoken::decode_header(token).ok()?;
     if !header.typ.is_some_and(|t| t.eq_ignore_ascii_case("at+jwt")) {
         return None;
@@ -31,7 +36,7 @@ pub fn verify_access_token(state: &AppState, token: &str) -> Option<AccessClaims
     validation.leeway = 0;
     state
         .keys
-        .verify::<AccessClaims>(token, validation)
+        .verify::<T>(token, validation)
         .map(|data| data.claims)
 }
 
@@ -238,21 +243,7 @@ async fn introspect_service_token(
 /// A JWT exchanged for a service token (`grants::token_exchange`): signature, issuer, expiry,
 /// `typ` and `token_use`.
 fn verify_service_jwt(state: &AppState, token: &str) -> Option<ServiceAccessClaims> {
-    let header = jsonwebtoken::decode_header(token).ok()?;
-    if !header.typ.is_some_and(|t| t.eq_ignore_ascii_case("at+jwt")) {
-        return None;
-    }
-    let mut validation = Validation {
-        validate_aud: false,
-        ..Default::default()
-    };
-    validation.set_issuer(&[state.settings.public_url()]);
-    validation.set_required_spec_claims(&["exp", "iss", "sub"]);
-    validation.leeway = 0;
-    state
-        .keys
-        .verify::<ServiceAccessClaims>(token, validation)
-        .map(|data| data.claims)
+    verify_at_jwt::<ServiceAccessClaims>(state, token)
         .filter(|claims| claims.token_use == "service")
 }
 

@@ -814,6 +814,9 @@ async fn a_service_token_authenticates_on_the_admin_api_until_rotated_away_or_re
     let shown: Value = by_key.json().await.unwrap();
     assert!(shown["last_used_at"].is_string(), "{shown}");
     assert_eq!(shown["last_used_ip"], "127.0.0.1");
+    // Stamped at most once a minute: later uses within it leave it as it is.
+    let (_, again) = api_get(&app, &old, "/api/admin/tokens/ops").await;
+    assert_eq!(again["last_used_at"], shown["last_used_at"]);
 
     // A token may rotate itself; the old secret works for the overlap, then TOKEN_EXPIRED.
     let (status, rotated) = api_post(
