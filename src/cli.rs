@@ -12,6 +12,7 @@ use crate::startup::{Application, open_database};
 use crate::store::users;
 
 mod federation;
+mod risk;
 mod tokens;
 
 #[derive(Parser)]
@@ -85,6 +86,9 @@ pub enum OrgCommand {
     /// The organization's own sign-in provider credentials (BYOO).
     #[command(subcommand)]
     Provider(federation::OrgProviderCommand),
+    /// The organization's risk policy for sign-ins.
+    #[command(subcommand)]
+    Risk(risk::OrgRiskCommand),
 }
 
 #[derive(Subcommand)]
@@ -199,6 +203,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Org(OrgCommand::Provider(cmd)) => {
             federation::org_provider(cmd, settings, json).await?
         }
+        Command::Org(OrgCommand::Risk(cmd)) => risk::org_risk(cmd, settings, json).await?,
         Command::Serve => {
             admin::bootstrap::warn_if_configured(&settings);
             Application::build(settings)

@@ -21,6 +21,8 @@ pub struct Settings {
     pub keys: KeySettings,
     pub rate_limit: RateLimitSettings,
     pub magic_link: MagicLinkSettings,
+    /// Risk-based sign-in (docs/security.md#risk-based-sign-in).
+    pub risk: RiskSettings,
     /// Upstream identity providers (federation): the platform's defaults.
     pub providers: ProvidersSettings,
     pub log: LogSettings,
@@ -183,6 +185,27 @@ impl Default for MagicLinkSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
+pub struct RiskSettings {
+    /// Score sign-ins and act on the score; when false every sign-in proceeds as before.
+    pub enabled: bool,
+    /// From this score on a second step is required (TOTP, else an emailed code).
+    pub step_up_at: i32,
+    /// From this score the sign-in is refused and the owner is told by mail.
+    pub block_at: i32,
+}
+
+impl Default for RiskSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            step_up_at: 50,
+            block_at: 100,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct ProvidersSettings {
     /// Seconds an upstream call (discovery, keys, token, user API) may take in all.
     pub timeout_secs: u64,
@@ -295,6 +318,7 @@ impl Default for Settings {
             keys: KeySettings::default(),
             rate_limit: RateLimitSettings::default(),
             magic_link: MagicLinkSettings::default(),
+            risk: RiskSettings::default(),
             providers: ProvidersSettings::default(),
             log: LogSettings::default(),
             admin: AdminSettings::default(),
@@ -509,6 +533,12 @@ impl Settings {
             {
                 problems.push("database.url (DATABASE_URL) must start with sqlite:, postgres:// or postgresql://".into());
             }
+        }
+        if self.risk.step_up_at < 1 || self.risk.block_at < self.risk.step_up_at {
+            problems.push(format!(
+                "risk.step_up_at (GATEHOUSE_RISK__STEP_UP_AT) must be at least 1 and risk.block_at (GATEHOUSE_RISK__BLOCK_AT) at least risk.step_up_at, got {} and {}",
+                self.risk.step_up_at, self.risk.block_at
+            ));
         }
         if self.database.max_connections == 0 {
             problems.push(

@@ -27,6 +27,17 @@ pub async fn prune_expired(state: &AppState) -> Result<Deleted, DbErr> {
     if deleted.total() > 0 {
         tracing::info!(?deleted, "deleted expired rows");
     }
+    // The risk history and ended trusted devices (auth::devices).
+    let history_before = now - chrono::TimeDelta::days(crate::auth::devices::HISTORY_DAYS);
+    let attempts = crate::store::sign_in_attempts::delete_before(&state.db, history_before).await?;
+    let devices = crate::store::trusted_devices::delete_ended(&state.db, now - GRACE).await?;
+    if attempts + devices > 0 {
+        tracing::info!(
+            attempts,
+            devices,
+            "deleted old sign-in history and ended devices"
+        );
+    }
     Ok(deleted)
 }
 

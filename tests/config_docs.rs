@@ -8,7 +8,7 @@ use std::io::Write;
 use gatehouse::config::{
     AdminSettings, DatabaseSettings, GithubSettings, GoogleSettings, KeySettings, LogSettings,
     MagicLinkSettings, MailSettings, MicrosoftSettings, PasswordSettings, ProvidersSettings,
-    RateLimitSettings, ServerSettings, SessionSettings, Settings, TokenSettings,
+    RateLimitSettings, RiskSettings, ServerSettings, SessionSettings, Settings, TokenSettings,
 };
 use secrecy::ExposeSecret;
 
@@ -90,6 +90,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         keys,
         rate_limit,
         magic_link,
+        risk,
         providers,
         log,
         admin,
@@ -148,6 +149,11 @@ fn defaults() -> Vec<(&'static str, String)> {
         ttl_minutes: magic_link_ttl_minutes,
         allow_signup,
     } = magic_link;
+    let RiskSettings {
+        enabled: risk_enabled,
+        step_up_at,
+        block_at,
+    } = risk;
     let ProvidersSettings {
         timeout_secs,
         allow_signup: provider_signup,
@@ -264,6 +270,9 @@ fn defaults() -> Vec<(&'static str, String)> {
         ),
         ("magic_link.ttl_minutes", magic_link_ttl_minutes.to_string()),
         ("magic_link.allow_signup", allow_signup.to_string()),
+        ("risk.enabled", risk_enabled.to_string()),
+        ("risk.step_up_at", step_up_at.to_string()),
+        ("risk.block_at", block_at.to_string()),
         ("providers.timeout_secs", timeout_secs.to_string()),
         ("providers.allow_signup", provider_signup.to_string()),
         (

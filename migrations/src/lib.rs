@@ -14,6 +14,8 @@ mod m20261202_000009_mail_bodies_at_rest;
 mod m20261202_000010_sign_in_policy;
 mod m20261202_000011_service_secret_overlap;
 mod m20261202_000015_service_tokens;
+mod m20261202_000018_device_trust;
+mod m20261202_000019_emailed_sign_in_codes;
 mod m20261202_000020_federation;
 mod m20261202_000023_service_providers;
 
@@ -35,6 +37,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_sign_in_policy::Migration),
             Box::new(m20261202_000011_service_secret_overlap::Migration),
             Box::new(m20261202_000015_service_tokens::Migration),
+            Box::new(m20261202_000018_device_trust::Migration),
+            Box::new(m20261202_000019_emailed_sign_in_codes::Migration),
             Box::new(m20261202_000020_federation::Migration),
             Box::new(m20261202_000023_service_providers::Migration),
         ]

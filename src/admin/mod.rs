@@ -14,6 +14,7 @@ pub mod bootstrap;
 pub mod members;
 mod operations;
 pub mod orgs;
+pub mod risk;
 pub mod service_federation;
 pub mod service_tokens;
 pub mod services;

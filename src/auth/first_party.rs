@@ -57,11 +57,20 @@ pub async fn ensure_builtin_service<C: ConnectionTrait>(db: &C) -> Result<(), Db
     Ok(())
 }
 
+/// The tokens of a completed sign-in and the device token for the `device_token` cookie (and
+/// the passkey answer's `device_trust_token`).
+pub struct Completed {
+    pub tokens: SignedInTokens,
+    pub device_token: String,
+}
+
 pub enum LoginOutcome {
-    Tokens(SignedInTokens),
-    /// TOTP is enabled: the client exchanges `preauth_…` and a code at `/api/auth/mfa/verify`.
+    Tokens(Completed),
+    /// A second step is due: the client exchanges `preauth_…` and a code at
+    /// `/api/auth/mfa/verify`. `method` is `totp` or `email_code` (a code was mailed).
     MfaRequired {
         preauth_token: String,
+        method: &'static str,
     },
 }
 
@@ -76,7 +85,8 @@ pub async fn login(
 ) -> Result<LoginOutcome, AppError> {
     let client = api_client::authorize(state, client, Method::Password).await?;
     let user = crate::auth::login::authenticate_password(state, email, password, meta).await?;
-    complete_sign_in(state, &client, &user, vec!["pwd".to_owned()], meta).await
+    let amr = vec!["pwd".to_owned()];
+    complete_sign_in(state, &client, &user, amr, meta, mfa::StepUp::Offer).await
 }
 
 /// After a first factor (`amr`): tokens, or the MFA-required shape.
@@ -86,14 +96,30 @@ pub async fn complete_sign_in(
     user: &crate::store::users::User,
     amr: Vec<String>,
     meta: &RequestMeta,
+    step_up: mfa::StepUp,
 ) -> Result<LoginOutcome, AppError> {
-    match mfa::after_first_factor(state, user, amr, None, Some(client.client_id())).await? {
-        FirstFactor::Complete(amr) => Ok(LoginOutcome::Tokens(issue(state, client, user, &amr, meta).await?)),
-        FirstFactor::SecondFactorDue { ticket } => Ok(LoginOutcome::MfaRequired { preauth_token: format!("{PREAUTH_PREFIX}{ticket}") }),
-        FirstFactor::EnrolmentDue { .. } => Err(AppError::Forbidden {
-            code: ErrorCode::Forbidden,
-            message: "Your organization requires two-step sign-in: set it up by signing in on the web first".into(),
-        }),
+    let client_id = Some(client.client_id());
+    let next = mfa::after_first_factor(state, user, amr, None, client_id, meta, step_up).await?;
+    let preauth = |ticket: String, method| LoginOutcome::MfaRequired {
+        preauth_token: format!("{PREAUTH_PREFIX}{ticket}"),
+        method,
+    };
+    match next {
+        FirstFactor::Complete(amr) => Ok(LoginOutcome::Tokens(
+            issue(state, client, user, &amr, meta).await?,
+        )),
+        FirstFactor::SecondFactorDue { ticket } => Ok(preauth(ticket, "totp")),
+        FirstFactor::EmailCodeDue { ticket } => Ok(preauth(ticket, "email_code")),
+        FirstFactor::EnrolmentDue { .. } => Err(enrol_on_the_web()),
+    }
+}
+
+fn enrol_on_the_web() -> AppError {
+    AppError::Forbidden {
+        code: ErrorCode::Forbidden,
+        message:
+            "Your organization requires two-step sign-in: set it up by signing in on the web first"
+                .into(),
     }
 }
 
@@ -105,12 +131,14 @@ pub async fn redeem_magic_link(
 ) -> Result<LoginOutcome, AppError> {
     let client = api_client::authorize(state, None, Method::MagicLink).await?;
     let (user, _) = crate::auth::magic_link::redeem(state, token, meta).await?;
-    complete_sign_in(state, &client, &user, vec!["otp".to_owned()], meta).await
+    let amr = vec!["otp".to_owned()];
+    complete_sign_in(state, &client, &user, amr, meta, mfa::StepUp::Offer).await
 }
 
 const PREAUTH_PREFIX: &str = "preauth_";
 
-/// `POST /api/auth/mfa/verify`: the pre-auth token and a TOTP or backup code give the tokens.
+/// `POST /api/auth/mfa/verify`: the pre-auth token and a TOTP or backup code (or the code
+/// mailed by a risk step-up) give the tokens.
 /// Pre-auth tokens are opaque tickets: they open nothing else. The ticket names the service it
 /// was issued to; a confidential one authenticates again here, as at every step that issues it
 /// tokens.
@@ -120,12 +148,13 @@ pub async fn verify_mfa(
     code: &str,
     client: Option<ClientCredentials>,
     meta: &RequestMeta,
-) -> Result<SignedInTokens, AppError> {
+) -> Result<Completed, AppError> {
     let invalid = || AppError::invalid("Invalid or expired pre-auth token");
     let ticket = preauth_token
         .strip_prefix(PREAUTH_PREFIX)
         .ok_or_else(invalid)?;
-    let (ticket, user) = mfa::load_ticket(state, ticket, mfa::PURPOSE_MFA)
+    let purposes = [mfa::PURPOSE_MFA, mfa::PURPOSE_EMAIL_CODE];
+    let (ticket, user) = mfa::load_ticket_for(state, ticket, &purposes)
         .await
         .map_err(|_| invalid())?;
     let client_id = ticket.client_id.clone().ok_or_else(invalid)?;
@@ -146,20 +175,35 @@ pub async fn verify_mfa(
         },
     };
     let client = api_client::authorize(state, Some(credentials), Method::SecondFactor).await?;
+    if ticket.purpose == mfa::PURPOSE_EMAIL_CODE {
+        crate::auth::step_up::verify_code(state, &ticket, &user, code, meta).await?;
+        return match mfa::after_email_code(state, &user, &ticket).await? {
+            FirstFactor::Complete(amr) => issue(state, &client, &user, &amr, meta).await,
+            _ => Err(enrol_on_the_web()),
+        };
+    }
     let amr = mfa::verify_second_factor(state, &ticket, &user, code, meta).await?;
     issue(state, &client, &user, &amr, meta).await
 }
 
-/// The tokens of a completed sign-in, recording how the person signed in.
+/// The tokens of a completed sign-in, recording how the person signed in, and the device.
 async fn issue(
     state: &AppState,
     client: &crate::oidc::clients::Client,
     user: &crate::store::users::User,
     amr: &[String],
     meta: &RequestMeta,
-) -> Result<SignedInTokens, AppError> {
+) -> Result<Completed, AppError> {
     let method = crate::auth::sessions::login_method(amr);
-    crate::oidc::first_party::sign_in(state, client, user, amr, method, meta).await
+    let tokens = crate::oidc::first_party::sign_in(state, client, user, amr, method, meta).await?;
+    let txn = crate::store::begin(&state.db).await?;
+    let device_token = crate::auth::devices::remember(state, &txn, user, amr, meta).await?;
+    txn.commit().await?;
+    state.mailer.wake();
+    Ok(Completed {
+        tokens,
+        device_token,
+    })
 }
 
 /// A user's access token for the JSON account API (`/api/auth/me`, logout, passkey

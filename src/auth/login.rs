@@ -30,6 +30,14 @@ pub async fn authenticate_password(
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let verification = state.passwords.verify(password.clone(), stored).await?;
     let Some(user) = user.as_ref().filter(|_| verification.valid).cloned() else {
+        // The risk score's history: failures per account and per network.
+        crate::auth::step_up::record_failure(
+            state,
+            &account_key,
+            user.as_ref().map(|u| u.id),
+            meta,
+        )
+        .await?;
         let mut event = AuditEvent::new("user.login", Outcome::Failure, meta)
             .details(serde_json::json!({ "method": "pwd", "reason": "invalid_credentials" }));
         if let Some(known) = &user {

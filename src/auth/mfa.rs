@@ -1,11 +1,12 @@
-//! The step between the first factor and a session (or tokens): five-minute login tickets,
-//! bound to the browser by cookie (or handed to the JSON client as `preauth_…`), the second
-//! factor with per-user limits, and enrolment forced by organization policy.
+//! The step between the first factor and a session (or tokens): the risk check
+//! (`auth::step_up`), five-minute login tickets (ten for an emailed code), bound to the browser
+//! by cookie (or handed to the JSON client as `preauth_…`), the second factor with per-user
+//! limits, and enrolment forced by organization policy.
 use uuid::Uuid;
 
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::domain::RequestMeta;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::keys::{hash_token, random_token};
 use crate::state::AppState;
 use crate::store::login_tickets::{self, LoginTicket};
@@ -17,58 +18,120 @@ pub const MAX_FAILURES: i32 = 5;
 pub const PURPOSE_MFA: &str = "mfa";
 pub const PURPOSE_ENROL: &str = "enrol";
 
+pub const PURPOSE_EMAIL_CODE: &str = "email_code";
+
 pub enum FirstFactor {
     /// No second factor needed: start the session with these methods.
     Complete(Vec<String>),
     /// A second factor is due; the ticket goes to the browser (cookie) or JSON client.
     SecondFactorDue { ticket: String },
+    /// The risk check asks for a second step and there is no TOTP: a code was mailed.
+    EmailCodeDue { ticket: String },
     /// Policy requires MFA but the user has none yet: enrol first.
     EnrolmentDue { ticket: String },
 }
 
-/// Decides what follows a successful first factor (`amr` so far, e.g. `["pwd"]`).
+/// Whether the caller can run a second step. The JSON passkey sign-in cannot (seed 004: it
+/// answers 403 "use another login method" instead).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum StepUp {
+    Offer,
+    Refuse,
+}
+
+/// Decides what follows a successful first factor (`amr` so far, e.g. `["pwd"]`). Every sign-in
+/// method passes here, so the risk check (`auth::step_up`) cannot be bypassed: a block is an
+/// error, a step-up asks for TOTP when enrolled, else for a code mailed to the account.
 pub async fn after_first_factor(
     state: &AppState,
     user: &User,
     amr: Vec<String>,
     next: Option<&str>,
     client_id: Option<&str>,
+    meta: &RequestMeta,
+    step_up: StepUp,
 ) -> Result<FirstFactor, AppError> {
+    let assessment = super::step_up::check(state, user, &amr, meta).await?;
+    let risky = assessment.is_some_and(|a| a.decision == super::risk::Decision::StepUp);
+    if risky && step_up == StepUp::Refuse {
+        return Err(AppError::Forbidden {
+            code: ErrorCode::Forbidden,
+            message: "Additional verification required. Please use another login method.".into(),
+        });
+    }
     // A first factor that is already multi-factor (a passkey with user verification) completes.
-    if amr.iter().any(|m| m == "mfa") {
+    if amr.iter().any(|m| m == "mfa") && !risky {
         return Ok(FirstFactor::Complete(amr));
     }
     let purpose = if totp_credentials::is_enabled(&state.db, user.id).await? {
         PURPOSE_MFA
+    } else if risky {
+        PURPOSE_EMAIL_CODE
     } else if organizations::requires_mfa(&state.db, user.id).await? {
         PURPOSE_ENROL
     } else {
         return Ok(FirstFactor::Complete(amr));
     };
-    let ticket = random_token();
-    let now = crate::store::now();
-    login_tickets::insert(
-        &state.db,
-        LoginTicket {
-            id: Uuid::new_v4(),
-            ticket_hash: hash_token(&ticket),
-            user_id: user.id,
-            purpose: purpose.to_owned(),
-            amr: to_json_list(&amr),
-            next_path: next.map(str::to_owned),
-            client_id: client_id.map(str::to_owned),
-            failed_attempts: 0,
-            created_at: now,
-            expires_at: now + chrono::Duration::minutes(TICKET_MINUTES),
-            used_at: None,
-        },
-    )
-    .await?;
+    let (ticket, row) = new_ticket(user, purpose, &amr, next, client_id);
+    if purpose == PURPOSE_EMAIL_CODE {
+        super::step_up::send_code(state, user, row, meta).await?;
+        return Ok(FirstFactor::EmailCodeDue { ticket });
+    }
+    login_tickets::insert(&state.db, row).await?;
     Ok(if purpose == PURPOSE_MFA {
         FirstFactor::SecondFactorDue { ticket }
     } else {
         FirstFactor::EnrolmentDue { ticket }
     })
+}
+
+/// After an emailed code: enrolment when the organization's policy requires MFA and there is
+/// none yet, otherwise the sign-in is complete.
+pub async fn after_email_code(
+    state: &AppState,
+    user: &User,
+    ticket: &LoginTicket,
+) -> Result<FirstFactor, AppError> {
+    let amr = with_second_factor(ticket);
+    if !organizations::requires_mfa(&state.db, user.id).await? {
+        return Ok(FirstFactor::Complete(amr));
+    }
+    let (token, row) = new_ticket(
+        user,
+        PURPOSE_ENROL,
+        &ticket.amr_list(),
+        ticket.next_path.as_deref(),
+        ticket.client_id.as_deref(),
+    );
+    login_tickets::insert(&state.db, row).await?;
+    Ok(FirstFactor::EnrolmentDue { ticket: token })
+}
+
+/// A new ticket (the token for the browser or client, the row with its hash).
+fn new_ticket(
+    user: &User,
+    purpose: &str,
+    amr: &[String],
+    next: Option<&str>,
+    client_id: Option<&str>,
+) -> (String, LoginTicket) {
+    let ticket = random_token();
+    let now = crate::store::now();
+    let row = LoginTicket {
+        id: Uuid::new_v4(),
+        ticket_hash: hash_token(&ticket),
+        user_id: user.id,
+        purpose: purpose.to_owned(),
+        amr: to_json_list(amr),
+        next_path: next.map(str::to_owned),
+        client_id: client_id.map(str::to_owned),
+        failed_attempts: 0,
+        created_at: now,
+        expires_at: now + chrono::Duration::minutes(TICKET_MINUTES),
+        used_at: None,
+        code_hash: None,
+    };
+    (ticket, row)
 }
 
 /// A live ticket and its user.
@@ -77,10 +140,19 @@ pub async fn load_ticket(
     token: &str,
     purpose: &str,
 ) -> Result<(LoginTicket, User), AppError> {
+    load_ticket_for(state, token, &[purpose]).await
+}
+
+/// A live ticket of one of `purposes` and its user.
+pub async fn load_ticket_for(
+    state: &AppState,
+    token: &str,
+    purposes: &[&str],
+) -> Result<(LoginTicket, User), AppError> {
     let expired = || AppError::invalid("Your sign-in expired. Please sign in again.");
     let ticket = login_tickets::find_live(&state.db, &hash_token(token), crate::store::now())
         .await?
-        .filter(|t| t.purpose == purpose)
+        .filter(|t| purposes.contains(&t.purpose.as_str()))
         .ok_or_else(expired)?;
     let user = users::find_active(&state.db, ticket.user_id)
         .await?
@@ -151,7 +223,7 @@ pub async fn verify_second_factor(
 }
 
 /// The ticket's first-factor methods plus the one-time code that completed it (RFC 8176).
-fn with_second_factor(ticket: &LoginTicket) -> Vec<String> {
+pub fn with_second_factor(ticket: &LoginTicket) -> Vec<String> {
     let mut amr = ticket.amr_list();
     for method in ["otp", "mfa"] {
         if !amr.iter().any(|m| m == method) {

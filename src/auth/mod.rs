@@ -1,6 +1,7 @@
 //! How a person proves who they are. No actix here: the web layer extracts typed inputs first.
 pub mod api_client;
 pub mod backup_codes;
+pub mod devices;
 pub mod email_verification;
 pub mod federation;
 pub mod first_party;
@@ -12,7 +13,9 @@ pub mod passkeys;
 pub mod password;
 pub mod password_reset;
 pub mod registration;
+pub mod risk;
 pub mod sessions;
+pub mod step_up;
 pub mod totp;
 
 /// Purposes of rows in `one_time_tokens`.

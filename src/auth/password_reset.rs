@@ -57,7 +57,8 @@ pub async fn check(state: &AppState, token: &str) -> Result<(), AppError> {
     token_problem(row.as_ref(), "reset").map_or(Ok(()), Err)
 }
 
-/// Consumes the token, sets the new password and revokes every session of the user.
+/// Consumes the token, sets the new password and revokes every session and trusted device of
+/// the user.
 #[tracing::instrument(skip_all, err(level = "warn"))]
 pub async fn reset(
     state: &AppState,
@@ -90,12 +91,17 @@ pub async fn reset(
     one_time_tokens::end_all_for_account(&txn, user_id, &user.email_normalized).await?;
     let revoked = browser_sessions::revoke_all_for_user(&txn, user_id).await?;
     login_tickets::consume_all_for_user(&txn, user_id).await?;
+    // Every trusted device too: whoever caused the reset may have signed in from one.
+    let devices_revoked = crate::store::trusted_devices::revoke_all_for_user(&txn, user_id).await?;
     crate::oidc::revocation::revoke(&txn, Some(Families::User(user_id)), &[]).await?;
     audit::record(
         &txn,
         AuditEvent::new("user.password_reset", Outcome::Success, meta)
             .user(user_id)
-            .details(serde_json::json!({ "sessions_revoked": revoked })),
+            .details(serde_json::json!({
+                "sessions_revoked": revoked,
+                "devices_revoked": devices_revoked,
+            })),
     )
     .await?;
     super::notify::security_change(

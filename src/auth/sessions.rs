@@ -18,13 +18,20 @@ pub fn signed_in_recently(auth_time: chrono::DateTime<chrono::Utc>) -> bool {
     auth_time >= crate::store::now() - chrono::Duration::minutes(REAUTH_MINUTES)
 }
 
-/// Starts a session after successful authentication; returns the cookie value.
+/// The cookies of a started session: the session itself and the trusted device.
+pub struct Started {
+    pub session: String,
+    pub device: String,
+}
+
+/// Starts a session after successful authentication and remembers the device, in one
+/// transaction; returns the cookie values.
 pub async fn start(
     state: &AppState,
     user: &User,
     amr: &[String],
     meta: &RequestMeta,
-) -> Result<String, AppError> {
+) -> Result<Started, AppError> {
     let token = random_token();
     let expires_at =
         crate::store::now() + chrono::Duration::hours(state.settings.session.ttl_hours);
@@ -53,8 +60,13 @@ pub async fn start(
             .details(serde_json::json!({ "method": method, "session_id": session.id })),
     )
     .await?;
+    let device = super::devices::remember(state, &txn, user, amr, meta).await?;
     txn.commit().await?;
-    Ok(token)
+    state.mailer.wake();
+    Ok(Started {
+        session: token,
+        device,
+    })
 }
 
 /// The signed-in user behind a session cookie, if the session is live and the account active.

@@ -9,6 +9,6 @@ mod user_code;
 pub use client_ip::{ProxyHeader, TrustedProxies};
 pub use email::Email;
 pub use password::NewPassword;
-pub use request_meta::RequestMeta;
+pub use request_meta::{DeviceToken, RequestMeta};
 pub use slug::Slug;
 pub use user_code::UserCode;

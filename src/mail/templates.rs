@@ -199,3 +199,78 @@ pub fn security_change(
         outro: "If this was you, there is nothing to do. If it wasn't, reset your password now and remove any sign-in method you do not recognise.",
     })
 }
+
+/// What a risk notice describes: when, from which address and browser, and how.
+pub struct SignInContext<'a> {
+    pub when: &'a str,
+    pub ip: Option<&'a str>,
+    pub browser: &'a str,
+    pub method: &'a str,
+}
+
+impl SignInContext<'_> {
+    fn describe(&self) -> String {
+        let mut text = format!("on {} with {} ({})", self.when, self.browser, self.method);
+        if let Some(ip) = self.ip {
+            text.push_str(&format!(" from the address {ip}"));
+        }
+        text
+    }
+}
+
+/// A sign-in succeeded from a browser the account had not used before (once per device).
+pub fn new_sign_in(context: &SignInContext<'_>, reset_link: &str) -> Result<Email, askama::Error> {
+    let intro = format!(
+        "Your account was signed in to from a new device {}.",
+        context.describe()
+    );
+    render(ActionEmail {
+        subject: "New sign-in to your account",
+        intro: &intro,
+        button: "Wasn't you? Reset your password",
+        link: reset_link,
+        expiry: String::new(),
+        outro: "If this was you, there is nothing to do. If it wasn't, reset your password now: that signs out every device.",
+    })
+}
+
+/// A sign-in with the right credentials was refused by the risk checks.
+pub fn sign_in_blocked(
+    context: &SignInContext<'_>,
+    reset_link: &str,
+) -> Result<Email, askama::Error> {
+    let intro = format!(
+        "We refused a sign-in to your account {}: it looked suspicious, although the first sign-in step was passed.",
+        context.describe()
+    );
+    render(ActionEmail {
+        subject: "Suspicious sign-in blocked",
+        intro: &intro,
+        button: "Reset your password",
+        link: reset_link,
+        expiry: String::new(),
+        outro: "If this was you, try again later from a device you have used before, or contact support. If it wasn't, someone knows how to sign in as you: reset your password now.",
+    })
+}
+
+/// The one-time code of a risk step-up. The code is in the text, never in the `link` (which
+/// the dev outbox logs).
+pub fn sign_in_code(
+    code: &str,
+    ttl_minutes: i64,
+    context: &SignInContext<'_>,
+    reset_link: &str,
+) -> Result<Email, askama::Error> {
+    let intro = format!(
+        "Your sign-in code is {code}. Enter it on the page that asked for it to finish signing in {}.",
+        context.describe()
+    );
+    render(ActionEmail {
+        subject: "Your sign-in code",
+        intro: &intro,
+        button: "Wasn't you? Reset your password",
+        link: reset_link,
+        expiry: format!("The code expires in {ttl_minutes} minutes and works once."),
+        outro: "If you did not try to sign in, someone knows your password: reset it now.",
+    })
+}

@@ -19,6 +19,18 @@ pub async fn roles<C: ConnectionTrait>(
         .unwrap_or_default())
 }
 
+/// The organizations the user belongs to.
+pub async fn org_ids_of<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<Vec<Uuid>, DbErr> {
+    use sea_orm::QuerySelect;
+    Memberships::find()
+        .select_only()
+        .column(Column::OrgId)
+        .filter(Column::UserId.eq(user_id))
+        .into_tuple()
+        .all(db)
+        .await
+}
+
 /// Adds a user to an organization with roles (or replaces the roles of an existing member).
 pub async fn upsert<C: ConnectionTrait>(
     db: &C,

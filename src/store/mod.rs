@@ -18,14 +18,17 @@ pub mod memberships;
 pub mod oidc_providers;
 pub mod one_time_tokens;
 pub mod org_providers;
+pub mod org_risk_policies;
 pub mod organizations;
 pub mod passkeys;
 pub mod refresh_tokens;
 pub mod revoked_tokens;
 pub mod service_tokens;
 pub mod services;
+pub mod sign_in_attempts;
 pub mod signing_keys;
 pub mod totp_credentials;
+pub mod trusted_devices;
 pub mod users;
 pub mod webauthn_ceremonies;
 

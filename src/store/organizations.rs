@@ -55,16 +55,9 @@ pub async fn list<C: ConnectionTrait>(db: &C) -> Result<Vec<Organization>, DbErr
 
 /// `true` when the user belongs to an organization that requires MFA of its members.
 pub async fn requires_mfa<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<bool, DbErr> {
-    use sea_orm::{PaginatorTrait, QuerySelect};
+    use sea_orm::PaginatorTrait;
 
-    use super::entities::memberships;
-    let org_ids: Vec<Uuid> = memberships::Entity::find()
-        .select_only()
-        .column(memberships::Column::OrgId)
-        .filter(memberships::Column::UserId.eq(user_id))
-        .into_tuple()
-        .all(db)
-        .await?;
+    let org_ids = super::memberships::org_ids_of(db, user_id).await?;
     if org_ids.is_empty() {
         return Ok(false);
     }

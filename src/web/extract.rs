@@ -12,7 +12,8 @@ use crate::store::browser_sessions::BrowserSession;
 use crate::store::users::User;
 use crate::web::errors::PageError;
 
-/// The client IP comes from [`client_ip`]; the user agent is cut to 512 characters.
+/// The client IP comes from [`client_ip`]; the user agent is cut to 512 characters; the
+/// `device_token` cookie is passed on unchecked (the core checks it against the user).
 pub struct Meta(pub RequestMeta);
 
 impl FromRequest for Meta {
@@ -25,9 +26,16 @@ impl FromRequest for Meta {
             .get(actix_web::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(512).collect());
+        // Only a value that could be one of ours; anything else is as good as no cookie.
+        let device_token = req
+            .cookie(crate::auth::devices::COOKIE)
+            .map(|c| c.value().to_owned())
+            .filter(|v| v.len() == 43)
+            .map(crate::domain::DeviceToken);
         ready(Ok(Meta(RequestMeta {
             ip: client_ip(req),
             user_agent,
+            device_token,
         })))
     }
 }

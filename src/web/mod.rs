@@ -177,6 +177,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, federation: &pages::providers::Sessi
                 .route(web::post().to(pages::mfa::mfa_submit)),
         )
         .service(
+            web::resource("/login/code")
+                .route(web::get().to(pages::mfa::code_page))
+                .route(web::post().to(pages::mfa::code_submit)),
+        )
+        .service(
             web::resource("/login/mfa/enrol")
                 .route(web::get().to(pages::mfa::enrol_page))
                 .route(web::post().to(pages::mfa::enrol_submit)),
@@ -239,6 +244,14 @@ pub fn routes(cfg: &mut web::ServiceConfig, federation: &pages::providers::Sessi
         .route(
             "/account/consents/revoke",
             web::post().to(pages::account::revoke_consent_submit),
+        )
+        .route(
+            "/account/devices",
+            web::get().to(pages::trusted_devices::devices_page),
+        )
+        .route(
+            "/account/devices/{id}/revoke",
+            web::post().to(pages::trusted_devices::revoke_submit),
         )
         // Admin REST API (issue 15): its own scope, OpenAPI document and JSON config.
         .configure(api::admin::routes)

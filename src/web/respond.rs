@@ -97,6 +97,45 @@ pub fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
         .finish()
 }
 
+/// The trusted-device cookie of seed 004: `device_token=…; HttpOnly; Secure (https issuer);
+/// SameSite=Lax; Path=/; Max-Age=7776000`.
+pub fn device_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    Cookie::build(crate::auth::devices::COOKIE, value)
+        .path("/")
+        .http_only(true)
+        .secure(state.settings.is_https())
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::days(crate::auth::devices::MAX_AGE_DAYS))
+        .finish()
+}
+
+/// A redirect that completes a browser sign-in: the session and device cookies.
+pub fn signed_in(
+    state: &AppState,
+    location: &str,
+    started: crate::auth::sessions::Started,
+) -> Result<HttpResponse, crate::error::AppError> {
+    let mut response = see_other(location);
+    add_sign_in_cookies(state, &mut response, started)?;
+    Ok(response)
+}
+
+pub fn add_sign_in_cookies(
+    state: &AppState,
+    response: &mut HttpResponse,
+    started: crate::auth::sessions::Started,
+) -> Result<(), crate::error::AppError> {
+    for cookie in [
+        session_cookie(state, started.session),
+        device_cookie(state, started.device),
+    ] {
+        response
+            .add_cookie(&cookie)
+            .map_err(|e| crate::error::AppError::Unexpected(e.into()))?;
+    }
+    Ok(())
+}
+
 pub fn clear_session_cookie(state: &AppState) -> Cookie<'static> {
     let mut cookie = session_cookie(state, String::new());
     cookie.make_removal();

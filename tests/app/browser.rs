@@ -3,6 +3,8 @@
 use std::path::Path;
 use std::process::Command;
 
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
 use crate::helpers::rp::{RelyingParty, callback_params};
 use crate::helpers::{ServiceOptions, TestApp, spawn_app_with, unique_email};
 
@@ -262,9 +264,34 @@ async fn a_person_adds_a_passkey_and_signs_in_with_it_alone_in_a_real_browser() 
     assert!(!amr.iter().any(|m| m == "pwd"), "amr: {amr:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_json_passkey_ceremonies_work_with_a_real_authenticator() {
-    let (app, _) = browser_app().await;
+/// Runs a JSON passkey script for `email` (with a first-party access token) and returns the
+/// JSON it prints after `RESULT `.
+async fn run_passkey_script(
+    script: &str,
+    app: &TestApp,
+    access_token: String,
+    email: &str,
+) -> serde_json::Value {
+    let stdout = run_script(
+        script,
+        vec![
+            ("GATEHOUSE_URL", app.address.clone()),
+            ("ACCESS_TOKEN", access_token),
+            ("USER_EMAIL", email.to_owned()),
+        ],
+    )
+    .await;
+    serde_json::from_str(
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("RESULT "))
+            .expect("the script reports its result"),
+    )
+    .unwrap()
+}
+
+/// A fresh verified user signed in through the JSON API: the email and the access token.
+async fn signed_in_through_the_api(app: &TestApp) -> (String, String) {
     let email = unique_email();
     app.verified_user(&email).await;
     let login: serde_json::Value = app
@@ -276,6 +303,14 @@ async fn the_json_passkey_ceremonies_work_with_a_real_authenticator() {
         .json()
         .await
         .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    (email, token)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_json_passkey_ceremonies_work_with_a_real_authenticator() {
+    let (app, _) = browser_app().await;
+    let (email, access_token) = signed_in_through_the_api(&app).await;
     // Two-step sign-in is on, yet a passkey sign-in (user verified) needs no TOTP code.
     crate::helpers::assert_redirect_to(
         &app.login(&email, crate::helpers::PASSWORD).await,
@@ -283,25 +318,7 @@ async fn the_json_passkey_ceremonies_work_with_a_real_authenticator() {
     );
     crate::helpers::mfa::enrol_totp_signed_in(&app).await;
 
-    let stdout = run_script(
-        "passkey_json.mjs",
-        vec![
-            ("GATEHOUSE_URL", app.address.clone()),
-            (
-                "ACCESS_TOKEN",
-                login["access_token"].as_str().unwrap().to_owned(),
-            ),
-            ("USER_EMAIL", email.clone()),
-        ],
-    )
-    .await;
-    let result: serde_json::Value = serde_json::from_str(
-        stdout
-            .lines()
-            .find_map(|l| l.strip_prefix("RESULT "))
-            .expect("the script reports its result"),
-    )
-    .unwrap();
+    let result = run_passkey_script("passkey_json.mjs", &app, access_token, &email).await;
 
     // Registration: seed 004's shape.
     assert_eq!(result["registered"]["body"]["success"], true);
@@ -319,6 +336,17 @@ async fn the_json_passkey_ceremonies_work_with_a_real_authenticator() {
     );
     assert_eq!(first["body"]["last_login_method"], "passkey");
     assert!(first["body"].get("preauth_token").is_none(), "{first}");
+    // Seed 004's device trust: the token of the trusted device this sign-in established.
+    let device = first["body"]["device_trust_token"].as_str().unwrap();
+    let row = gatehouse::store::entities::trusted_devices::Entity::find()
+        .filter(
+            gatehouse::store::entities::trusted_devices::Column::TokenHash
+                .eq(gatehouse::keys::hash_token(device)),
+        )
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the device is stored by its hash");
     let me: serde_json::Value = app
         .client
         .get(app.url("/api/auth/me"))
@@ -331,6 +359,7 @@ async fn the_json_passkey_ceremonies_work_with_a_real_authenticator() {
         .unwrap();
     assert_eq!(me["email"], email);
     assert_eq!(first["body"]["user_id"], me["id"]);
+    assert_eq!(row.user_id.to_string(), me["id"].as_str().unwrap());
     // A replayed answer is refused; so is an old answer for a new challenge.
     assert_eq!(result["replayed"]["status"], 400);
     assert!(
@@ -391,6 +420,85 @@ async fn the_json_passkey_ceremonies_work_with_a_real_authenticator() {
         "decoy ids look like real ones"
     );
     assert_eq!(ids(unknown), ids(&starts["unknownAgain"]["body"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unusual_sign_in_is_finished_with_the_emailed_code_in_a_real_browser() {
+    // Chromium names its network with X-Forwarded-For through the trusted test proxy.
+    let app = spawn_app_with(|s| {
+        s.server.public_url = s.server.public_url.replace("127.0.0.1", "localhost");
+        s.server.trusted_proxies = vec!["127.0.0.1/32".into()];
+    })
+    .await;
+    let mailbox = app.mail.serve_mailbox_http();
+    let email = unique_email();
+    app.verified_user(&email).await;
+    // The account's history: one sign-in from another browser on the loopback network.
+    crate::helpers::assert_redirect_to(
+        &app.login(&email, crate::helpers::PASSWORD).await,
+        "/account",
+    );
+
+    run_script(
+        "email_code_step.mjs",
+        vec![
+            ("GATEHOUSE_URL", app.address.clone()),
+            ("MAILBOX_URL", mailbox),
+            ("USER_EMAIL", email.clone()),
+            ("USER_PASSWORD", crate::helpers::PASSWORD.to_owned()),
+        ],
+    )
+    .await;
+
+    let verified = gatehouse::store::audit_events::list_for_action(&app.db, "risk.code_verify")
+        .await
+        .unwrap();
+    let outcomes: Vec<&str> = verified.iter().map(|e| e.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["failure", "success"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_risky_json_passkey_sign_in_gets_the_seeds_403() {
+    let (app, _) = browser_app().await;
+    let (email, access_token) = signed_in_through_the_api(&app).await;
+    let org = app.create_org("strict", "Strict").await;
+    let user = gatehouse::store::users::find_by_email(&app.db, &email)
+        .await
+        .unwrap()
+        .unwrap();
+    gatehouse::store::memberships::upsert(&app.db, org.id, user.id, &["member".into()])
+        .await
+        .unwrap();
+    gatehouse::admin::risk::set_step_up_untrusted(
+        &app.state,
+        &gatehouse::admin::Actor::Cli,
+        "strict",
+        true,
+        &gatehouse::domain::RequestMeta::default(),
+    )
+    .await
+    .unwrap();
+
+    let result = run_passkey_script("passkey_risk.mjs", &app, access_token, &email).await;
+
+    assert_eq!(result["registered"]["status"], 200, "{result}");
+    assert_eq!(result["finish"]["status"], 403, "{result}");
+    assert_eq!(
+        result["finish"]["body"]["error"],
+        "Additional verification required. Please use another login method."
+    );
+    assert!(result["finish"]["body"].get("token").is_none());
+    assert_eq!(
+        result["deviceCookie"], false,
+        "no device trust without the step"
+    );
+    let decisions = gatehouse::store::audit_events::list_for_action(&app.db, "risk.assessed")
+        .await
+        .unwrap();
+    let last: serde_json::Value =
+        serde_json::from_str(decisions.last().unwrap().details.as_deref().unwrap()).unwrap();
+    assert_eq!(last["decision"], "step_up");
+    assert_eq!(last["method"], "passkey");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -71,6 +71,7 @@ async fn the_cleanup_deletes_expired_rows_and_old_mail_but_keeps_live_ones() {
             created_at: now,
             expires_at: now,
             used_at: None,
+            code_hash: None,
         },
     )
     .await

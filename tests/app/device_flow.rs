@@ -625,7 +625,8 @@ async fn approval_needs_the_second_factor_when_the_user_has_one() {
         &gatehouse::domain::RequestMeta::default(),
     )
     .await
-    .unwrap();
+    .unwrap()
+    .session;
     let jar = Arc::new(reqwest::cookie::Jar::default());
     jar.add_cookie_str(
         &format!("gh_session={token}; Path=/"),

@@ -28,10 +28,6 @@ async fn admin_sign_in(app: &TestApp, query: &str) -> (StatusCode, String) {
     page(follow(&app.new_device(), &format!("/auth/admin/github{query}")).await)
 }
 
-async fn cli(app: &TestApp, args: &[&str]) -> serde_json::Value {
-    app.cli(args).await
-}
-
 #[tokio::test]
 async fn a_platform_owner_granted_with_the_cli_gets_in_and_loses_it_when_revoked() {
     let mock = MockUpstream::start().await;
@@ -42,7 +38,9 @@ async fn a_platform_owner_granted_with_the_cli_gets_in_and_loses_it_when_revoked
     assert_eq!(status, StatusCode::FORBIDDEN, "not an owner yet: {body}");
     assert!(body.contains(REFUSED), "{body}");
 
-    let printed = cli(&app, &["user", "grant-owner", "--email", &user.email]).await;
+    let printed = app
+        .cli(&["user", "grant-owner", "--email", &user.email])
+        .await;
     assert_eq!(printed["is_platform_owner"], true);
     let (status, body) = admin_sign_in(&app, "").await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -51,7 +49,8 @@ async fn a_platform_owner_granted_with_the_cli_gets_in_and_loses_it_when_revoked
         "signed in to the account: {body}"
     );
 
-    cli(&app, &["user", "revoke-owner", "--email", &user.email]).await;
+    app.cli(&["user", "revoke-owner", "--email", &user.email])
+        .await;
     let (status, _) = admin_sign_in(&app, "").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let stored = users::find_by_id(&app.db, user.id).await.unwrap().unwrap();

@@ -40,6 +40,7 @@ mod passkeys;
 mod refresh_lifetime;
 mod refresh_tokens;
 mod resource_endpoints;
+mod risk;
 mod secrets_at_rest;
 mod service_tokens;
 mod startup;

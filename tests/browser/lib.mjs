@@ -61,3 +61,62 @@ export async function totp(base32Secret, stepsAhead = 0) {
   const value = (hmac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
   return value.toString().padStart(6, '0');
 }
+
+/**
+ * Prepares `page` for the JSON passkey ceremonies: a CDP virtual authenticator (user verified),
+ * no conditional mediation (the login page's autofill would answer and navigate away), and
+ * in-page helpers on `window.gh`: `post(path, body, bearer)`, `register(token, name)` and
+ * `assertion(email)` (a signed answer to a fresh email-first start). Returns the CDP session
+ * and the authenticator's id.
+ */
+export async function passkeyPage(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
+  });
+  await page.addInitScript(() => {
+    if (window.PublicKeyCredential) PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+    const toBuffer = (v) => Uint8Array.from(atob(v.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (v.length % 4)) % 4)), (c) => c.charCodeAt(0)).buffer;
+    const toB64u = (b) => (b ? btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') : null);
+    const post = async (path, body, bearer) => {
+      const headers = { 'Content-Type': 'application/json' };
+      if (bearer) headers.Authorization = `Bearer ${bearer}`;
+      const response = await fetch(path, { method: 'POST', headers, body: JSON.stringify(body) });
+      return { status: response.status, body: await response.json() };
+    };
+    const register = async (token, name) => {
+      const start = await post('/auth/passkeys/register/start', { name }, token);
+      const options = start.body.options;
+      options.challenge = toBuffer(options.challenge);
+      options.user.id = toBuffer(options.user.id);
+      const created = await navigator.credentials.create({ publicKey: options });
+      return post('/auth/passkeys/register/finish', {
+        challenge_id: start.body.challenge_id,
+        credential: {
+          id: created.id, rawId: toB64u(created.rawId), type: created.type,
+          response: { clientDataJSON: toB64u(created.response.clientDataJSON), attestationObject: toB64u(created.response.attestationObject) },
+        },
+      }, token);
+    };
+    const assertion = async (email) => {
+      const begin = await post('/auth/passkeys/authenticate/start', { email });
+      const request = begin.body.options;
+      request.challenge = toBuffer(request.challenge);
+      request.allowCredentials.forEach((c) => { c.id = toBuffer(c.id); });
+      const got = await navigator.credentials.get({ publicKey: request });
+      const credential = {
+        id: got.id, rawId: toB64u(got.rawId), type: got.type,
+        response: {
+          clientDataJSON: toB64u(got.response.clientDataJSON),
+          authenticatorData: toB64u(got.response.authenticatorData),
+          signature: toB64u(got.response.signature),
+          userHandle: toB64u(got.response.userHandle),
+        },
+      };
+      return { begin, credential, challengeId: begin.body.challenge_id };
+    };
+    window.gh = { post, register, assertion };
+  });
+  return { cdp, authenticatorId };
+}

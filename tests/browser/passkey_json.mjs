@@ -3,63 +3,21 @@
 // with a lower signature counter (a cloned authenticator) and must be refused. Last, the login
 // page's own email-first start must answer alike for an account with a passkey and for an
 // unknown address. Prints "RESULT <json>".
-import { base, expect, run } from './lib.mjs';
+import { base, expect, passkeyPage, run } from './lib.mjs';
 
 const { ACCESS_TOKEN, USER_EMAIL } = process.env;
 
 await run('passkey_json', async (page) => {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
-  });
-  // The login page's passkey autofill would answer with the new credential and navigate away
-  // mid-script; this script drives the ceremonies itself.
-  await page.addInitScript(() => {
-    if (window.PublicKeyCredential) PublicKeyCredential.isConditionalMediationAvailable = async () => false;
-  });
+  const { cdp, authenticatorId } = await passkeyPage(page);
   await page.goto(`${base}/login`);
 
   const ceremonies = await page.evaluate(async ({ token, email }) => {
-    const toBuffer = (v) => Uint8Array.from(atob(v.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (v.length % 4)) % 4)), (c) => c.charCodeAt(0)).buffer;
-    const toB64u = (b) => (b ? btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') : null);
-    const post = async (path, body, bearer) => {
-      const headers = { 'Content-Type': 'application/json' };
-      if (bearer) headers.Authorization = `Bearer ${bearer}`;
-      const response = await fetch(path, { method: 'POST', headers, body: JSON.stringify(body) });
-      return { status: response.status, body: await response.json() };
-    };
-
-    const start = await post('/auth/passkeys/register/start', { name: 'CLI key' }, token);
-    const options = start.body.options;
-    options.challenge = toBuffer(options.challenge);
-    options.user.id = toBuffer(options.user.id);
-    const created = await navigator.credentials.create({ publicKey: options });
-    const registered = await post('/auth/passkeys/register/finish', {
-      challenge_id: start.body.challenge_id,
-      credential: {
-        id: created.id, rawId: toB64u(created.rawId), type: created.type,
-        response: { clientDataJSON: toB64u(created.response.clientDataJSON), attestationObject: toB64u(created.response.attestationObject) },
-      },
-    }, token);
-
+    const { post, register, assertion } = window.gh;
+    const registered = await register(token, 'CLI key');
     const signIn = async () => {
-      const begin = await post('/auth/passkeys/authenticate/start', { email });
-      const request = begin.body.options;
-      request.challenge = toBuffer(request.challenge);
-      request.allowCredentials.forEach((c) => { c.id = toBuffer(c.id); });
-      const got = await navigator.credentials.get({ publicKey: request });
-      const credential = {
-        id: got.id, rawId: toB64u(got.rawId), type: got.type,
-        response: {
-          clientDataJSON: toB64u(got.response.clientDataJSON),
-          authenticatorData: toB64u(got.response.authenticatorData),
-          signature: toB64u(got.response.signature),
-          userHandle: toB64u(got.response.userHandle),
-        },
-      };
-      const finish = await post('/auth/passkeys/authenticate/finish', { challenge_id: begin.body.challenge_id, credential });
-      return { begin, finish, credential, challengeId: begin.body.challenge_id };
+      const { begin, credential, challengeId } = await assertion(email);
+      const finish = await post('/auth/passkeys/authenticate/finish', { challenge_id: challengeId, credential });
+      return { begin, finish, credential, challengeId };
     };
     const first = await signIn();
     // The same signed answer again: its challenge is used up.

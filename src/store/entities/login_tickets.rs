@@ -8,7 +8,8 @@ pub struct Model {
     #[sea_orm(unique)]
     pub ticket_hash: String,
     pub user_id: Uuid,
-    /// `mfa` (second factor due) or `enrol` (policy requires setting one up first).
+    /// `mfa` (second factor due), `email_code` (risk step-up by a mailed code) or `enrol`
+    /// (policy requires setting one up first).
     pub purpose: String,
     /// JSON array: methods already used.
     pub amr: String,
@@ -19,6 +20,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub used_at: Option<DateTimeUtc>,
+    /// `email_code` tickets: the peppered SHA-256 of the code mailed for this sign-in.
+    pub code_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

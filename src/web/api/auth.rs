@@ -126,18 +126,21 @@ pub async fn login(
     let client = client_auth::credentials(&req, body.client_id, body.client_secret)?;
     let password = secrecy::SecretString::from(body.password);
     match crate::auth::first_party::login(&state, &body.email, password, client, &meta).await? {
-        crate::auth::first_party::LoginOutcome::Tokens(tokens) => {
-            Ok(no_store(HttpResponse::Ok()).json(tokens))
+        crate::auth::first_party::LoginOutcome::Tokens(done) => {
+            Ok(signed_in(&state, done.device_token).json(done.tokens))
         }
-        // Shape of seed 004: the pre-auth token in `access_token`, lifetime of the ticket.
-        crate::auth::first_party::LoginOutcome::MfaRequired { preauth_token } => {
-            Ok(no_store(HttpResponse::Ok()).json(json!({
-                "access_token": preauth_token,
-                "refresh_token": "",
-                "expires_in": crate::auth::mfa::TICKET_MINUTES * 60,
-                "mfa_required": true,
-            })))
-        }
+        // Shape of seed 004: the pre-auth token in `access_token`, lifetime of the ticket;
+        // `mfa_method` says where the code comes from (authenticator app or email).
+        crate::auth::first_party::LoginOutcome::MfaRequired {
+            preauth_token,
+            method,
+        } => Ok(no_store(HttpResponse::Ok()).json(json!({
+            "access_token": preauth_token,
+            "refresh_token": "",
+            "expires_in": crate::auth::mfa::TICKET_MINUTES * 60,
+            "mfa_required": true,
+            "mfa_method": method,
+        }))),
     }
 }
 
@@ -159,7 +162,7 @@ pub async fn verify_mfa(
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let client = client_auth::credentials(&req, body.client_id, body.client_secret)?;
-    let tokens = crate::auth::first_party::verify_mfa(
+    let done = crate::auth::first_party::verify_mfa(
         &state,
         &body.preauth_token,
         &body.code,
@@ -167,7 +170,7 @@ pub async fn verify_mfa(
         &meta,
     )
     .await?;
-    Ok(no_store(HttpResponse::Ok()).json(tokens))
+    Ok(signed_in(&state, done.device_token).json(done.tokens))
 }
 
 #[derive(Deserialize)]
@@ -204,6 +207,13 @@ pub async fn me(BearerUser(_, user): BearerUser) -> HttpResponse {
         "last_login_method": user.last_login_method,
         "created_at": user.created_at,
     }))
+}
+
+/// A 200 that completes a sign-in: no-store, and the trusted-device cookie of seed 004.
+pub(super) fn signed_in(state: &AppState, device_token: String) -> actix_web::HttpResponseBuilder {
+    let mut builder = no_store(HttpResponse::Ok());
+    builder.cookie(respond::device_cookie(state, device_token));
+    builder
 }
 
 pub(super) fn no_store(
@@ -245,10 +255,10 @@ pub async fn verify_magic_link(
     Meta(meta): Meta,
 ) -> Result<HttpResponse, AppError> {
     match crate::auth::first_party::redeem_magic_link(&state, &query.token, &meta).await? {
-        crate::auth::first_party::LoginOutcome::Tokens(tokens) => {
-            Ok(no_store(HttpResponse::Ok()).json(tokens))
+        crate::auth::first_party::LoginOutcome::Tokens(done) => {
+            Ok(signed_in(&state, done.device_token).json(done.tokens))
         }
-        crate::auth::first_party::LoginOutcome::MfaRequired { preauth_token } => {
+        crate::auth::first_party::LoginOutcome::MfaRequired { preauth_token, .. } => {
             Ok(no_store(HttpResponse::Ok()).json(json!({
                 "requires_mfa": true,
                 "preauth_token": preauth_token,

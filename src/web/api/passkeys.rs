@@ -97,17 +97,27 @@ pub async fn authenticate_finish(
     .await?;
     let user = passkeys::finish_authentication(&state, &body.challenge_id, &body.credential, &meta)
         .await?;
-    match first_party::complete_sign_in(&state, &client, &user, passkeys::amr(), &meta).await? {
-        LoginOutcome::Tokens(tokens) => Ok(no_store().json(json!({
-            "token": tokens.access_token,
-            "user_id": user.id,
-            "access_token": tokens.access_token,
-            "refresh_token": tokens.refresh_token,
-            "token_type": tokens.token_type,
-            "expires_in": tokens.expires_in,
-            "last_login_method": tokens.last_login_method,
-        }))),
-        // A passkey with user verification is already multi-factor.
+    // No second step here (seed 004): a risky passkey sign-in is refused with a 403.
+    let step_up = crate::auth::mfa::StepUp::Refuse;
+    match first_party::complete_sign_in(&state, &client, &user, passkeys::amr(), &meta, step_up)
+        .await?
+    {
+        LoginOutcome::Tokens(done) => {
+            let tokens = done.tokens;
+            Ok(
+                super::auth::signed_in(&state, done.device_token.clone()).json(json!({
+                    "token": tokens.access_token,
+                    "user_id": user.id,
+                    "device_trust_token": done.device_token,
+                    "access_token": tokens.access_token,
+                    "refresh_token": tokens.refresh_token,
+                    "token_type": tokens.token_type,
+                    "expires_in": tokens.expires_in,
+                    "last_login_method": tokens.last_login_method,
+                })),
+            )
+        }
+        // A passkey with user verification is already multi-factor, and a risky one is refused.
         LoginOutcome::MfaRequired { .. } => Err(AppError::Unexpected(anyhow::anyhow!(
             "passkey sign-in asked for a second factor"
         ))),

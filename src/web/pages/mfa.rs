@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::security::{BackupCodesPage, EnrolPage};
-use crate::auth::mfa::{self, FirstFactor, PURPOSE_ENROL, PURPOSE_MFA};
+use crate::auth::mfa::{self, FirstFactor, PURPOSE_EMAIL_CODE, PURPOSE_ENROL, PURPOSE_MFA};
 use crate::auth::totp::EnrolmentOwner;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -29,7 +29,7 @@ fn ticket_cookie(state: &AppState, value: String, minutes: i64) -> Cookie<'stati
         .finish()
 }
 
-/// After the first factor: a session, or on to the second factor / enrolment.
+/// After the first factor: a session, or on to the second factor / emailed code / enrolment.
 pub async fn continue_after_first_factor(
     state: &AppState,
     user: &User,
@@ -37,26 +37,50 @@ pub async fn continue_after_first_factor(
     next: &str,
     meta: &crate::domain::RequestMeta,
 ) -> Result<HttpResponse, AppError> {
-    let (location, cookie) =
-        match mfa::after_first_factor(state, user, amr, Some(next), None).await? {
-            FirstFactor::Complete(amr) => {
-                let token = crate::auth::sessions::start(state, user, &amr, meta).await?;
-                (next.to_owned(), respond::session_cookie(state, token))
+    let step =
+        mfa::after_first_factor(state, user, amr, Some(next), None, meta, mfa::StepUp::Offer)
+            .await?;
+    continue_with(state, user, step, next, meta, false).await
+}
+
+/// Answers one step of a browser sign-in: the session, or the page of the step that is due
+/// (`ends_ticket`: the step came from a ticket, whose cookie is cleared with the session).
+async fn continue_with(
+    state: &AppState,
+    user: &User,
+    step: FirstFactor,
+    next: &str,
+    meta: &crate::domain::RequestMeta,
+    ends_ticket: bool,
+) -> Result<HttpResponse, AppError> {
+    let (location, ticket) = match step {
+        FirstFactor::Complete(amr) => {
+            let started = crate::auth::sessions::start(state, user, &amr, meta).await?;
+            let mut response = respond::signed_in(state, next, started)?;
+            if ends_ticket {
+                clear_ticket(state, &mut response)?;
             }
-            FirstFactor::SecondFactorDue { ticket } => (
-                "/login/mfa".to_owned(),
-                ticket_cookie(state, ticket, mfa::TICKET_MINUTES),
-            ),
-            FirstFactor::EnrolmentDue { ticket } => (
-                "/login/mfa/enrol".to_owned(),
-                ticket_cookie(state, ticket, mfa::TICKET_MINUTES),
-            ),
-        };
-    let mut response = respond::see_other(&location);
+            return Ok(response);
+        }
+        FirstFactor::SecondFactorDue { ticket } => ("/login/mfa", ticket),
+        FirstFactor::EmailCodeDue { ticket } => ("/login/code", ticket),
+        FirstFactor::EnrolmentDue { ticket } => ("/login/mfa/enrol", ticket),
+    };
+    let mut response = respond::see_other(location);
     response
-        .add_cookie(&cookie)
+        .add_cookie(&ticket_cookie(
+            state,
+            ticket,
+            crate::auth::step_up::CODE_MINUTES,
+        ))
         .map_err(|e| AppError::Unexpected(e.into()))?;
     Ok(response)
+}
+
+fn clear_ticket(state: &AppState, response: &mut HttpResponse) -> Result<(), AppError> {
+    response
+        .add_cookie(&ticket_cookie(state, String::new(), 0))
+        .map_err(|e| AppError::Unexpected(e.into()))
 }
 
 /// The live ticket this browser carries in its cookie (JSON pre-auth tickets are not accepted
@@ -88,18 +112,29 @@ struct MfaPage<'a> {
     error: Option<String>,
 }
 
+/// The form of a step for a browser that carries a live ticket of `purpose`; others start over.
+async fn step_page(
+    req: &HttpRequest,
+    state: &AppState,
+    purpose: &str,
+    page: &impl Template,
+) -> Result<HttpResponse, PageError> {
+    if ticket_in(req, state, purpose).await.is_none() {
+        return Ok(restart());
+    }
+    Ok(respond::ok_page(page)?)
+}
+
 pub async fn mfa_page(
     req: HttpRequest,
     state: web::Data<AppState>,
     csrf: CsrfToken,
 ) -> Result<HttpResponse, PageError> {
-    if ticket_in(&req, &state, PURPOSE_MFA).await.is_none() {
-        return Ok(restart());
-    }
-    Ok(respond::ok_page(&MfaPage {
+    let page = MfaPage {
         csrf: &csrf.0,
         error: None,
-    })?)
+    };
+    step_page(&req, &state, PURPOSE_MFA, &page).await
 }
 
 #[derive(Deserialize)]
@@ -120,14 +155,10 @@ pub async fn mfa_submit(
     };
     match mfa::verify_second_factor(&state, &ticket, &user, &form.code, &meta).await {
         Ok(amr) => {
-            let session = crate::auth::sessions::start(&state, &user, &amr, &meta).await?;
-            let mut response = respond::see_other(respond::safe_next(ticket.next_path.as_deref()));
-            response
-                .add_cookie(&respond::session_cookie(&state, session))
-                .map_err(|e| AppError::Unexpected(e.into()))?;
-            response
-                .add_cookie(&ticket_cookie(&state, String::new(), 0))
-                .map_err(|e| AppError::Unexpected(e.into()))?;
+            let started = crate::auth::sessions::start(&state, &user, &amr, &meta).await?;
+            let next = respond::safe_next(ticket.next_path.as_deref());
+            let mut response = respond::signed_in(&state, next, started)?;
+            clear_ticket(&state, &mut response)?;
             Ok(response)
         }
         Err(AppError::Invalid { message, .. }) => Ok(respond::html(
@@ -175,15 +206,11 @@ pub async fn enrol_submit(
     match mfa::complete_enrolment(&state, &ticket, &user, &form.code, &meta).await {
         Ok((codes, amr)) => {
             attempt.release();
-            let session = crate::auth::sessions::start(&state, &user, &amr, &meta).await?;
+            let started = crate::auth::sessions::start(&state, &user, &amr, &meta).await?;
             let next = respond::safe_next(ticket.next_path.as_deref());
             let mut response = respond::ok_page(&BackupCodesPage::new(&codes, next))?;
-            response
-                .add_cookie(&respond::session_cookie(&state, session))
-                .map_err(|e| AppError::Unexpected(e.into()))?;
-            response
-                .add_cookie(&ticket_cookie(&state, String::new(), 0))
-                .map_err(|e| AppError::Unexpected(e.into()))?;
+            respond::add_sign_in_cookies(&state, &mut response, started)?;
+            clear_ticket(&state, &mut response)?;
             Ok(response)
         }
         Err(AppError::Invalid { message, .. }) => {
@@ -198,6 +225,57 @@ pub async fn enrol_submit(
             );
             Ok(respond::html(StatusCode::BAD_REQUEST, &page)?)
         }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/email_code.html")]
+struct EmailCodePage<'a> {
+    csrf: &'a str,
+    minutes: i64,
+    error: Option<String>,
+}
+
+/// `GET /login/code`: the emailed-code step of a risky sign-in.
+pub async fn code_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: CsrfToken,
+) -> Result<HttpResponse, PageError> {
+    let page = EmailCodePage {
+        csrf: &csrf.0,
+        minutes: crate::auth::step_up::CODE_MINUTES,
+        error: None,
+    };
+    step_page(&req, &state, PURPOSE_EMAIL_CODE, &page).await
+}
+
+/// `POST /login/code`
+pub async fn code_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<CodeForm>,
+    csrf: CsrfToken,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, PageError> {
+    let Some((ticket, user)) = ticket_in(&req, &state, PURPOSE_EMAIL_CODE).await else {
+        return Ok(restart());
+    };
+    match crate::auth::step_up::verify_code(&state, &ticket, &user, &form.code, &meta).await {
+        Ok(()) => {
+            let step = mfa::after_email_code(&state, &user, &ticket).await?;
+            let next = respond::safe_next(ticket.next_path.as_deref());
+            Ok(continue_with(&state, &user, step, next, &meta, true).await?)
+        }
+        Err(AppError::Invalid { message, .. }) => Ok(respond::html(
+            StatusCode::BAD_REQUEST,
+            &EmailCodePage {
+                csrf: &csrf.0,
+                minutes: crate::auth::step_up::CODE_MINUTES,
+                error: Some(message.into_owned()),
+            },
+        )?),
         Err(e) => Err(e.into()),
     }
 }

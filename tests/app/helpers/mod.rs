@@ -259,18 +259,7 @@ impl TestApp {
         );
     }
 
-    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .expect("request")
-    }
-}
-
-impl TestApp {
-    /// Runs the `gatehouse` binary with `--json` against this app's database; its JSON output.
+    /// Runs `gatehouse <args> --json` on this app's database and master key; its printed JSON.
     pub async fn cli(&self, args: &[&str]) -> serde_json::Value {
         self.try_cli(args)
             .await
@@ -300,6 +289,15 @@ impl TestApp {
             return Err(String::from_utf8_lossy(&output.stderr).into_owned());
         }
         Ok(serde_json::from_slice(&output.stdout).unwrap())
+    }
+
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
     }
 }
 

@@ -207,15 +207,48 @@ impl SmtpSink {
         self.wait_for_nth(address, 1).await
     }
 
-    /// Serves `GET /latest-link?to=ADDRESS` (waits up to 10 s) for browser scripts, and
-    /// `GET /callback` as a relying app's redirect target.
+    /// Serves `GET /latest-link?to=ADDRESS` (waits up to 10 s) for browser scripts,
+    /// `GET /latest-text?to=ADDRESS&subject=…` (the text of the latest mail with that subject,
+    /// waiting up to 10 s) and `GET /callback` as a relying app's redirect target.
     pub fn serve_mailbox_http(&self) -> String {
         let sink = self.clone();
+        let texts = self.clone();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind mailbox");
         let port = listener.local_addr().expect("addr").port();
         let server = actix_web::HttpServer::new(move || {
             let sink = sink.clone();
+            let texts = texts.clone();
             actix_web::App::new()
+                .route(
+                    "/latest-text",
+                    actix_web::web::get().to(
+                        move |query: actix_web::web::Query<
+                            std::collections::HashMap<String, String>,
+                        >| {
+                            let sink = texts.clone();
+                            async move {
+                                let to = query.get("to").cloned().unwrap_or_default();
+                                let subject = query.get("subject").cloned().unwrap_or_default();
+                                let deadline =
+                                    tokio::time::Instant::now() + Duration::from_secs(10);
+                                loop {
+                                    let found = sink
+                                        .messages_to(&to)
+                                        .into_iter()
+                                        .rev()
+                                        .find(|m| m.subject() == subject);
+                                    if let Some(mail) = found {
+                                        return actix_web::HttpResponse::Ok().body(mail.text());
+                                    }
+                                    if tokio::time::Instant::now() > deadline {
+                                        return actix_web::HttpResponse::NotFound().finish();
+                                    }
+                                    tokio::time::sleep(Duration::from_millis(50)).await;
+                                }
+                            }
+                        },
+                    ),
+                )
                 .route(
                     "/callback",
                     actix_web::web::get()
