@@ -15,6 +15,7 @@ mod branding;
 mod federation;
 mod risk;
 mod roles;
+mod tokens;
 
 #[derive(Parser)]
 #[command(
@@ -54,6 +55,9 @@ pub enum Command {
     /// Generic OpenID Connect sign-in providers of the platform.
     #[command(subcommand)]
     Provider(federation::ProviderCommand),
+    /// Service tokens: create, list, show, rotate, revoke.
+    #[command(subcommand)]
+    Token(tokens::TokenCommand),
 }
 
 #[derive(Subcommand)]
@@ -214,6 +218,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     let json = cli.json;
     match cli.command {
         Command::Provider(cmd) => federation::provider(cmd, settings, json).await?,
+        Command::Token(cmd) => tokens::run(cmd, settings, json).await?,
         Command::Org(OrgCommand::Provider(cmd)) => {
             federation::org_provider(cmd, settings, json).await?
         }

@@ -91,6 +91,9 @@ pub fn network(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// Failed service-token uses audited one by one per client network and minute.
+pub const TOKEN_FAILURE_AUDITS_PER_MINUTE: u32 = 10;
+
 /// The network key of requests whose peer address is unknown (not over TCP).
 const UNKNOWN_CLIENT: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
 
@@ -105,6 +108,7 @@ pub struct RateLimits {
     magic_link_email_network: Limit<(String, IpAddr)>,
     magic_link_email: Limit<String>,
     authorize_ip: Limit<IpAddr>,
+    token_failure_audit_ip: Limit<IpAddr>,
     admin_caller: Limit<String>,
     tally: Arc<Tally>,
 }
@@ -172,6 +176,12 @@ impl RateLimits {
                 settings.authorize_per_ip_per_minute,
                 Duration::from_secs(60),
             ),
+            token_failure_audit_ip: Limit::new(
+                "service_token_failures_per_ip",
+                t,
+                TOKEN_FAILURE_AUDITS_PER_MINUTE,
+                Duration::from_secs(60),
+            ),
             admin_caller: Limit::new(
                 "admin_api_per_caller",
                 t,
@@ -189,6 +199,15 @@ impl RateLimits {
             Some(ip) => self.authorize_ip.check(&network(ip)),
             None => Ok(()),
         }
+    }
+
+    /// May this refused service token get its own audit row? Up to
+    /// [`TOKEN_FAILURE_AUDITS_PER_MINUTE`] per client network; beyond that the failure is only
+    /// counted in the tally (one aggregated row a minute), so a flood cannot fill the table.
+    pub fn allow_token_failure_audit(&self, ip: Option<IpAddr>) -> bool {
+        self.token_failure_audit_ip
+            .check(&ip.map(network).unwrap_or(UNKNOWN_CLIENT))
+            .is_ok()
     }
 
     /// Admin API requests per authenticated caller (`Actor::audit_ref`): one budget per
@@ -288,6 +307,7 @@ impl RateLimits {
         self.magic_link_email_network.limiter.retain_recent();
         self.magic_link_email.limiter.retain_recent();
         self.authorize_ip.limiter.retain_recent();
+        self.token_failure_audit_ip.limiter.retain_recent();
         self.admin_caller.limiter.retain_recent();
     }
 }

@@ -14,6 +14,7 @@ mod m20261202_000009_mail_bodies_at_rest;
 mod m20261202_000010_sign_in_policy;
 mod m20261202_000011_service_secret_overlap;
 mod m20261202_000013_org_plans_roles;
+mod m20261202_000015_service_tokens;
 mod m20261202_000016_org_branding;
 mod m20261202_000017_mail_from_name;
 mod m20261202_000018_device_trust;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_sign_in_policy::Migration),
             Box::new(m20261202_000011_service_secret_overlap::Migration),
             Box::new(m20261202_000013_org_plans_roles::Migration),
+            Box::new(m20261202_000015_service_tokens::Migration),
             Box::new(m20261202_000016_org_branding::Migration),
             Box::new(m20261202_000017_mail_from_name::Migration),
             Box::new(m20261202_000018_device_trust::Migration),

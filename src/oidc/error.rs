@@ -27,6 +27,8 @@ pub enum OAuthErrorCode {
     AuthorizationPending,
     SlowDown,
     ExpiredToken,
+    /// RFC 7009 §2.2.1, used by token exchange for a `subject_token_type` it does not take.
+    UnsupportedTokenType,
 }
 
 impl OAuthErrorCode {
@@ -49,6 +51,7 @@ impl OAuthErrorCode {
             Self::AuthorizationPending => "authorization_pending",
             Self::SlowDown => "slow_down",
             Self::ExpiredToken => "expired_token",
+            Self::UnsupportedTokenType => "unsupported_token_type",
         }
     }
 }

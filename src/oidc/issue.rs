@@ -168,6 +168,7 @@ pub async fn user_tokens<C: ConnectionTrait>(
             scope: t.scope.to_string(),
             refresh_token,
             id_token,
+            issued_token_type: None,
         },
         access_jti: access.jti,
         access_expires_at: access.expires_at,

@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use super::clients::{Client, ClientCredentials};
 use super::error::{OAuthError, OAuthErrorCode};
-use super::tokens::AccessClaims;
+use super::tokens::{AccessClaims, ServiceAccessClaims};
+use crate::admin::service_tokens;
+use crate::domain::RequestMeta;
 use crate::keys::hash_token;
 use crate::state::AppState;
 use crate::store::refresh_tokens::{self, Families};
@@ -16,6 +18,11 @@ use crate::store::{browser_sessions, revoked_tokens, users};
 
 /// Checks signature, issuer, expiry and `typ` (an ID token is not an access token).
 pub fn verify_access_token(state: &AppState, token: &str) -> Option<AccessClaims> {
+    verify_at_jwt(state, token)
+}
+
+/// A JWT access token of ours (`typ: at+jwt`) whose claims are a `T`.
+fn verify_at_jwt<T: serde::de::DeserializeOwned>(state: &AppState, token: &str) -> Option<T> {
     let header = jsonwebtoken::decode_header(token).ok()?;
     if !header.typ.is_some_and(|t| t.eq_ignore_ascii_case("at+jwt")) {
         return None;
@@ -29,7 +36,7 @@ pub fn verify_access_token(state: &AppState, token: &str) -> Option<AccessClaims
     validation.leeway = 0;
     state
         .keys
-        .verify::<AccessClaims>(token, validation)
+        .verify::<T>(token, validation)
         .map(|data| data.claims)
 }
 
@@ -147,6 +154,7 @@ pub async fn introspect(
     state: &AppState,
     credentials: &ClientCredentials,
     token: &str,
+    meta: &RequestMeta,
 ) -> Result<Value, OAuthError> {
     let client = state.clients.authenticate(&state.db, credentials).await?;
     if !client.service.confidential {
@@ -156,6 +164,16 @@ pub async fn introspect(
         });
     }
     let inactive = json!({ "active": false });
+    if service_tokens::format::looks_like(token) {
+        return Ok(introspect_service_token(state, &client, token, meta)
+            .await?
+            .unwrap_or(inactive));
+    }
+    if let Some(claims) = verify_service_jwt(state, token) {
+        return Ok(introspect_exchanged(state, &client, claims)
+            .await?
+            .unwrap_or(inactive));
+    }
     if let Some(claims) = verify_access_token(state, token) {
         if !access_token_usable(state, &claims).await? {
             return Ok(inactive);
@@ -202,6 +220,75 @@ pub async fn introspect(
         "iss": state.settings.public_url(),
         "client_id": client_id,
     }))
+}
+
+/// A service token (seed 001's claims): active for a client of its organization (any client
+/// for a platform-wide token) while neither revoked nor expired. `exp` is when the presented
+/// secret stops working (the overlap's end for a rotated-away secret).
+async fn introspect_service_token(
+    state: &AppState,
+    client: &Client,
+    token: &str,
+    meta: &RequestMeta,
+) -> Result<Option<Value>, OAuthError> {
+    let Ok(verified) = service_tokens::verify(state, token, meta).await? else {
+        return Ok(None);
+    };
+    let row = &verified.token;
+    if row.org_id.is_some_and(|org| org != client.org.id) {
+        return Ok(None);
+    }
+    let mut body = json!({
+        "active": true,
+        "token_use": "service",
+        "token_type": "service_token",
+        "sub": row.id,
+        "scope": verified.scopes().join(" "),
+        "workspace_ids": row.workspaces_list(),
+        "iat": row.rotated_at.unwrap_or(row.created_at).timestamp(),
+        "iss": state.settings.public_url(),
+    });
+    if let Some(until) = verified.valid_until {
+        body["exp"] = json!(until.timestamp());
+    }
+    Ok(Some(body))
+}
+
+/// A JWT exchanged for a service token (`grants::token_exchange`): signature, issuer, expiry,
+/// `typ` and `token_use`.
+fn verify_service_jwt(state: &AppState, token: &str) -> Option<ServiceAccessClaims> {
+    verify_at_jwt::<ServiceAccessClaims>(state, token)
+        .filter(|claims| claims.token_use == "service")
+}
+
+/// An exchanged JWT is active while it has not expired and its service token is still live
+/// (revoking the token ends its JWTs for introspecting backends at once), for a client of the
+/// token's organization.
+async fn introspect_exchanged(
+    state: &AppState,
+    client: &Client,
+    claims: ServiceAccessClaims,
+) -> Result<Option<Value>, OAuthError> {
+    let Some(row) = service_tokens::live(state, &claims.sub).await? else {
+        return Ok(None);
+    };
+    if row.org_id.is_some_and(|org| org != client.org.id) {
+        return Ok(None);
+    }
+    Ok(Some(json!({
+        "active": true,
+        "token_use": "service",
+        "token_type": "Bearer",
+        "sub": claims.sub,
+        "scope": claims.scope,
+        "workspace_ids": claims.workspace_ids,
+        "client_id": claims.client_id,
+        "aud": claims.aud,
+        "iss": claims.iss,
+        "exp": claims.exp,
+        "iat": claims.iat,
+        "jti": claims.jti,
+    })))
 }
 
 /// RFC 7662 §2.2: `active` means the resource server may accept the token now. Besides its

@@ -204,4 +204,28 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// RFC 8693 §2.2.1: token exchange says what it issued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
+}
+
+/// The claims of an access token exchanged for a service token (RFC 8693): what seed 001's
+/// backends read (`scope`, `workspace_ids`, `token_use`). It has none of a user token's
+/// `org`/`service`/`pid`, so the user-token paths (userinfo, bearer users) never accept it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ServiceAccessClaims {
+    pub iss: String,
+    /// The service token's public id.
+    pub sub: String,
+    /// The exchanging client's audience.
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    /// Space-separated.
+    pub scope: String,
+    pub workspace_ids: Vec<String>,
+    /// Always `service`.
+    pub token_use: String,
+    pub client_id: String,
 }

@@ -25,6 +25,7 @@ pub mod organizations;
 pub mod passkeys;
 pub mod refresh_tokens;
 pub mod revoked_tokens;
+pub mod service_tokens;
 pub mod services;
 pub mod sign_in_attempts;
 pub mod signing_keys;

@@ -588,6 +588,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/admin/keys/rotate"),
     ("post", "/api/admin/keys/{kid}/retire"),
     ("get", "/api/admin/audit-events"),
+    ("get", "/api/admin/tokens"),
+    ("post", "/api/admin/tokens"),
+    ("get", "/api/admin/tokens/{id}"),
+    ("post", "/api/admin/tokens/{id}/rotate"),
+    ("post", "/api/admin/tokens/{id}/revoke"),
 ];
 
 #[tokio::test]

@@ -47,4 +47,5 @@ mod refresh_tokens;
 mod resource_endpoints;
 mod risk;
 mod secrets_at_rest;
+mod service_tokens;
 mod startup;

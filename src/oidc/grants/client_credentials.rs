@@ -51,5 +51,6 @@ pub fn exchange(
         scope: scope.to_string(),
         refresh_token: None,
         id_token: None,
+        issued_token_type: None,
     })
 }

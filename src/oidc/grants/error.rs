@@ -13,6 +13,8 @@ pub enum Presented {
     Code,
     RefreshToken,
     DeviceCode,
+    /// A service token (token exchange's `subject_token`).
+    ServiceToken,
 }
 
 impl Presented {
@@ -21,6 +23,7 @@ impl Presented {
             Self::Code => "authorization code",
             Self::RefreshToken => "refresh token",
             Self::DeviceCode => "device code",
+            Self::ServiceToken => "service token",
         }
     }
 }
@@ -53,6 +56,10 @@ pub enum GrantError {
     /// Presented a second time (a replay: what it issued was revoked).
     Used(Presented),
     Revoked,
+    /// A revoked service token (token exchange).
+    TokenRevoked(Presented),
+    /// Token exchange: a `subject_token_type` other than a service token's.
+    UnsupportedTokenType(String),
     /// The session-bound family's browser session is over.
     SessionEnded,
     RedirectUriMismatch,
@@ -113,6 +120,13 @@ impl From<GrantError> for OAuthError {
                 invalid(format!("the {} has already been used", p.noun()).into())
             }
             GrantError::Revoked => invalid("the refresh token has been revoked".into()),
+            GrantError::TokenRevoked(p) => {
+                invalid(format!("the {} has been revoked", p.noun()).into())
+            }
+            GrantError::UnsupportedTokenType(name) => OAuthError::new(
+                OAuthErrorCode::UnsupportedTokenType,
+                format!("unsupported subject_token_type {name:?}"),
+            ),
             GrantError::SessionEnded => {
                 invalid("the sign-in session of this refresh token has ended".into())
             }

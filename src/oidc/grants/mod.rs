@@ -5,6 +5,7 @@ pub mod client_credentials;
 pub mod device_code;
 mod error;
 pub mod refresh_token;
+pub mod token_exchange;
 
 pub use error::{GrantError, Pkce, Presented};
 
@@ -24,14 +25,17 @@ pub enum GrantType {
     RefreshToken,
     ClientCredentials,
     DeviceCode,
+    /// RFC 8693, for service tokens (`token_exchange`).
+    TokenExchange,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 4] = [
+    pub const ALL: [GrantType; 5] = [
         Self::AuthorizationCode,
         Self::RefreshToken,
         Self::ClientCredentials,
         Self::DeviceCode,
+        Self::TokenExchange,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +44,7 @@ impl GrantType {
             Self::RefreshToken => "refresh_token",
             Self::ClientCredentials => "client_credentials",
             Self::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
+            Self::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
         }
     }
 
@@ -63,6 +68,11 @@ pub struct TokenRequest {
     pub refresh_token: Option<String>,
     pub scope: Option<String>,
     pub device_code: Option<String>,
+    /// RFC 8693 §2.1.
+    pub subject_token: Option<String>,
+    pub subject_token_type: Option<String>,
+    pub requested_token_type: Option<String>,
+    pub actor_token: Option<String>,
 }
 
 #[tracing::instrument(skip_all, fields(client_id = %credentials.client_id, grant_type = request.grant_type.as_deref().unwrap_or("")), err(level = "debug"))]
@@ -119,6 +129,7 @@ async fn dispatch(
             device_code::exchange(state, client, device_code, meta).await
         }
         GrantType::ClientCredentials => client_credentials::exchange(state, client, request),
+        GrantType::TokenExchange => token_exchange::exchange(state, client, request, meta).await,
     }
 }
 

@@ -36,6 +36,10 @@ pub async fn token(
         refresh_token: take("refresh_token"),
         scope: take("scope"),
         device_code: take("device_code"),
+        subject_token: take("subject_token"),
+        subject_token_type: take("subject_token_type"),
+        requested_token_type: take("requested_token_type"),
+        actor_token: take("actor_token"),
     };
     let response = grants::token(&state, credentials, request, &meta).await?;
     Ok(no_store_json(&response))
@@ -57,10 +61,11 @@ pub async fn revoke(
 pub async fn introspect(
     mut form: ClientAuthForm,
     state: web::Data<AppState>,
+    Meta(meta): Meta,
 ) -> Result<HttpResponse, OAuthError> {
     let token = form.require("token")?;
     Ok(no_store_json(
-        &resource::introspect(&state, &form.credentials, &token).await?,
+        &resource::introspect(&state, &form.credentials, &token, &meta).await?,
     ))
 }
 

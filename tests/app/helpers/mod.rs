@@ -267,6 +267,13 @@ impl TestApp {
 
     /// Runs `gatehouse <args> --json` on this app's database and master key; its printed JSON.
     pub async fn cli(&self, args: &[&str]) -> serde_json::Value {
+        self.try_cli(args)
+            .await
+            .unwrap_or_else(|stderr| panic!("{stderr}"))
+    }
+
+    /// `gatehouse <args> --json` on this app's database: the printed JSON, or the error output.
+    pub async fn try_cli(&self, args: &[&str]) -> Result<serde_json::Value, String> {
         use secrecy::ExposeSecret;
         let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
             .args(args)
@@ -284,12 +291,10 @@ impl TestApp {
             .output()
             .await
             .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        serde_json::from_slice(&output.stdout).unwrap()
+        if !output.status.success() {
+            return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+        }
+        Ok(serde_json::from_slice(&output.stdout).unwrap())
     }
 
     pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {

@@ -19,6 +19,7 @@ pub mod orgs;
 pub mod providers;
 pub mod roles;
 pub mod services;
+pub mod tokens;
 pub mod users;
 
 pub use auth::AdminCaller;
@@ -103,6 +104,11 @@ fn scope() -> utoipa_actix_web::scope::Scope<
         .service(keys::rotate)
         .service(keys::retire)
         .service(audit::list)
+        .service(tokens::list)
+        .service(tokens::create)
+        .service(tokens::show)
+        .service(tokens::rotate)
+        .service(tokens::revoke)
 }
 
 /// The OpenAPI document of the admin API, built from the same `scope()` the server mounts.
