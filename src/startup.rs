@@ -88,7 +88,11 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     settings.validate()?;
     let db = open_database(&settings).await?;
     let master = load_master_key(&settings, &db).await?;
-    crate::auth::first_party::ensure_builtin_service(&db).await?;
+    // Instances starting together on an empty database take turns creating it.
+    let txn = crate::store::begin(&db).await?;
+    crate::store::advisory_xact_lock(&txn, crate::store::INIT_LOCK).await?;
+    crate::auth::first_party::ensure_builtin_service(&txn).await?;
+    txn.commit().await?;
     let keys = KeyStore::load_or_init(&db, master.clone(), settings.keys.rsa_bits).await?;
     let passwords = PasswordHasher::new(&settings.password)?;
     let mailer = Mailer::new(&settings, master.clone())?;

@@ -13,6 +13,7 @@ mod m20261202_000008_totp_enrolment_owner;
 mod m20261202_000009_mail_bodies_at_rest;
 mod m20261202_000010_sign_in_policy;
 mod m20261202_000020_federation;
+mod m20261202_000021_scale;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_mail_bodies_at_rest::Migration),
             Box::new(m20261202_000010_sign_in_policy::Migration),
             Box::new(m20261202_000020_federation::Migration),
+            Box::new(m20261202_000021_scale::Migration),
         ]
     }
 }

@@ -34,6 +34,7 @@ mod lockout;
 mod magic_link;
 mod mfa;
 mod mfa_limits;
+mod multi_instance;
 mod passkeys;
 mod refresh_lifetime;
 mod refresh_tokens;
