@@ -66,7 +66,7 @@ pub struct PasswordSettings {
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
-    /// Upper bound on hashes computed at once; 0 means the number of CPUs.
+    /// Password hashing threads (the most hashes computed at once); 0 means the number of CPUs.
     pub max_concurrent_hashes: usize,
 }
 
