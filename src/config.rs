@@ -119,6 +119,14 @@ pub struct RateLimitSettings {
     pub magic_links_per_email_ceiling_per_15_minutes: u32,
     /// Authorization requests (`/authorize`) per client network per minute.
     pub authorize_per_ip_per_minute: u32,
+    /// Where the counters live: `memory` (each instance counts alone), `postgres` (shared through
+    /// the database; PostgreSQL only) or `redis` (`redis_url`). The in-memory limiter always
+    /// runs first as a cheap pre-filter.
+    pub backend: String,
+    /// The Redis server of `backend = "redis"`, e.g. `redis://127.0.0.1:6379/0`.
+    pub redis_url: Option<SecretString>,
+    /// Prefix of the shared counters' keys, so deployments can share one Redis.
+    pub key_prefix: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -344,6 +352,9 @@ impl Default for RateLimitSettings {
             magic_links_per_email_per_15_minutes: 3,
             magic_links_per_email_ceiling_per_15_minutes: 15,
             authorize_per_ip_per_minute: 60,
+            backend: "memory".into(),
+            redis_url: None,
+            key_prefix: "gatehouse:rl:".into(),
         }
     }
 }
@@ -418,6 +429,20 @@ impl Settings {
             _ => problems.push(format!(
                 "server.public_url (GATEHOUSE_SERVER__PUBLIC_URL) must be an http(s) URL, got {:?}",
                 self.server.public_url
+            )),
+        }
+        match self.rate_limit.backend.as_str() {
+            "memory" => {}
+            "postgres" if !self.database_url().starts_with("postgres") => problems.push(
+                "rate_limit.backend (GATEHOUSE_RATE_LIMIT__BACKEND) = \"postgres\" needs a PostgreSQL database.url".to_string(),
+            ),
+            "postgres" => {}
+            "redis" if self.rate_limit.redis_url.is_none() => problems.push(
+                "rate_limit.backend (GATEHOUSE_RATE_LIMIT__BACKEND) = \"redis\" needs rate_limit.redis_url (GATEHOUSE_RATE_LIMIT__REDIS_URL)".to_string(),
+            ),
+            "redis" => {}
+            other => problems.push(format!(
+                "rate_limit.backend (GATEHOUSE_RATE_LIMIT__BACKEND) must be memory, postgres or redis, got {other:?}"
             )),
         }
         if crate::domain::ProxyHeader::parse(&self.server.proxy_header).is_none() {

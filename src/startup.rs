@@ -96,7 +96,8 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     let keys = KeyStore::load_or_init(&db, master.clone(), settings.keys.rsa_bits).await?;
     let passwords = PasswordHasher::new(&settings.password)?;
     let mailer = Mailer::new(&settings, master.clone())?;
-    let limits = RateLimits::new(&settings.rate_limit);
+    let shared = crate::rate_limit::SharedCounters::connect(&settings.rate_limit, &db).await?;
+    let limits = RateLimits::with_shared(&settings.rate_limit, shared);
     let header = crate::domain::ProxyHeader::parse(&settings.server.proxy_header)
         .ok_or_else(|| anyhow::anyhow!("server.proxy_header: unknown header"))?;
     let proxies = crate::domain::TrustedProxies::parse(&settings.server.trusted_proxies, header)

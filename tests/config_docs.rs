@@ -141,6 +141,9 @@ fn defaults() -> Vec<(&'static str, String)> {
         magic_links_per_email_per_15_minutes,
         magic_links_per_email_ceiling_per_15_minutes,
         authorize_per_ip_per_minute,
+        backend: rate_limit_backend,
+        redis_url,
+        key_prefix,
     } = rate_limit;
     let MagicLinkSettings {
         ttl_minutes: magic_link_ttl_minutes,
@@ -255,6 +258,9 @@ fn defaults() -> Vec<(&'static str, String)> {
             "rate_limit.authorize_per_ip_per_minute",
             authorize_per_ip_per_minute.to_string(),
         ),
+        ("rate_limit.backend", text(&rate_limit_backend)),
+        ("rate_limit.redis_url", unset_or(redis_url, secret)),
+        ("rate_limit.key_prefix", text(&key_prefix)),
         ("magic_link.ttl_minutes", magic_link_ttl_minutes.to_string()),
         ("magic_link.allow_signup", allow_signup.to_string()),
         ("providers.timeout_secs", timeout_secs.to_string()),

@@ -165,7 +165,8 @@ fn verify_with(
     let (Some(salt), Some(expected)) = (&stored.salt, &stored.hash) else {
         return Ok(false);
     };
-    let algorithm = Algorithm::try_from(stored.algorithm.as_str()).map_err(|e| anyhow!("argon2: {e}"))?;
+    let algorithm =
+        Algorithm::try_from(stored.algorithm.as_str()).map_err(|e| anyhow!("argon2: {e}"))?;
     let version = stored
         .version
         .map(Version::try_from)

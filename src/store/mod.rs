@@ -20,6 +20,7 @@ pub mod one_time_tokens;
 pub mod org_providers;
 pub mod organizations;
 pub mod passkeys;
+pub mod rate_limit_counters;
 pub mod refresh_tokens;
 pub mod revoked_tokens;
 pub mod services;

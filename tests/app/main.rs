@@ -40,4 +40,5 @@ mod refresh_lifetime;
 mod refresh_tokens;
 mod resource_endpoints;
 mod secrets_at_rest;
+mod shared_limits;
 mod startup;
