@@ -401,6 +401,8 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     )
                     .await?;
             }
+            // Running instances publish the new key now instead of at their next reload.
+            crate::admin::invalidate(&state, &crate::admin::Invalidation::Keys).await?;
             print(
                 json,
                 &serde_json::json!({"kid": key.kid, "activates_at": key.activates_at}),

@@ -43,6 +43,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         state.mailer.clone().spawn_worker(state.db.clone());
         spawn_housekeeping(state.clone());
+        crate::admin::spawn_listener(state.clone()).await;
         let data = web::Data::new(state.clone());
         let workers = state
             .settings

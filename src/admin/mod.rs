@@ -9,8 +9,10 @@ use uuid::Uuid;
 use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
+mod broadcast;
 mod operations;
 
+pub use broadcast::spawn_listener;
 pub use operations::*;
 
 /// One right of the admin API. Service tokens and the bootstrap token hold a set of these;
@@ -200,18 +202,13 @@ pub enum Invalidation {
     Keys,
 }
 
-/// Drops what `changed` made stale in this process's caches. Called after the change's
-/// transaction committed. (Other instances: issue 19 adds a cross-instance channel here.)
+/// Drops what `changed` made stale in this process's caches and tells the other instances
+/// (PostgreSQL `NOTIFY`, see `broadcast.rs`). Called after the change's transaction committed.
 pub async fn invalidate(state: &AppState, changed: &Invalidation) -> Result<(), AppError> {
-    match changed {
-        Invalidation::Service(client_id) => state.clients.invalidate(client_id),
-        Invalidation::Org(_) => state.clients.clear(),
-        Invalidation::Keys => state
-            .keys
-            .reload(&state.db)
-            .await
-            .map_err(AppError::Unexpected)?,
-    }
+    broadcast::apply(state, changed)
+        .await
+        .map_err(AppError::Unexpected)?;
+    broadcast::publish(state, changed).await;
     Ok(())
 }
 

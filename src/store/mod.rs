@@ -15,6 +15,7 @@ pub mod instance_meta;
 pub mod login_tickets;
 pub mod mail_outbox;
 pub mod memberships;
+pub mod notify;
 pub mod oidc_providers;
 pub mod one_time_tokens;
 pub mod org_providers;

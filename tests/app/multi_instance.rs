@@ -2,9 +2,16 @@
 //! one process owns the database file.
 use std::sync::Arc;
 
-use gatehouse::store::signing_keys::{self, KeyStatus};
+use std::time::{Duration, Instant};
 
-use crate::helpers::{TestApp, TestDb, spawn_app, spawn_instance};
+use gatehouse::admin::{Invalidation, invalidate};
+use gatehouse::store::entities::services;
+use gatehouse::store::signing_keys::{self, KeyStatus};
+use reqwest::StatusCode;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::helpers::{ServiceOptions, TestApp, TestDb, spawn_app, spawn_instance};
 
 pub fn on_postgres() -> bool {
     std::env::var("DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"))
@@ -83,4 +90,157 @@ async fn the_database_refuses_a_second_active_key_of_one_algorithm() {
 
     assert!(second.is_err(), "a second active RS256 key was stored");
     assert_eq!(active_kids(&app, "RS256").await.len(), 1);
+}
+
+/// Polls `check` until it holds; panics after `limit`. Returns how long it took.
+async fn within(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    loop {
+        if check().await {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < limit, "not seen within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn client_credentials(app: &TestApp, client_id: &str, secret: &str) -> StatusCode {
+    app.client
+        .post(app.url("/token"))
+        .basic_auth(client_id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn a_secret_replaced_on_one_instance_is_refused_by_another_within_a_second() {
+    if !on_postgres() {
+        return;
+    }
+    let a = spawn_app().await;
+    let b = spawn_instance(a.test_db(), |_| {}).await.unwrap();
+    let service = a
+        .create_service(ServiceOptions {
+            grant_types: vec!["client_credentials"],
+            ..ServiceOptions::default()
+        })
+        .await;
+    let old_secret = service.secret.clone().unwrap();
+    // B authenticates the service once, and so caches it (for 30 s).
+    assert_eq!(
+        client_credentials(&b, &service.client_id, &old_secret).await,
+        StatusCode::OK
+    );
+
+    // Instance A replaces the secret, as an admin operation does: commit, then invalidate.
+    services::Entity::update_many()
+        .col_expr(
+            services::Column::ClientSecretHash,
+            Expr::value(gatehouse::keys::hash_token("a new secret")),
+        )
+        .filter(services::Column::ClientId.eq(&service.client_id))
+        .exec(&a.db)
+        .await
+        .unwrap();
+    invalidate(&a.state, &Invalidation::Service(service.client_id.clone()))
+        .await
+        .unwrap();
+
+    within(Duration::from_secs(1), async || {
+        client_credentials(&b, &service.client_id, &old_secret).await == StatusCode::UNAUTHORIZED
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_key_rotated_on_one_instance_is_published_by_another_within_a_second() {
+    if !on_postgres() {
+        return;
+    }
+    let a = spawn_app().await;
+    let b = spawn_instance(a.test_db(), |_| {}).await.unwrap();
+
+    let next = a
+        .state
+        .keys
+        .rotate(&a.db, chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    invalidate(&a.state, &Invalidation::Keys).await.unwrap();
+
+    within(Duration::from_secs(1), async || {
+        let jwks: serde_json::Value = b.get("/.well-known/jwks.json").await.json().await.unwrap();
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kid"] == next.kid.as_str())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn after_losing_its_listen_connection_an_instance_flushes_its_caches_and_listens_again() {
+    if !on_postgres() {
+        return;
+    }
+    let a = spawn_app().await;
+    let b = spawn_instance(a.test_db(), |_| {}).await.unwrap();
+    let service = a
+        .create_service(ServiceOptions {
+            grant_types: vec!["client_credentials"],
+            ..ServiceOptions::default()
+        })
+        .await;
+    let old_secret = service.secret.clone().unwrap();
+    assert_eq!(
+        client_credentials(&b, &service.client_id, &old_secret).await,
+        StatusCode::OK
+    );
+
+    // Both instances' LISTEN connections drop (as in a database restart or a proxy
+    // timeout), and a change is made meanwhile without any notification.
+    use sea_orm::ConnectionTrait;
+    let killed =
+        a.db.execute_unprepared(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        )
+        .await
+        .unwrap();
+    assert!(
+        killed.rows_affected() >= 2,
+        "listeners: {}",
+        killed.rows_affected()
+    );
+    services::Entity::update_many()
+        .col_expr(
+            services::Column::ClientSecretHash,
+            Expr::value(gatehouse::keys::hash_token("a new secret")),
+        )
+        .filter(services::Column::ClientId.eq(&service.client_id))
+        .exec(&a.db)
+        .await
+        .unwrap();
+
+    // B reconnects and flushes: the old secret stops working long before the 30 s TTL...
+    within(Duration::from_secs(5), async || {
+        client_credentials(&b, &service.client_id, &old_secret).await == StatusCode::UNAUTHORIZED
+    })
+    .await;
+    // ...and notifications reach it again.
+    let next = a
+        .state
+        .keys
+        .rotate(&a.db, chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    invalidate(&a.state, &Invalidation::Keys).await.unwrap();
+    within(Duration::from_secs(1), async || {
+        b.state.keys.list().iter().any(|k| k.kid == next.kid)
+    })
+    .await;
 }
