@@ -55,12 +55,7 @@ async fn three_instances_started_at_once_on_an_empty_database_share_one_key() {
     assert_eq!(active.len(), 1, "active RS256 keys: {active:?}");
     for app in &apps {
         assert_eq!(app.state.keys.active_kid().as_ref(), Some(&active[0]));
-        let jwks: serde_json::Value = app
-            .get("/.well-known/jwks.json")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let jwks = app.jwks().await;
         assert_eq!(jwks["keys"][0]["kid"], active[0].as_str());
     }
 
@@ -158,7 +153,7 @@ async fn rotation_on_a_reaches_b_within_a_second(a: &TestApp, b: &TestApp) {
         .unwrap();
     invalidate(&a.state, &Invalidation::Keys).await.unwrap();
     within(Duration::from_secs(1), async || {
-        let jwks: serde_json::Value = b.get("/.well-known/jwks.json").await.json().await.unwrap();
+        let jwks = b.jwks().await;
         jwks["keys"]
             .as_array()
             .unwrap()

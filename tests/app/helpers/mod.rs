@@ -109,6 +109,15 @@ impl TestApp {
         self._test_db.clone()
     }
 
+    /// The published JWKS.
+    pub async fn jwks(&self) -> serde_json::Value {
+        self.get("/.well-known/jwks.json")
+            .await
+            .json()
+            .await
+            .expect("JWKS is JSON")
+    }
+
     /// The same app seen from another browser (own cookie jar).
     pub fn new_device(&self) -> TestApp {
         TestApp {
