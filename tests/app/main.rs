@@ -32,6 +32,7 @@ mod introspection;
 mod key_rotation;
 mod lockout;
 mod magic_link;
+mod mail_outage;
 mod mfa;
 mod mfa_limits;
 mod multi_instance;
