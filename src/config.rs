@@ -39,6 +39,8 @@ pub struct ServerSettings {
     pub trusted_proxies: Vec<String>,
     /// The header the trusted proxies write: `x-forwarded-for` or `forwarded` (RFC 7239).
     pub proxy_header: String,
+    /// Bearer token of `GET /metrics` (Prometheus); unset: the endpoint answers 404.
+    pub metrics_token: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -275,6 +277,7 @@ impl Default for ServerSettings {
             public_url: "http://localhost:8080".into(),
             workers: None,
             trusted_proxies: Vec::new(),
+            metrics_token: None,
             proxy_header: "x-forwarded-for".into(),
         }
     }

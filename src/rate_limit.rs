@@ -25,15 +25,27 @@ pub use shared::SharedCounters;
 /// request writes no row of its own (a flood must not grow the database); the housekeeping
 /// task writes one aggregated audit row per minute from these counts instead.
 #[derive(Default)]
-struct Tally(Mutex<BTreeMap<&'static str, u64>>);
+struct Tally(
+    Mutex<BTreeMap<&'static str, u64>>,
+    Mutex<BTreeMap<&'static str, u64>>,
+);
 
 impl Tally {
     fn note(&self, name: &'static str) {
-        let mut counts = self
-            .0
+        for counts in [&self.0, &self.1] {
+            let mut counts = counts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            *counts.entry(name).or_default() += 1;
+        }
+    }
+
+    /// Refusals since start (metrics), unlike `take`.
+    fn totals(&self) -> BTreeMap<&'static str, u64> {
+        self.1
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *counts.entry(name).or_default() += 1;
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     fn take(&self) -> BTreeMap<&'static str, u64> {
@@ -240,6 +252,11 @@ impl RateLimits {
             Some(ip) => self.authorize_ip.check(&network(ip)).await,
             None => Ok(()),
         }
+    }
+
+    /// Refusals per limit name since the start (metrics).
+    pub fn refusal_totals(&self) -> BTreeMap<&'static str, u64> {
+        self.tally.totals()
     }
 
     /// Refusals per limit name since the previous call (see [`Tally`]).

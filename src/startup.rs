@@ -56,6 +56,7 @@ impl Application {
                 .app_data(data.clone())
                 .wrap(from_fn(crate::web::csrf::set_csrf_cookie))
                 .wrap(from_fn(crate::web::middleware::security_headers))
+                .wrap(from_fn(crate::web::middleware::record_metrics))
                 .wrap(from_fn(crate::web::middleware::request_context))
                 .configure(|cfg| crate::web::routes(cfg, &federation))
         })
@@ -117,6 +118,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         limits: Arc::new(limits),
         proxies: Arc::new(proxies),
         discovery,
+        metrics: Arc::default(),
         settings: Arc::new(settings),
     })
 }

@@ -100,6 +100,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         workers,
         trusted_proxies,
         proxy_header,
+        metrics_token,
     } = server;
     let DatabaseSettings {
         url,
@@ -184,6 +185,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         ("server.workers", unset_or(workers, |n| n.to_string())),
         ("server.trusted_proxies", format!("{trusted_proxies:?}")),
         ("server.proxy_header", text(&proxy_header)),
+        ("server.metrics_token", unset_or(metrics_token, secret)),
         ("data_dir", text(&data_dir.to_string_lossy())),
         ("master_key", unset_or(master_key, secret)),
         ("database.url", unset_or(url, secret)),

@@ -94,6 +94,26 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     result
 }
 
+/// The pool's open connections and how many of them are idle.
+pub fn pool_usage(db: &DatabaseConnection) -> (u32, u32) {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (
+                pool.size(),
+                u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            )
+        }
+        _ => {
+            let pool = db.get_sqlite_connection_pool();
+            (
+                pool.size(),
+                u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            )
+        }
+    }
+}
+
 /// `true` when every migration this binary knows has been applied.
 pub async fn migrations_current(db: &DatabaseConnection) -> Result<bool, DbErr> {
     Ok(Migrator::get_pending_migrations(db).await?.is_empty())

@@ -136,6 +136,25 @@ fn trace_id_of(traceparent: &str) -> Option<String> {
     .then(|| trace_id.to_owned())
 }
 
+/// Counts every answer by route pattern (bounded labels) and status, and its latency.
+pub async fn record_metrics(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let res = next.call(req).await?;
+    if let Some(state) = state {
+        state
+            .metrics
+            .observe_request(&route, res.status().as_u16(), started.elapsed());
+    }
+    Ok(res)
+}
+
 #[cfg(test)]
 mod request_context_tests {
     use super::trace_id_of;

@@ -97,3 +97,56 @@ async fn every_answer_carries_a_request_id_and_continues_the_callers_trace() {
             .contains(trace)
     );
 }
+
+#[tokio::test]
+async fn metrics_need_the_configured_token_and_count_requests_by_route() {
+    let without = spawn_app().await;
+    assert_eq!(without.get("/metrics").await.status(), 404);
+
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.server.metrics_token = Some("metrics-secret-token".to_owned().into());
+        s.rate_limit.login_per_account_per_15_minutes = 1;
+    })
+    .await;
+    assert_eq!(app.get("/metrics").await.status(), 401);
+    let wrong = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("metrics-secret-tokeX")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    app.get("/healthz").await;
+    app.get("/no-such-page").await;
+    for _ in 0..2 {
+        app.client
+            .post(app.url("/api/auth/login"))
+            .json(&serde_json::json!({"email": "x@example.com", "password": "wrong password 1"}))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("metrics-secret-token")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(metrics.status(), 200);
+    let text = metrics.text().await.unwrap();
+    for expected in [
+        "gatehouse_http_requests_total{route=\"/healthz\",status=\"200\"} 1",
+        "gatehouse_http_requests_total{route=\"unmatched\",status=\"404\"} 1",
+        "gatehouse_http_requests_total{route=\"/api/auth/login\",status=\"429\"} 1",
+        "gatehouse_http_request_duration_seconds_count{route=\"/healthz\"} 1",
+        "gatehouse_rate_limit_refusals_total{limit=\"login_per_account_and_network\"} 1",
+        "gatehouse_mail_queue_depth ",
+        "gatehouse_db_pool_connections{state=\"idle\"} ",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
+}
