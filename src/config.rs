@@ -87,6 +87,8 @@ pub struct ServerSettings {
     pub trusted_proxies: Vec<String>,
     /// The header the trusted proxies write: `x-forwarded-for` or `forwarded` (RFC 7239).
     pub proxy_header: String,
+    /// Bearer token of `GET /metrics` (Prometheus); unset: the endpoint answers 404.
+    pub metrics_token: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -114,7 +116,7 @@ pub struct PasswordSettings {
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
-    /// Upper bound on hashes computed at once; 0 means the number of CPUs.
+    /// Password hashing threads (the most hashes computed at once); 0 means the number of CPUs.
     pub max_concurrent_hashes: usize,
 }
 
@@ -169,6 +171,14 @@ pub struct RateLimitSettings {
     pub authorize_per_ip_per_minute: u32,
     /// Admin API requests per caller (token, user or bootstrap token) per minute.
     pub admin_api_per_caller_per_minute: u32,
+    /// Where the counters live: `memory` (each instance counts alone), `postgres` (shared through
+    /// the database; PostgreSQL only) or `redis` (`redis_url`). The in-memory limiter always
+    /// runs first as a cheap pre-filter.
+    pub backend: String,
+    /// The Redis server of `backend = "redis"`, e.g. `redis://127.0.0.1:6379/0`.
+    pub redis_url: Option<SecretString>,
+    /// Prefix of the shared counters' keys, so deployments can share one Redis.
+    pub key_prefix: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -368,6 +378,7 @@ impl Default for ServerSettings {
             public_url: "http://localhost:8080".into(),
             workers: None,
             trusted_proxies: Vec::new(),
+            metrics_token: None,
             proxy_header: "x-forwarded-for".into(),
         }
     }
@@ -446,6 +457,9 @@ impl Default for RateLimitSettings {
             magic_links_per_email_ceiling_per_15_minutes: 15,
             authorize_per_ip_per_minute: 60,
             admin_api_per_caller_per_minute: 300,
+            backend: "memory".into(),
+            redis_url: None,
+            key_prefix: "gatehouse:rl:".into(),
         }
     }
 }
@@ -533,6 +547,20 @@ impl Settings {
             _ => problems.push(format!(
                 "server.public_url (GATEHOUSE_SERVER__PUBLIC_URL) must be an http(s) URL, got {:?}",
                 self.server.public_url
+            )),
+        }
+        match self.rate_limit.backend.as_str() {
+            "memory" => {}
+            "postgres" if !self.database_url().starts_with("postgres") => problems.push(
+                "rate_limit.backend (GATEHOUSE_RATE_LIMIT__BACKEND) = \"postgres\" needs a PostgreSQL database.url".to_string(),
+            ),
+            "postgres" => {}
+            "redis" if self.rate_limit.redis_url.is_none() => problems.push(
+                "rate_limit.backend (GATEHOUSE_RATE_LIMIT__BACKEND) = \"redis\" needs rate_limit.redis_url (GATEHOUSE_RATE_LIMIT__REDIS_URL)".to_string(),
+            ),
+            "redis" => {}
+            other => problems.push(format!(
+                "rate_limit.backend (GATEHOUSE_RATE_LIMIT__BACKEND) must be memory, postgres or redis, got {other:?}"
             )),
         }
         if crate::domain::ProxyHeader::parse(&self.server.proxy_header).is_none() {

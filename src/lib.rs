@@ -11,6 +11,7 @@ pub mod error;
 pub mod housekeeping;
 pub mod keys;
 pub mod mail;
+pub mod metrics;
 pub mod oidc;
 pub mod private_fs;
 pub mod rate_limit;

@@ -1,6 +1,9 @@
-//! Per-IP and per-identity rate limits (in-memory, per instance), answered with 429 +
-//! `Retry-After` + `RateLimit-*` headers by the web layer.
+//! Per-IP and per-identity rate limits, answered with 429 + `Retry-After` + `RateLimit-*`
+//! headers by the web layer. Each instance counts in memory; with `rate_limit.backend` =
+//! `postgres` or `redis` a request the local count lets through is also counted in a store
+//! every instance shares, so the budget holds across instances.
 use std::collections::BTreeMap;
+use std::fmt::Debug;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -14,21 +17,35 @@ use crate::config::RateLimitSettings;
 use crate::error::AppError;
 
 mod failures;
+mod shared;
 use failures::FailureWindow;
+pub use shared::SharedCounters;
 
 /// Refused requests per limit since the last [`RateLimits::take_refusals`]. A throttled
 /// request writes no row of its own (a flood must not grow the database); the housekeeping
 /// task writes one aggregated audit row per minute from these counts instead.
 #[derive(Default)]
-struct Tally(Mutex<BTreeMap<&'static str, u64>>);
+struct Tally(
+    Mutex<BTreeMap<&'static str, u64>>,
+    Mutex<BTreeMap<&'static str, u64>>,
+);
 
 impl Tally {
     fn note(&self, name: &'static str) {
-        let mut counts = self
-            .0
+        for counts in [&self.0, &self.1] {
+            let mut counts = counts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            *counts.entry(name).or_default() += 1;
+        }
+    }
+
+    /// Refusals since start (metrics), unlike `take`.
+    fn totals(&self) -> BTreeMap<&'static str, u64> {
+        self.1
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *counts.entry(name).or_default() += 1;
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     fn take(&self) -> BTreeMap<&'static str, u64> {
@@ -41,15 +58,24 @@ impl Tally {
     }
 }
 
-struct Limit<K: Hash + Eq + Clone> {
+/// Where a limit counts besides this instance's memory.
+#[derive(Clone)]
+struct Shared {
+    counters: Arc<SharedCounters>,
+    prefix: String,
+}
+
+struct Limit<K: Hash + Eq + Clone + Debug> {
     name: &'static str,
     limiter: DefaultKeyedRateLimiter<K>,
     burst: u32,
+    window: Duration,
     tally: Arc<Tally>,
+    shared: Option<Shared>,
 }
 
-impl<K: Hash + Eq + Clone> Limit<K> {
-    fn new(name: &'static str, tally: &Arc<Tally>, burst: u32, window: Duration) -> Self {
+impl<K: Hash + Eq + Clone + Debug> Limit<K> {
+    fn new(name: &'static str, limits: &Setup, burst: u32, window: Duration) -> Self {
         let burst_nz = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
         let period = window / burst.max(1);
         let quota = Quota::with_period(period)
@@ -59,20 +85,52 @@ impl<K: Hash + Eq + Clone> Limit<K> {
             name,
             limiter: RateLimiter::keyed(quota),
             burst: burst.max(1),
-            tally: Arc::clone(tally),
+            window,
+            tally: Arc::clone(&limits.tally),
+            shared: limits.shared.clone(),
         }
     }
 
-    fn check(&self, key: &K) -> Result<(), AppError> {
+    /// The local limiter first (free, refuses a flood at one instance), then the shared count.
+    async fn check(&self, key: &K) -> Result<(), AppError> {
         self.limiter.check_key(key).map_err(|not_until| {
-            self.tally.note(self.name);
             let wait = not_until.wait_time_from(DefaultClock::default().now());
-            AppError::RateLimited {
-                retry_after: wait.max(Duration::from_secs(1)),
-                limit: self.burst,
+            self.refuse(wait)
+        })?;
+        let Some(shared) = &self.shared else {
+            return Ok(());
+        };
+        // Keys hold addresses and emails: the shared store only sees their hash.
+        let key = format!(
+            "{}{}:{}",
+            shared.prefix,
+            self.name,
+            crate::keys::hash_token(&format!("{key:?}"))
+        );
+        match shared.counters.hit(&key, self.window).await {
+            Ok(hit) if hit.count > u64::from(self.burst) => Err(self.refuse(hit.resets_in)),
+            Ok(_) => Ok(()),
+            // An unreachable store must not stop sign-ins: the local count still applies.
+            Err(e) => {
+                tracing::warn!(limit = self.name, error = %e, "shared rate-limit counter unavailable; counting on this instance only");
+                Ok(())
             }
-        })
+        }
     }
+
+    fn refuse(&self, wait: Duration) -> AppError {
+        self.tally.note(self.name);
+        AppError::RateLimited {
+            retry_after: wait.max(Duration::from_secs(1)),
+            limit: self.burst,
+        }
+    }
+}
+
+/// What every limit is built with.
+struct Setup {
+    tally: Arc<Tally>,
+    shared: Option<Shared>,
 }
 
 /// The rate-limit key of a client address: IPv4 as is, IPv6 by its /64, because one
@@ -114,9 +172,21 @@ pub struct RateLimits {
 }
 
 impl RateLimits {
+    /// In-memory limits only.
     pub fn new(settings: &RateLimitSettings) -> Self {
-        let tally = Arc::new(Tally::default());
-        let t = &tally;
+        Self::with_shared(settings, None)
+    }
+
+    /// Limits that also count in `shared` (see `rate_limit.backend`).
+    pub fn with_shared(settings: &RateLimitSettings, shared: Option<SharedCounters>) -> Self {
+        let setup = Setup {
+            tally: Arc::new(Tally::default()),
+            shared: shared.map(|counters| Shared {
+                counters: Arc::new(counters),
+                prefix: settings.key_prefix.clone(),
+            }),
+        };
+        let t = &setup;
         Self {
             login_ip: Limit::new(
                 "login_per_ip",
@@ -188,15 +258,15 @@ impl RateLimits {
                 settings.admin_api_per_caller_per_minute,
                 Duration::from_secs(60),
             ),
-            tally,
+            tally: setup.tally.clone(),
         }
     }
 
     /// Authorization requests that store a pending request, per client network: each one
     /// writes a row for an anonymous caller.
-    pub fn check_authorize(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
+    pub async fn check_authorize(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
         match ip {
-            Some(ip) => self.authorize_ip.check(&network(ip)),
+            Some(ip) => self.authorize_ip.check(&network(ip)).await,
             None => Ok(()),
         }
     }
@@ -204,16 +274,22 @@ impl RateLimits {
     /// May this refused service token get its own audit row? Up to
     /// [`TOKEN_FAILURE_AUDITS_PER_MINUTE`] per client network; beyond that the failure is only
     /// counted in the tally (one aggregated row a minute), so a flood cannot fill the table.
-    pub fn allow_token_failure_audit(&self, ip: Option<IpAddr>) -> bool {
+    pub async fn allow_token_failure_audit(&self, ip: Option<IpAddr>) -> bool {
         self.token_failure_audit_ip
             .check(&ip.map(network).unwrap_or(UNKNOWN_CLIENT))
+            .await
             .is_ok()
     }
 
     /// Admin API requests per authenticated caller (`Actor::audit_ref`): one budget per
     /// token or user, wherever its requests come from.
-    pub fn check_admin_caller(&self, caller: &str) -> Result<(), AppError> {
-        self.admin_caller.check(&caller.to_owned())
+    pub async fn check_admin_caller(&self, caller: &str) -> Result<(), AppError> {
+        self.admin_caller.check(&caller.to_owned()).await
+    }
+
+    /// Refusals per limit name since the start (metrics).
+    pub fn refusal_totals(&self) -> BTreeMap<&'static str, u64> {
+        self.tally.totals()
     }
 
     /// Refusals per limit name since the previous call (see [`Tally`]).
@@ -225,43 +301,47 @@ impl RateLimits {
     /// and, with a much higher budget, the account. Someone who knows an address can use up
     /// its budget only from their own network: its owner, elsewhere, still signs in, and
     /// holding the account ceiling closed takes many networks.
-    pub fn check_login(&self, ip: Option<IpAddr>, account: &str) -> Result<(), AppError> {
+    pub async fn check_login(&self, ip: Option<IpAddr>, account: &str) -> Result<(), AppError> {
         let net = ip.map(network);
         if let Some(net) = net {
-            self.login_ip.check(&net)?;
+            self.login_ip.check(&net).await?;
         }
         self.login_account_network
-            .check(&(account.to_owned(), net.unwrap_or(UNKNOWN_CLIENT)))?;
-        self.login_account.check(&account.to_owned())
+            .check(&(account.to_owned(), net.unwrap_or(UNKNOWN_CLIENT)))
+            .await?;
+        self.login_account.check(&account.to_owned()).await
     }
 
     /// Sign-in attempts that name no account until they are verified (passkeys), per client IP.
-    pub fn check_login_ip(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
+    pub async fn check_login_ip(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
         match ip {
-            Some(ip) => self.login_ip.check(&network(ip)),
+            Some(ip) => self.login_ip.check(&network(ip)).await,
             None => Ok(()),
         }
     }
 
     /// Requests that send mail, create accounts or start passkey ceremonies, per client IP.
-    pub fn check_request(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
+    pub async fn check_request(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
         match ip {
-            Some(ip) => self.requests_ip.check(&network(ip)),
+            Some(ip) => self.requests_ip.check(&network(ip)).await,
             None => Ok(()),
         }
     }
 
     /// Magic-link requests per (address, client network) pair, plus a higher ceiling per
     /// address, like sign-in; answered the same whether or not the address has an account.
-    pub fn check_magic_link(
+    pub async fn check_magic_link(
         &self,
         ip: Option<IpAddr>,
         normalized_email: &str,
     ) -> Result<(), AppError> {
         let net = ip.map(network).unwrap_or(UNKNOWN_CLIENT);
         self.magic_link_email_network
-            .check(&(normalized_email.to_owned(), net))?;
-        self.magic_link_email.check(&normalized_email.to_owned())
+            .check(&(normalized_email.to_owned(), net))
+            .await?;
+        self.magic_link_email
+            .check(&normalized_email.to_owned())
+            .await
     }
 
     /// Starts a second-factor attempt for a user. Only wrong codes count: the attempt holds a
@@ -281,17 +361,18 @@ impl RateLimits {
 
     /// Device user codes looked up (typed or followed from a link), per client IP: user codes
     /// are short enough to guess without it (RFC 8628 §5.1).
-    pub fn check_device_code_entry(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
+    pub async fn check_device_code_entry(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
         match ip {
-            Some(ip) => self.device_code_ip.check(&network(ip)),
+            Some(ip) => self.device_code_ip.check(&network(ip)).await,
             None => Ok(()),
         }
     }
 
     /// Mails sent to one address; callers stay silent when exceeded (enumeration safety).
-    pub fn allow_mail_to(&self, normalized_email: &str) -> bool {
+    pub async fn allow_mail_to(&self, normalized_email: &str) -> bool {
         self.mail_address
             .check(&normalized_email.to_owned())
+            .await
             .is_ok()
     }
 
@@ -346,8 +427,8 @@ mod tests {
         assert_eq!(network(v4), v4);
     }
 
-    #[test]
-    fn one_network_cannot_use_up_an_accounts_budget_for_another_but_the_ceiling_holds() {
+    #[tokio::test]
+    async fn one_network_cannot_use_up_an_accounts_budget_for_another_but_the_ceiling_holds() {
         let settings = RateLimitSettings {
             login_per_account_per_15_minutes: 2,
             login_per_account_ceiling_per_15_minutes: 3,
@@ -356,34 +437,35 @@ mod tests {
         let limits = RateLimits::new(&settings);
         let attacker = Some(IpAddr::from([198, 51, 100, 66]));
         let owner = Some(IpAddr::from([203, 0, 113, 5]));
-        assert!(limits.check_login(attacker, "a@x.io").is_ok());
-        assert!(limits.check_login(attacker, "a@x.io").is_ok());
-        assert!(limits.check_login(attacker, "a@x.io").is_err());
-        assert!(limits.check_login(owner, "a@x.io").is_ok());
+        assert!(limits.check_login(attacker, "a@x.io").await.is_ok());
+        assert!(limits.check_login(attacker, "a@x.io").await.is_ok());
+        assert!(limits.check_login(attacker, "a@x.io").await.is_err());
+        assert!(limits.check_login(owner, "a@x.io").await.is_ok());
         // Three attempts got through for the account: its ceiling is reached.
         assert!(
             limits
                 .check_login(Some(IpAddr::from([192, 0, 2, 1])), "a@x.io")
+                .await
                 .is_err()
         );
     }
 
-    #[test]
-    fn login_attempts_beyond_the_account_budget_are_throttled() {
+    #[tokio::test]
+    async fn login_attempts_beyond_the_account_budget_are_throttled() {
         let settings = RateLimitSettings {
             login_per_account_per_15_minutes: 2,
             ..RateLimitSettings::default()
         };
         let limits = RateLimits::new(&settings);
-        assert!(limits.check_login(None, "a@x.io").is_ok());
-        assert!(limits.check_login(None, "a@x.io").is_ok());
-        match limits.check_login(None, "a@x.io") {
+        assert!(limits.check_login(None, "a@x.io").await.is_ok());
+        assert!(limits.check_login(None, "a@x.io").await.is_ok());
+        match limits.check_login(None, "a@x.io").await {
             Err(AppError::RateLimited { retry_after, limit }) => {
                 assert!(retry_after >= Duration::from_secs(1));
                 assert_eq!(limit, 2);
             }
             other => panic!("expected RateLimited, got {other:?}"),
         }
-        assert!(limits.check_login(None, "b@x.io").is_ok());
+        assert!(limits.check_login(None, "b@x.io").await.is_ok());
     }
 }

@@ -43,6 +43,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         state.mailer.clone().spawn_worker(state.db.clone());
         spawn_housekeeping(state.clone());
+        crate::admin::spawn_listener(state.clone()).await;
         let data = web::Data::new(state.clone());
         let workers = state
             .settings
@@ -55,6 +56,8 @@ impl Application {
                 .app_data(data.clone())
                 .wrap(from_fn(crate::web::csrf::set_csrf_cookie))
                 .wrap(from_fn(crate::web::middleware::security_headers))
+                .wrap(from_fn(crate::web::middleware::record_metrics))
+                .wrap(from_fn(crate::web::middleware::request_context))
                 .configure(|cfg| crate::web::routes(cfg, &federation))
         })
         .listen(listener)?
@@ -88,11 +91,16 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     settings.validate()?;
     let db = open_database(&settings).await?;
     let master = load_master_key(&settings, &db).await?;
-    crate::auth::first_party::ensure_builtin_service(&db).await?;
+    // Instances starting together on an empty database take turns creating it.
+    let txn = crate::store::begin(&db).await?;
+    crate::store::advisory_xact_lock(&txn, crate::store::INIT_LOCK).await?;
+    crate::auth::first_party::ensure_builtin_service(&txn).await?;
+    txn.commit().await?;
     let keys = KeyStore::load_or_init(&db, master.clone(), settings.keys.rsa_bits).await?;
     let passwords = PasswordHasher::new(&settings.password)?;
     let mailer = Mailer::new(&settings, master.clone())?;
-    let limits = RateLimits::new(&settings.rate_limit);
+    let shared = crate::rate_limit::SharedCounters::connect(&settings.rate_limit, &db).await?;
+    let limits = RateLimits::with_shared(&settings.rate_limit, shared);
     let header = crate::domain::ProxyHeader::parse(&settings.server.proxy_header)
         .ok_or_else(|| anyhow::anyhow!("server.proxy_header: unknown header"))?;
     let proxies = crate::domain::TrustedProxies::parse(&settings.server.trusted_proxies, header)
@@ -110,6 +118,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         limits: Arc::new(limits),
         proxies: Arc::new(proxies),
         discovery,
+        metrics: Arc::default(),
         settings: Arc::new(settings),
     })
 }

@@ -26,6 +26,7 @@ pub struct AppState {
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
     /// `/.well-known/openid-configuration`, prepared once.
     pub discovery: PublishedDocument,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {

@@ -6,9 +6,10 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 use gatehouse::config::{
-    AdminSettings, BrandingSettings, DatabaseSettings, GithubSettings, GoogleSettings, KeySettings, LogSettings,
-    MagicLinkSettings, MailSettings, MicrosoftSettings, PasswordSettings, ProvidersSettings,
-    RateLimitSettings, RiskSettings, ServerSettings, SessionSettings, Settings, TokenSettings,
+    AdminSettings, BrandingSettings, DatabaseSettings, GithubSettings, GoogleSettings, KeySettings,
+    LogSettings, MagicLinkSettings, MailSettings, MicrosoftSettings, PasswordSettings,
+    ProvidersSettings, RateLimitSettings, RiskSettings, ServerSettings, SessionSettings, Settings,
+    TokenSettings,
 };
 use secrecy::ExposeSecret;
 
@@ -103,6 +104,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         workers,
         trusted_proxies,
         proxy_header,
+        metrics_token,
     } = server;
     let DatabaseSettings {
         url,
@@ -145,6 +147,9 @@ fn defaults() -> Vec<(&'static str, String)> {
         magic_links_per_email_ceiling_per_15_minutes,
         authorize_per_ip_per_minute,
         admin_api_per_caller_per_minute,
+        backend: rate_limit_backend,
+        redis_url,
+        key_prefix,
     } = rate_limit;
     let BrandingSettings {
         name: brand_name,
@@ -204,6 +209,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         ("server.workers", unset_or(workers, |n| n.to_string())),
         ("server.trusted_proxies", format!("{trusted_proxies:?}")),
         ("server.proxy_header", text(&proxy_header)),
+        ("server.metrics_token", unset_or(metrics_token, secret)),
         ("data_dir", text(&data_dir.to_string_lossy())),
         ("master_key", unset_or(master_key, secret)),
         ("database.url", unset_or(url, secret)),
@@ -278,6 +284,9 @@ fn defaults() -> Vec<(&'static str, String)> {
             "rate_limit.authorize_per_ip_per_minute",
             authorize_per_ip_per_minute.to_string(),
         ),
+        ("rate_limit.backend", text(&rate_limit_backend)),
+        ("rate_limit.redis_url", unset_or(redis_url, secret)),
+        ("rate_limit.key_prefix", text(&key_prefix)),
         ("magic_link.ttl_minutes", magic_link_ttl_minutes.to_string()),
         ("magic_link.allow_signup", allow_signup.to_string()),
         ("branding.name", text(&brand_name)),

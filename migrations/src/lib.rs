@@ -20,6 +20,7 @@ mod m20261202_000017_mail_from_name;
 mod m20261202_000018_device_trust;
 mod m20261202_000019_emailed_sign_in_codes;
 mod m20261202_000020_federation;
+mod m20261202_000021_scale;
 mod m20261202_000023_service_providers;
 
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000018_device_trust::Migration),
             Box::new(m20261202_000019_emailed_sign_in_codes::Migration),
             Box::new(m20261202_000020_federation::Migration),
+            Box::new(m20261202_000021_scale::Migration),
             Box::new(m20261202_000023_service_providers::Migration),
         ]
     }

@@ -12,9 +12,10 @@ use crate::state::AppState;
 
 pub mod audit_log;
 pub mod bootstrap;
+pub mod branding;
+mod broadcast;
 pub mod keys;
 pub mod members;
-pub mod branding;
 mod operations;
 pub mod orgs;
 pub mod owners;
@@ -27,6 +28,7 @@ pub mod services;
 pub mod session;
 pub mod users;
 
+pub use broadcast::spawn_listener;
 pub use operations::*;
 
 /// Who presents `raw` (the bearer or `X-API-Key` value) to the admin API, trying in order the
@@ -39,7 +41,7 @@ pub async fn authenticate(
 ) -> Result<Actor, AppError> {
     let result = authenticate_inner(state, raw, meta).await;
     if let Err(AppError::Unauthorized { code, .. }) = &result {
-        state.limits.check_login_ip(meta.ip)?;
+        state.limits.check_login_ip(meta.ip).await?;
         let event = crate::audit::AuditEvent::new(
             "admin.authenticate",
             crate::audit::Outcome::Failure,
@@ -259,18 +261,13 @@ pub enum Invalidation {
     Keys,
 }
 
-/// Drops what `changed` made stale in this process's caches. Called after the change's
-/// transaction committed. (Other instances: issue 19 adds a cross-instance channel here.)
+/// Drops what `changed` made stale in this process's caches and tells the other instances
+/// (PostgreSQL `NOTIFY`, see `broadcast.rs`). Called after the change's transaction committed.
 pub async fn invalidate(state: &AppState, changed: &Invalidation) -> Result<(), AppError> {
-    match changed {
-        Invalidation::Service(client_id) => state.clients.invalidate(client_id),
-        Invalidation::Org(_) => state.clients.clear(),
-        Invalidation::Keys => state
-            .keys
-            .reload(&state.db)
-            .await
-            .map_err(AppError::Unexpected)?,
-    }
+    broadcast::apply(state, changed)
+        .await
+        .map_err(AppError::Unexpected)?;
+    broadcast::publish(state, changed).await;
     Ok(())
 }
 

@@ -568,7 +568,7 @@ fn check(
 /// share this minute; the rest are counted into the minute's `rate_limit.refused` row, so a
 /// flood of bad tokens cannot fill the table.
 async fn audit_refusal(state: &AppState, id: Option<&str>, refusal: Refusal, meta: &RequestMeta) {
-    if !state.limits.allow_token_failure_audit(meta.ip) {
+    if !state.limits.allow_token_failure_audit(meta.ip).await {
         return;
     }
     let mut event = AuditEvent::new("service_token.used", Outcome::Failure, meta)

@@ -333,7 +333,7 @@ pub async fn resend_verification(
     if user.email_verified {
         return Err(AppError::invalid("this address is already verified"));
     }
-    if !state.limits.allow_mail_to(&user.email_normalized) {
+    if !state.limits.allow_mail_to(&user.email_normalized).await {
         return Err(AppError::RateLimited {
             retry_after: std::time::Duration::from_secs(3600),
             limit: state.settings.rate_limit.mail_per_address_per_hour,

@@ -186,11 +186,11 @@ async fn matching_hash(
 
 /// Sends a fresh link to an unverified account. Answers the same whatever the address.
 pub async fn resend(state: &AppState, email: &Email, meta: &RequestMeta) -> Result<(), AppError> {
-    state.limits.check_request(meta.ip)?;
+    state.limits.check_request(meta.ip).await?;
     let Some(user) = users::find_by_email(&state.db, email.normalized()).await? else {
         return Ok(());
     };
-    if user.email_verified || !state.limits.allow_mail_to(email.normalized()) {
+    if user.email_verified || !state.limits.allow_mail_to(email.normalized()).await {
         return Ok(());
     }
     let txn = crate::store::begin(&state.db).await?;

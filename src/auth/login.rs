@@ -22,7 +22,7 @@ pub async fn authenticate_password(
     );
     // A throttled attempt writes no row of its own (a flood must not grow the database); it
     // is counted in the limits' tally and audited once per minute in aggregate.
-    state.limits.check_login(meta.ip, &account_key)?;
+    state.limits.check_login(meta.ip, &account_key).await?;
     let user = match &email {
         Some(email) => users::find_by_email(&state.db, email.normalized()).await?,
         None => None,

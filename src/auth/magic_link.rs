@@ -24,8 +24,11 @@ pub async fn request(
     brand: Option<&crate::branding::Brand>,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
-    state.limits.check_request(meta.ip)?;
-    state.limits.check_magic_link(meta.ip, email.normalized())?;
+    state.limits.check_request(meta.ip).await?;
+    state
+        .limits
+        .check_magic_link(meta.ip, email.normalized())
+        .await?;
     let user = users::find_by_email(&state.db, email.normalized()).await?;
     let allowed = match &user {
         Some(user) => user.is_active(),

@@ -23,7 +23,10 @@ pub async fn change(
     new: NewPassword,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
-    state.limits.check_login(meta.ip, &user.email_normalized)?;
+    state
+        .limits
+        .check_login(meta.ip, &user.email_normalized)
+        .await?;
     let verified = state
         .passwords
         .verify(current, user.password_hash.clone())

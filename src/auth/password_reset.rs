@@ -11,11 +11,11 @@ use crate::store::{browser_sessions, login_tickets, one_time_tokens, users};
 /// Sends a reset link when the account exists. Always answers the same (enumeration safety).
 #[tracing::instrument(skip_all, err(level = "warn"))]
 pub async fn request(state: &AppState, email: &Email, meta: &RequestMeta) -> Result<(), AppError> {
-    state.limits.check_request(meta.ip)?;
+    state.limits.check_request(meta.ip).await?;
     let Some(user) = users::find_by_email(&state.db, email.normalized()).await? else {
         return Ok(());
     };
-    if !user.is_active() || !state.limits.allow_mail_to(email.normalized()) {
+    if !user.is_active() || !state.limits.allow_mail_to(email.normalized()).await {
         return Ok(());
     }
     let ttl = state.settings.tokens.password_reset_ttl_minutes;

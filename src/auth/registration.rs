@@ -21,7 +21,7 @@ pub async fn register(
     password: NewPassword,
     meta: &RequestMeta,
 ) -> Result<Registration, AppError> {
-    state.limits.check_request(meta.ip)?;
+    state.limits.check_request(meta.ip).await?;
     // Hash first, also for known addresses, so timing does not tell them apart.
     let hash = state.passwords.hash(password.into_secret()).await?;
     if let Some(existing) = users::find_by_email(&state.db, email.normalized()).await? {
@@ -62,7 +62,7 @@ async fn notify_existing(
     existing: &users::User,
     password_hash: String,
 ) -> Result<(), AppError> {
-    if !state.limits.allow_mail_to(&existing.email_normalized) {
+    if !state.limits.allow_mail_to(&existing.email_normalized).await {
         return Ok(());
     }
     let txn = crate::store::begin(&state.db).await?;

@@ -67,7 +67,8 @@ pub async fn check(
     .await?;
     // Someone who has the password can cause blocks at will: their mails share the address's
     // mail budget, so that cannot flood the owner's mailbox.
-    if assessment.decision == Decision::Block && state.limits.allow_mail_to(&user.email_normalized)
+    if assessment.decision == Decision::Block
+        && state.limits.allow_mail_to(&user.email_normalized).await
     {
         devices::notify(state, &txn, user, meta, method, Notice::Blocked).await?;
     }
@@ -151,7 +152,7 @@ pub async fn send_code(
     mut ticket: LoginTicket,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
-    if !state.limits.allow_mail_to(&user.email_normalized) {
+    if !state.limits.allow_mail_to(&user.email_normalized).await {
         return Err(AppError::RateLimited {
             retry_after: std::time::Duration::from_secs(15 * 60),
             limit: state.settings.rate_limit.mail_per_address_per_hour,

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use bytes::Bytes;
 use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, TokenData, Validation};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -73,8 +73,8 @@ pub struct KeyStore {
 
 impl KeyStore {
     /// Loads the keys; on first start generates and stores an RS256 key.
-    pub async fn load_or_init<C: ConnectionTrait>(
-        db: &C,
+    pub async fn load_or_init(
+        db: &DatabaseConnection,
         master: MasterKey,
         rsa_bits: u32,
     ) -> anyhow::Result<Self> {
@@ -93,18 +93,21 @@ impl KeyStore {
     }
 
     /// Makes sure `alg` has an active key (generating one the first time a service uses it).
-    pub async fn ensure_active<C: ConnectionTrait>(&self, db: &C, alg: &str) -> anyhow::Result<()> {
+    /// Instances doing this at once take turns under a lock, so only the first generates; the
+    /// database's unique index (one active key per algorithm) backs this up.
+    pub async fn ensure_active(&self, db: &DatabaseConnection, alg: &str) -> anyhow::Result<()> {
         let algorithm = algorithm(alg)?;
         if self.current.load().active.contains_key(&algorithm) {
             return Ok(());
         }
-        let rows = signing_keys::list(db).await?;
-        if !rows
-            .iter()
-            .any(|row| row.status == KeyStatus::Active && row.alg == alg)
-        {
-            let row = self.generate(db, alg, KeyStatus::Active).await?;
-            tracing::info!(kid = %row.kid, alg, "generated a signing key");
+        if !has_active(db, alg).await? {
+            let txn = crate::store::begin(db).await?;
+            crate::store::advisory_xact_lock(&txn, crate::store::INIT_LOCK).await?;
+            if !has_active(&txn, alg).await? {
+                let row = self.generate(&txn, alg, KeyStatus::Active).await?;
+                tracing::info!(kid = %row.kid, alg, "generated a signing key");
+            }
+            txn.commit().await?;
         }
         self.reload(db).await
     }
@@ -272,11 +275,8 @@ impl KeyStore {
             return Ok(false);
         };
         let txn = crate::store::begin(db).await?;
-        if !signing_keys::set_status(&txn, &next.kid, KeyStatus::Next, KeyStatus::Active, None)
-            .await?
-        {
-            return Ok(false);
-        }
+        // The old key retires first: at most one key per algorithm is active at any statement
+        // (a unique index). If another instance promoted `next` meanwhile, this one rolls back.
         for old in rows
             .iter()
             .filter(|r| r.status == KeyStatus::Active && r.alg == next.alg)
@@ -289,6 +289,11 @@ impl KeyStore {
                 Some(now + retired_for),
             )
             .await?;
+        }
+        if !signing_keys::set_status(&txn, &next.kid, KeyStatus::Next, KeyStatus::Active, None)
+            .await?
+        {
+            return Ok(false);
         }
         txn.commit().await?;
         tracing::info!(kid = %next.kid, "signing key promoted to active");
@@ -311,6 +316,13 @@ impl KeyStore {
             .get(&Algorithm::RS256)
             .map(|signer| signer.kid.clone())
     }
+}
+
+async fn has_active<C: ConnectionTrait>(db: &C, alg: &str) -> anyhow::Result<bool> {
+    Ok(signing_keys::list(db)
+        .await?
+        .iter()
+        .any(|row| row.status == KeyStatus::Active && row.alg == alg))
 }
 
 fn algorithm(name: &str) -> anyhow::Result<Algorithm> {

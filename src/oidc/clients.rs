@@ -139,15 +139,18 @@ pub struct ClientCredentials {
 pub struct Clients {
     ttl: Duration,
     cache: RwLock<HashMap<String, (Instant, Arc<Client>)>>,
+    /// Bumped by every invalidation, so a load that raced with one is not cached.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl Clients {
-    /// Entries live `ttl`; changes made by this process invalidate at once, changes made
-    /// elsewhere (CLI, other instances) are seen within `ttl`.
+    /// Entries live `ttl`; changes made through `admin::invalidate` are dropped at once on
+    /// every instance (on PostgreSQL), anything else is seen within `ttl`.
     pub fn new(ttl: Duration) -> Self {
         Self {
             ttl,
             cache: RwLock::new(HashMap::new()),
+            generation: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -162,6 +165,7 @@ impl Clients {
         {
             return Ok(Some(client.clone()));
         }
+        let generation = self.generation.load(std::sync::atomic::Ordering::Acquire);
         let Some(service) = services::find_by_client_id(db, client_id).await? else {
             return Ok(None);
         };
@@ -176,13 +180,17 @@ impl Clients {
             service,
             org,
         });
-        if let Ok(mut cache) = self.cache.write() {
+        if let Ok(mut cache) = self.cache.write()
+            && self.generation.load(std::sync::atomic::Ordering::Acquire) == generation
+        {
             cache.insert(client_id.to_owned(), (Instant::now(), client.clone()));
         }
         Ok(Some(client))
     }
 
     pub fn invalidate(&self, client_id: &str) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         if let Ok(mut cache) = self.cache.write() {
             cache.remove(client_id);
         }
@@ -190,6 +198,8 @@ impl Clients {
 
     /// Forgets every cached client (an organization changed: all its services are stale).
     pub fn clear(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         if let Ok(mut cache) = self.cache.write() {
             cache.clear();
         }

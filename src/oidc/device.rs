@@ -115,7 +115,7 @@ async fn issue(
     meta: &RequestMeta,
 ) -> Result<DeviceAuthorization, AppError> {
     // Every request stores a code: limited per client IP like the other unauthenticated writes.
-    state.limits.check_request(meta.ip)?;
+    state.limits.check_request(meta.ip).await?;
     let device_code = random_token();
     for _ in 0..INSERT_ATTEMPTS {
         let user_code = UserCode::generate();
@@ -217,7 +217,7 @@ pub async fn find_pending(
     raw: &str,
     meta: &RequestMeta,
 ) -> Result<PendingDevice, UserCodeError> {
-    state.limits.check_device_code_entry(meta.ip)?;
+    state.limits.check_device_code_entry(meta.ip).await?;
     let user_code = UserCode::parse(raw).ok_or(UserCodeError::Invalid)?;
     let row = device_codes::find_by_user_code(&state.db, user_code.as_str())
         .await?

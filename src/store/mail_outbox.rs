@@ -123,3 +123,12 @@ pub async fn mark_failed<C: ConnectionTrait>(
     .await?;
     Ok(())
 }
+
+/// Messages waiting to be sent (the mail queue depth).
+pub async fn count_pending<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    Outbox::find()
+        .filter(Column::Status.eq(MailStatus::Pending))
+        .count(db)
+        .await
+}

@@ -15,6 +15,7 @@ pub mod instance_meta;
 pub mod login_tickets;
 pub mod mail_outbox;
 pub mod memberships;
+pub mod notify;
 pub mod oidc_providers;
 pub mod one_time_tokens;
 pub mod org_branding;
@@ -23,6 +24,7 @@ pub mod org_risk_policies;
 pub mod org_roles;
 pub mod organizations;
 pub mod passkeys;
+pub mod rate_limit_counters;
 pub mod refresh_tokens;
 pub mod revoked_tokens;
 pub mod service_tokens;
@@ -38,7 +40,7 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
 use sea_orm::{DatabaseTransaction, SqliteTransactionMode, TransactionOptions, TransactionTrait};
 
@@ -69,8 +71,68 @@ pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr
     .await
 }
 
+/// Advisory-lock keys (any constants unique to Gatehouse): instances starting together take
+/// turns instead of racing on `CREATE TABLE`, the built-in service or first-key generation.
+pub const MIGRATION_LOCK: i64 = 0x6761_7465_0001;
+pub const INIT_LOCK: i64 = 0x6761_7465_0002;
+
+/// Applies pending migrations. On PostgreSQL one instance applies them under a session advisory
+/// lock, held on a connection of its own, while the others wait and then find nothing to do.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    let options = db.get_postgres_connection_pool().connect_options();
+    let single = sea_orm::sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with((*options).clone())
+        .await
+        .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into())))?;
+    let conn = sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(single);
+    conn.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+        .await?;
+    let result = Migrator::up(&conn, None).await;
+    // Closing the connection releases the lock even if the unlock fails.
+    let _ = conn
+        .execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+        .await;
+    let _ = conn.close().await;
+    result
+}
+
+/// The pool's open connections and how many of them are idle.
+pub fn pool_usage(db: &DatabaseConnection) -> (u32, u32) {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (
+                pool.size(),
+                u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            )
+        }
+        _ => {
+            let pool = db.get_sqlite_connection_pool();
+            (
+                pool.size(),
+                u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            )
+        }
+    }
+}
+
+/// `true` when every migration this binary knows has been applied.
+pub async fn migrations_current(db: &DatabaseConnection) -> Result<bool, DbErr> {
+    Ok(Migrator::get_pending_migrations(db).await?.is_empty())
+}
+
+/// Inside `txn` on PostgreSQL, waits for the transaction-scoped advisory lock `key`; a no-op on
+/// SQLite, where `begin` already holds the write lock.
+pub async fn advisory_xact_lock(txn: &DatabaseTransaction, key: i64) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({key})"))
+            .await?;
+    }
+    Ok(())
 }
 
 /// `true` when the database answers a trivial query.

@@ -77,3 +77,104 @@ pub async fn security_headers(
     }
     Ok(response)
 }
+
+/// A request id for every request, in a tracing span around its handling (so every log line
+/// of the request carries it, in JSON logs as a field) and in the `X-Request-Id` answer header.
+/// A W3C `traceparent` from the caller (a load balancer, a relying app) is continued: its trace
+/// id is logged and the answer's `traceparent` names this request as the parent span.
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    use tracing::Instrument;
+    let span_id = random_hex::<8>();
+    let trace_id = req
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(trace_id_of)
+        .unwrap_or_else(random_hex::<16>);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %span_id,
+        trace_id = %trace_id,
+        method = %req.method(),
+        path = %req.path(),
+    );
+    let mut res = next.call(req).instrument(span).await?;
+    let headers = res.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&span_id) {
+        headers.insert(HeaderName::from_static("x-request-id"), value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&format!("00-{trace_id}-{span_id}-01")) {
+        headers.insert(HeaderName::from_static("traceparent"), value);
+    }
+    Ok(res)
+}
+
+fn random_hex<const N: usize>() -> String {
+    let mut bytes = [0u8; N];
+    rand::Rng::fill_bytes(&mut rand::rng(), &mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The trace id of a version-00 `traceparent` (32 lower-case hex digits, not all zero).
+fn trace_id_of(traceparent: &str) -> Option<String> {
+    let mut parts = traceparent.trim().split('-');
+    let (version, trace_id) = (parts.next()?, parts.next()?);
+    let (parent, flags) = (parts.next()?, parts.next()?);
+    let hex = |s: &str, n: usize| {
+        s.len() == n
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    (version == "00"
+        && hex(trace_id, 32)
+        && hex(parent, 16)
+        && hex(flags, 2)
+        && trace_id.bytes().any(|b| b != b'0'))
+    .then(|| trace_id.to_owned())
+}
+
+/// Counts every answer by route pattern (bounded labels) and status, and its latency.
+pub async fn record_metrics(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let res = next.call(req).await?;
+    if let Some(state) = state {
+        state
+            .metrics
+            .observe_request(&route, res.status().as_u16(), started.elapsed());
+    }
+    Ok(res)
+}
+
+#[cfg(test)]
+mod request_context_tests {
+    use super::trace_id_of;
+
+    #[test]
+    fn only_well_formed_traceparents_are_continued() {
+        let id = "4bf92f3577b34da6a3ce929d0e0e4736";
+        assert_eq!(
+            trace_id_of(&format!("00-{id}-00f067aa0ba902b7-01")).as_deref(),
+            Some(id)
+        );
+        for bad in [
+            "",
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+        ] {
+            assert_eq!(trace_id_of(bad), None, "{bad}");
+        }
+    }
+}

@@ -23,6 +23,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, federation: &pages::providers::Sessi
         .app_data(query_config())
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(health::metrics))
         .route("/static/gatehouse.css", web::get().to(assets::stylesheet))
         .route(
             "/static/form_post.js",

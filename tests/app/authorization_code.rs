@@ -413,12 +413,7 @@ async fn services_can_sign_with_es256_or_eddsa_and_rps_verify_via_jwks() {
             "{alg} access token accepted"
         );
     }
-    let jwks: serde_json::Value = app
-        .get("/.well-known/jwks.json")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let jwks = app.jwks().await;
     let algs: Vec<&str> = jwks["keys"]
         .as_array()
         .unwrap()

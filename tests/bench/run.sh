@@ -6,7 +6,8 @@
 # Measures (a) cold start, (b) idle RSS, (c) discovery/JWKS throughput against nginx serving the
 # same bytes, (d) /healthz p99 while 16 sign-ins hash passwords, (e) single-core JWT signing rate
 # (cargo bench --bench signing), (f) client_credentials issuance (RS256; ES256 against
-# node-oidc-provider when `service create --signing-alg` exists). Prints a summary table.
+# node-oidc-provider when `service create --signing-alg` exists), (g) RSS during and after 64
+# parallel failed sign-ins (tests/bench/signin_memory.py). Prints a summary table.
 #
 # Knobs (environment):
 #   BENCH_DURATION=10      seconds per measured wrk run
@@ -439,6 +440,14 @@ if [[ -n $HAVE_ES256 ]]; then
 else
     row "(f) client_credentials ES256, gatehouse" "skipped: --signing-alg pending" ">= 5x node" "n/a"
 fi
+quiet "(g) memory under a sign-in flood"
+log "(g) $CONNS concurrent failed sign-ins (unknown accounts, the dummy hash) for $((DUR * 2)) s, VmRSS sampled every 100 ms, then 10 s idle"
+timeout $((DUR * 2 + 120)) python3 "$BENCH_DIR/signin_memory.py" "$BASE" "$GH_PID" "$CONNS" $((DUR * 2)) 10 >"$WORK/signin-memory.txt" 2>&1 ||
+    die "the sign-in flood failed: $(tail -3 "$WORK/signin-memory.txt")"
+sed 's/^/    /' "$WORK/signin-memory.txt"
+mem() { grep -o "$1=[0-9.]*" "$WORK/signin-memory.txt" | cut -d= -f2; }
+row "(g) RSS peak, $CONNS parallel failed sign-ins" "$(mem rss_peak_mib) MiB (idle $(mem rss_idle_mib)), $(mem rate)/s" "< 64 MiB" "$(verdict_le "$(mem rss_peak_mib)" 64)"
+row "(g) RSS 10 s after the flood" "$(mem rss_after_10s_mib) MiB" "< idle + 8 MiB" "$(verdict_le "$(mem rss_after_10s_mib)" "$(calc "$(mem rss_idle_mib) + 8" 1)")"
 log "RSS after the load tests: $(awk '/^VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$GH_PID/status") (peak VmHWM $(awk '/^VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$GH_PID/status"))"
 stop_pid "$GH_PID"
 

@@ -33,7 +33,7 @@ pub async fn start_authentication(
     meta: &RequestMeta,
 ) -> Result<(Uuid, serde_json::Value), AppError> {
     let webauthn = webauthn(state)?;
-    state.limits.check_request(meta.ip)?;
+    state.limits.check_request(meta.ip).await?;
     let Some(raw) = email.map(str::trim).filter(|e| !e.is_empty()) else {
         let (rcr, discoverable) = webauthn
             .start_discoverable_authentication()
@@ -172,7 +172,7 @@ pub async fn finish_authentication(
     meta: &RequestMeta,
 ) -> Result<User, AppError> {
     let webauthn = webauthn(state)?;
-    state.limits.check_login_ip(meta.ip)?;
+    state.limits.check_login_ip(meta.ip).await?;
     let ceremony = take_ceremony(
         state,
         challenge_id,

@@ -47,7 +47,7 @@ pub async fn authorize(
         )),
         Ok((client, request)) => {
             // Each valid request stores a pending row for an anonymous caller.
-            state.limits.check_authorize(meta.ip)?;
+            state.limits.check_authorize(meta.ip).await?;
             let pending = core::store_pending(&state, client, request).await?;
             proceed(&state, pending, user.0, &csrf).await
         }

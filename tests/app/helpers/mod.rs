@@ -39,8 +39,19 @@ pub async fn spawn_app() -> TestApp {
 
 /// Boots the real application (the same `Application::build` path as `main`) on a free port.
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
+    let test_db = std::sync::Arc::new(TestDb::fresh().await);
+    spawn_instance(test_db, customize)
+        .await
+        .expect("application builds")
+}
+
+/// Another instance on `test_db` (several instances share one PostgreSQL database), with its
+/// own port and SMTP listener; the error when it cannot start.
+pub async fn spawn_instance(
+    test_db: std::sync::Arc<TestDb>,
+    customize: impl FnOnce(&mut Settings),
+) -> anyhow::Result<TestApp> {
     LazyLock::force(&TRACING);
-    let test_db = TestDb::fresh().await;
     let mail = SmtpSink::start().await;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
@@ -50,22 +61,20 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     settings.database.max_connections = 5;
     settings.mail.smtp_url = Some(mail.url().into());
     customize(&mut settings);
-    let app = Application::build_with_listener(settings.clone(), listener)
-        .await
-        .expect("application builds");
+    let app = Application::build_with_listener(settings.clone(), listener).await?;
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
     let address = settings.public_url().to_owned();
     let client = new_client();
-    TestApp {
+    Ok(TestApp {
         address,
         db: state.db.clone(),
         state,
         client,
         mail,
         settings,
-        _test_db: std::sync::Arc::new(test_db),
-    }
+        _test_db: test_db,
+    })
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects.
@@ -95,6 +104,20 @@ pub fn csrf_of(html: &str) -> String {
 }
 
 impl TestApp {
+    /// The database this instance runs on, for starting more instances on it.
+    pub fn test_db(&self) -> std::sync::Arc<TestDb> {
+        self._test_db.clone()
+    }
+
+    /// The published JWKS.
+    pub async fn jwks(&self) -> serde_json::Value {
+        self.get("/.well-known/jwks.json")
+            .await
+            .json()
+            .await
+            .expect("JWKS is JSON")
+    }
+
     /// The same app seen from another browser (own cookie jar).
     pub fn new_device(&self) -> TestApp {
         TestApp {

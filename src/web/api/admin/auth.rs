@@ -92,7 +92,7 @@ impl FromRequest for AdminCaller {
                     .into(),
             })?;
             let actor = crate::admin::authenticate(&state, &raw, &meta).await?;
-            state.limits.check_admin_caller(&actor.audit_ref())?;
+            state.limits.check_admin_caller(&actor.audit_ref()).await?;
             {
                 use actix_web::HttpMessage;
                 req.extensions_mut().insert(Caller {
