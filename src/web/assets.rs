@@ -8,6 +8,7 @@ const STYLESHEET: &str = include_str!("../../static/gatehouse.css");
 const FORM_POST_SCRIPT: &str = include_str!("../../static/form_post.js");
 const PASSKEY_SCRIPT: &str = include_str!("../../static/js/passkey.js");
 const ENHANCE_SCRIPT: &str = include_str!("../../static/js/enhance.js");
+const CONSOLE_STYLESHEET: &str = include_str!("../../static/console.css");
 
 /// 16 hex digits of the FNV-1a hash of every asset, computed at compile time.
 pub const VERSION: &str = {
@@ -20,6 +21,7 @@ pub const VERSION: &str = {
             ),
             ENHANCE_SCRIPT,
         );
+        let hash = fnv1a(hash, CONSOLE_STYLESHEET);
         let mut digits = [0u8; 16];
         let mut i = 0;
         while i < 16 {
@@ -66,4 +68,8 @@ pub async fn passkey_script() -> HttpResponse {
 
 pub async fn enhance_script() -> HttpResponse {
     asset("text/javascript; charset=utf-8", ENHANCE_SCRIPT)
+}
+
+pub async fn console_stylesheet() -> HttpResponse {
+    asset("text/css; charset=utf-8", CONSOLE_STYLESHEET)
 }

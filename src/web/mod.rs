@@ -37,6 +37,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, federation: &pages::providers::Sessi
             "/static/js/enhance.js",
             web::get().to(assets::enhance_script),
         )
+        .configure(pages::admin::routes)
         .route("/favicon.ico", web::get().to(branding::favicon))
         .route("/favicon.svg", web::get().to(branding::favicon))
         .route(

@@ -9,7 +9,7 @@ use crate::helpers::rp::{RelyingParty, callback_params};
 use crate::helpers::{ServiceOptions, TestApp, spawn_app_with, unique_email};
 
 /// Browsers need a host name (passkeys refuse IP addresses), so the issuer is `localhost`.
-async fn browser_app() -> (TestApp, String) {
+pub(crate) async fn browser_app() -> (TestApp, String) {
     let app = spawn_app_with(|s| {
         s.server.public_url = s.server.public_url.replace("127.0.0.1", "localhost")
     })
@@ -19,7 +19,7 @@ async fn browser_app() -> (TestApp, String) {
 }
 
 /// Runs a script with node and returns its stdout; fails the test with its output otherwise.
-async fn run_script(script: &str, env: Vec<(&'static str, String)>) -> String {
+pub(crate) async fn run_script(script: &str, env: Vec<(&'static str, String)>) -> String {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     assert!(
         dir.join("node_modules/playwright-core").exists(),

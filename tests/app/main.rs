@@ -21,6 +21,7 @@ mod cleanup;
 mod client_credentials;
 mod client_ip;
 mod code_exchange;
+mod console;
 mod credential_changes;
 mod device_flow;
 mod discovery;

@@ -1,5 +1,6 @@
 //! Hosted pages: one file per flow, GET and POST together.
 pub mod account;
+pub mod admin;
 pub mod admin_sign_in;
 pub mod device;
 pub mod login;
