@@ -154,6 +154,13 @@ pub async fn verify(state: &AppState, raw: &str) -> Result<Actor, AppError> {
             let org = organizations::find_by_slug(&state.db, slug)
                 .await?
                 .ok_or_else(revoked)?;
+            // A suspended organization's admins are cut off with its users.
+            if !org.is_active() && !user.is_platform_owner {
+                return Err(AppError::Forbidden {
+                    code: ErrorCode::OrganizationNotActive,
+                    message: "This organization is suspended".into(),
+                });
+            }
             let roles = memberships::roles(&state.db, user.id, org.id).await?;
             AdminUser {
                 id: user.id,

@@ -1417,3 +1417,28 @@ async fn the_bootstrap_variables_of_the_seed_are_read_and_checked() {
         String::from_utf8_lossy(&accepted.stderr)
     );
 }
+
+#[tokio::test]
+async fn a_suspended_organizations_admin_token_is_refused() {
+    let app = spawn_app().await;
+    app.create_org("acme", "Acme").await;
+    let token = org_admin_token(&app, "acme").await;
+    let suspend = admin::orgs::OrgUpdate {
+        status: Some(admin::orgs::OrgStatus::Suspended),
+        ..Default::default()
+    };
+    admin::orgs::update(
+        &app.state,
+        &admin::Actor::Cli,
+        &gatehouse::domain::RequestMeta::default(),
+        "acme",
+        suspend,
+    )
+    .await
+    .unwrap();
+    assert_error(
+        &get(&app, &token, "/api/admin/orgs/acme").await,
+        StatusCode::FORBIDDEN,
+        "ORGANIZATION_NOT_ACTIVE",
+    );
+}

@@ -111,3 +111,24 @@ async fn an_account_with_a_second_factor_must_have_used_it() {
     let page = browser.get_html("/admin/second-factor").await;
     assert!(page.contains("Sign in again"), "{page}");
 }
+
+#[tokio::test]
+async fn a_suspended_organizations_admins_are_cut_off() {
+    let app = spawn_app().await;
+    app.create_org("acme", "Acme").await;
+    let admin = member_browser(&app, "acme", &["admin"]).await;
+    let suspend = gatehouse::admin::orgs::OrgUpdate {
+        status: Some(gatehouse::admin::orgs::OrgStatus::Suspended),
+        ..Default::default()
+    };
+    gatehouse::admin::orgs::update(
+        &app.state,
+        &gatehouse::admin::Actor::Cli,
+        &gatehouse::domain::RequestMeta::default(),
+        "acme",
+        suspend,
+    )
+    .await
+    .unwrap();
+    assert_eq!(admin.get("/admin").await.status(), StatusCode::FORBIDDEN);
+}

@@ -164,22 +164,29 @@ async fn console_admin(
     let memberships = crate::store::memberships::of_user(&state.db, user.id)
         .await
         .map_err(AppError::from)?;
-    let admin_of: Vec<Uuid> = memberships
-        .into_iter()
-        .filter(|(_, roles)| crate::admin::session::is_admin_role(roles))
-        .map(|(org, _)| org)
-        .collect();
-    if !user.is_platform_owner && admin_of.is_empty() {
-        return Err(SignInRequired::Failed(forbidden().into()));
-    }
-    if !second_factor_used(&state, &signed_in).await? {
-        return Err(SignInRequired::Redirect("/admin/second-factor".to_owned()));
-    }
     let mut orgs = crate::store::organizations::list(&state.db)
         .await
         .map_err(AppError::from)?;
+    // An org admin administers the active organizations where a membership grants an admin
+    // role: a suspended organization's admins are cut off with its users.
+    let admin_of: Vec<Uuid> = orgs
+        .iter()
+        .filter(|o| o.is_active())
+        .filter(|o| {
+            memberships
+                .iter()
+                .any(|(id, roles)| *id == o.id && crate::admin::session::is_admin_role(roles))
+        })
+        .map(|o| o.id)
+        .collect();
     if !user.is_platform_owner {
+        if admin_of.is_empty() {
+            return Err(SignInRequired::Failed(forbidden().into()));
+        }
         orgs.retain(|o| admin_of.contains(&o.id));
+    }
+    if !second_factor_used(&state, &signed_in).await? {
+        return Err(SignInRequired::Redirect("/admin/second-factor".to_owned()));
     }
     let admin = AdminUser {
         id: user.id,
