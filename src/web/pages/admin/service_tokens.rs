@@ -151,7 +151,8 @@ struct NewPage<'a> {
     lifetimes: &'static [(&'static str, &'static str)],
     form: CreateForm,
     error: Option<String>,
-    /// Which field the error is about: `id`, `scopes`, `workspaces`, or `` for the form.
+    /// Which field the error is about: `id`, `org`, `scopes`, `workspaces`, or `` for the
+    /// form.
     error_field: &'static str,
 }
 
@@ -282,6 +283,13 @@ pub async fn create(
     Meta(meta): Meta,
     csrf: CsrfToken,
 ) -> Result<HttpResponse, PageError> {
+    // Another org's slug in the form is an edited request: 403 as for its pages.
+    if !form.org.trim().is_empty() {
+        admin.org(&state, form.org.trim()).await?;
+    } else if !admin.is_owner() {
+        let message = "Choose one of your organizations.".to_owned();
+        return new_form(&admin, &csrf.0, form, Some(("org", message)));
+    }
     let scopes = form.scopes();
     if scopes.is_empty() {
         let message = "Choose at least one scope.".to_owned();
