@@ -42,7 +42,10 @@ async fn owners_see_every_user_org_admins_their_members_others_are_refused() {
 
     // Act + Assert: the owner sees both, on the list and their pages.
     let list = owner.get_html("/admin/users").await;
-    assert!(list.contains(&ours.email) && list.contains(&theirs.email), "{list}");
+    assert!(
+        list.contains(&ours.email) && list.contains(&theirs.email),
+        "{list}"
+    );
     let page = owner.get_html(&format!("/admin/users/{}", theirs.id)).await;
     assert!(page.contains(&theirs.email), "{page}");
 
@@ -50,9 +53,17 @@ async fn owners_see_every_user_org_admins_their_members_others_are_refused() {
     let list = admin.get_html("/admin/users").await;
     assert!(list.contains(&ours.email), "{list}");
     assert!(!list.contains(&theirs.email), "{list}");
-    assert!(admin.get_html(&format!("/admin/users/{}", ours.id)).await.contains(&ours.email));
+    assert!(
+        admin
+            .get_html(&format!("/admin/users/{}", ours.id))
+            .await
+            .contains(&ours.email)
+    );
     let theirs_page = format!("/admin/users/{}", theirs.id);
-    assert_eq!(admin.get(&theirs_page).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        admin.get(&theirs_page).await.status(),
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(
         admin.get("/admin/users?org=globex").await.status(),
         StatusCode::FORBIDDEN
@@ -68,8 +79,14 @@ async fn owners_see_every_user_org_admins_their_members_others_are_refused() {
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 
     // A plain member and a signed-out visitor.
-    assert_eq!(member.get("/admin/users").await.status(), StatusCode::FORBIDDEN);
-    assert_eq!(member.get(&theirs_page).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        member.get("/admin/users").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        member.get(&theirs_page).await.status(),
+        StatusCode::FORBIDDEN
+    );
     let anonymous = app.new_device().get("/admin/users").await;
     assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&anonymous), "/login?next=%2Fadmin%2Fusers");
@@ -92,7 +109,9 @@ async fn users_are_found_by_part_of_the_email_or_by_id_and_paged() {
     let first = owner.get_html("/admin/users?q=PAGED-&org=acme").await;
     assert_eq!(first.matches("@people.example").count(), 25, "{first}");
     assert!(first.contains("rel=\"next\""), "{first}");
-    let second = owner.get_html("/admin/users?q=paged-&org=acme&page=2").await;
+    let second = owner
+        .get_html("/admin/users?q=paged-&org=acme&page=2")
+        .await;
     assert_eq!(second.matches("@people.example").count(), 5, "{second}");
     assert!(second.contains("rel=\"prev\""), "{second}");
     assert!(!second.contains("rel=\"next\""), "{second}");
@@ -105,14 +124,23 @@ async fn users_are_found_by_part_of_the_email_or_by_id_and_paged() {
         .get(&format!("/admin/users?q={}", uuid::Uuid::new_v4()))
         .await;
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
-    assert!(unknown.text().await.unwrap().contains("No user with this id"));
+    assert!(
+        unknown
+            .text()
+            .await
+            .unwrap()
+            .contains("No user with this id")
+    );
 
     // Too long a search is refused next to the field, with what was typed.
     let long = "x".repeat(300);
     let refused = owner.get(&format!("/admin/users?q={long}")).await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     let html = refused.text().await.unwrap();
-    assert!(html.contains("aria-invalid=\"true\"") && html.contains("search is too long"), "{html}");
+    assert!(
+        html.contains("aria-invalid=\"true\"") && html.contains("search is too long"),
+        "{html}"
+    );
 }
 
 #[tokio::test]
@@ -132,25 +160,42 @@ async fn an_admin_sends_a_password_reset_mail_that_works() {
 
     // Assert: confirmed, mailed, audited.
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&response), format!("{page_path}?done=password_reset_sent"));
+    assert_eq!(
+        location(&response),
+        format!("{page_path}?done=password_reset_sent")
+    );
     let confirmed = owner.get_html(&location(&response)).await;
-    assert!(confirmed.contains("password-reset link is on its way"), "{confirmed}");
+    assert!(
+        confirmed.contains("password-reset link is on its way"),
+        "{confirmed}"
+    );
     let mail = app
         .mail
         .wait_for_subject(&user.email, "Reset your password", 0)
         .await;
-    assert!(mail.link().contains("/reset-password?token="), "{}", mail.text());
-    let reset_page = app.new_device().get(&mail.link().replace(&app.address, "")).await;
+    assert!(
+        mail.link().contains("/reset-password?token="),
+        "{}",
+        mail.text()
+    );
+    let reset_page = app
+        .new_device()
+        .get(&mail.link().replace(&app.address, ""))
+        .await;
     assert_eq!(reset_page.status(), StatusCode::OK);
-    let events = gatehouse::store::audit_events::list_for_action(
-        &app.db,
-        "admin.user.password_reset_sent",
-    )
-    .await
-    .unwrap();
+    let events =
+        gatehouse::store::audit_events::list_for_action(&app.db, "admin.user.password_reset_sent")
+            .await
+            .unwrap();
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0].target.as_deref(), Some(format!("user:{}", user.id).as_str()));
-    assert!(confirmed.contains("admin.user.password_reset_sent"), "recent events list it");
+    assert_eq!(
+        events[0].target.as_deref(),
+        Some(format!("user:{}", user.id).as_str())
+    );
+    assert!(
+        confirmed.contains("admin.user.password_reset_sent"),
+        "recent events list it"
+    );
 }
 
 #[tokio::test]
@@ -180,7 +225,10 @@ async fn revoking_a_session_signs_that_browser_out() {
         .await;
 
     // Assert
-    assert_eq!(location(&response), format!("{page_path}?done=session_revoked"));
+    assert_eq!(
+        location(&response),
+        format!("{page_path}?done=session_revoked")
+    );
     assert_eq!(phone.get("/account").await.status(), StatusCode::SEE_OTHER);
     assert_eq!(laptop.get("/account").await.status(), StatusCode::OK);
     // A session that is not this user's is 404, not someone else's revoke.
@@ -197,7 +245,10 @@ async fn revoking_a_session_signs_that_browser_out() {
     let response = owner
         .post_form(&format!("{page_path}/sessions/revoke-all"), &page, &[])
         .await;
-    assert_eq!(location(&response), format!("{page_path}?done=sessions_revoked"));
+    assert_eq!(
+        location(&response),
+        format!("{page_path}?done=sessions_revoked")
+    );
     assert_eq!(laptop.get("/account").await.status(), StatusCode::SEE_OTHER);
 }
 
@@ -223,9 +274,14 @@ async fn disable_enable_reset_mfa_and_resend_verification_confirm_each() {
     let page = owner.get_html(&path).await;
 
     // Disable: the user is out at once; enable again.
-    let response = owner.post_form(&format!("{path}/disable"), &page, &[]).await;
+    let response = owner
+        .post_form(&format!("{path}/disable"), &page, &[])
+        .await;
     assert_eq!(location(&response), format!("{path}?done=disabled"));
-    assert_eq!(browser.get("/account").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        browser.get("/account").await.status(),
+        StatusCode::SEE_OTHER
+    );
     let disabled = owner.get_html(&path).await;
     assert!(disabled.contains(">disabled<"), "{disabled}");
     // A disabled account gets no reset link: refused on the page, nothing lost.
@@ -238,7 +294,9 @@ async fn disable_enable_reset_mfa_and_resend_verification_confirm_each() {
     assert_eq!(location(&response), format!("{path}?done=enabled"));
 
     // Reset two-step sign-in (nothing to reset is still confirmed).
-    let response = owner.post_form(&format!("{path}/reset-mfa"), &page, &[]).await;
+    let response = owner
+        .post_form(&format!("{path}/reset-mfa"), &page, &[])
+        .await;
     assert_eq!(location(&response), format!("{path}?done=mfa_reset"));
 
     // Resend verification: refused for a verified address, sent for an unverified one.
@@ -251,7 +309,10 @@ async fn disable_enable_reset_mfa_and_resend_verification_confirm_each() {
     let response = owner
         .post_form(&format!("{other}/resend-verification"), &page, &[])
         .await;
-    assert_eq!(location(&response), format!("{other}?done=verification_sent"));
+    assert_eq!(
+        location(&response),
+        format!("{other}?done=verification_sent")
+    );
     app.mail.wait_for(&unverified_email).await;
 
     // Without the CSRF token: refused.
