@@ -326,3 +326,44 @@ async fn disable_enable_reset_mfa_and_resend_verification_confirm_each() {
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     assert!(!csrf_of(&page).is_empty());
 }
+
+/// Makes every sign-in `minutes` old.
+async fn age_sign_ins(app: &TestApp, minutes: i64) {
+    use gatehouse::store::entities::browser_sessions::{Column, Entity};
+    use sea_orm::{EntityTrait, sea_query::Expr};
+    Entity::update_many()
+        .col_expr(
+            Column::AuthTime,
+            Expr::value(gatehouse::store::now() - chrono::Duration::minutes(minutes)),
+        )
+        .exec(&app.db)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn resetting_mfa_and_creating_tokens_need_a_recent_sign_in() {
+    // Arrange: an owner whose sign-in is an hour old (enough for the console, not for step-up).
+    let app = spawn_app().await;
+    let (_, user) = signed_in_user(&app).await;
+    let owner = owner_browser(&app).await;
+    let path = format!("/admin/users/{}", user.id);
+    let page = owner.get_html(&path).await;
+    age_sign_ins(&app, 60).await;
+
+    // Act + Assert: pages still open; step-up actions send the admin to sign in again.
+    assert_eq!(owner.get(&path).await.status(), StatusCode::OK);
+    let reset = owner.post_form(&format!("{path}/reset-mfa"), &page, &[]).await;
+    assert_eq!(reset.status(), StatusCode::SEE_OTHER);
+    assert!(location(&reset).starts_with("/login?again=1"), "{}", location(&reset));
+    let form = owner.get("/admin/service-tokens/new").await;
+    assert_eq!(form.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(&form),
+        "/login?again=1&next=%2Fadmin%2Fservice-tokens%2Fnew"
+    );
+    let events = gatehouse::store::audit_events::list_for_action(&app.db, "mfa.reset_by_admin")
+        .await
+        .unwrap();
+    assert!(events.is_empty());
+}
