@@ -353,9 +353,15 @@ async fn resetting_mfa_and_creating_tokens_need_a_recent_sign_in() {
 
     // Act + Assert: pages still open; step-up actions send the admin to sign in again.
     assert_eq!(owner.get(&path).await.status(), StatusCode::OK);
-    let reset = owner.post_form(&format!("{path}/reset-mfa"), &page, &[]).await;
+    let reset = owner
+        .post_form(&format!("{path}/reset-mfa"), &page, &[])
+        .await;
     assert_eq!(reset.status(), StatusCode::SEE_OTHER);
-    assert!(location(&reset).starts_with("/login?again=1"), "{}", location(&reset));
+    assert!(
+        location(&reset).starts_with("/login?again=1"),
+        "{}",
+        location(&reset)
+    );
     let form = owner.get("/admin/service-tokens/new").await;
     assert_eq!(form.status(), StatusCode::SEE_OTHER);
     assert_eq!(
