@@ -104,7 +104,7 @@ pub struct NewUserInput {
 /// The user `id`, once `actor` may use `scope` on them: platform-wide, or as an admin of an
 /// organization they belong to (unless `platform_only`). Others get 403 whether or not the
 /// user exists.
-async fn find_for(
+pub(super) async fn find_for(
     state: &AppState,
     actor: &Actor,
     scope: Scope,
@@ -358,3 +358,8 @@ pub async fn resend_verification(
         count: None,
     })
 }
+
+pub use super::user_access::{
+    Access, ConsentView, LinkedIdentityView, SessionView, access, revoke_session,
+    send_password_reset,
+};

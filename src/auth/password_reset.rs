@@ -18,13 +18,32 @@ pub async fn request(state: &AppState, email: &Email, meta: &RequestMeta) -> Res
     if !user.is_active() || !state.limits.allow_mail_to(email.normalized()).await {
         return Ok(());
     }
+    let txn = crate::store::begin(&state.db).await?;
+    issue(state, &txn, &user).await?;
+    audit::record(
+        &txn,
+        AuditEvent::new("user.password_reset_requested", Outcome::Success, meta).user(user.id),
+    )
+    .await?;
+    txn.commit().await?;
+    state.mailer.wake();
+    Ok(())
+}
+
+/// Stores a new reset token for `user` (hashed) and queues the mail with its link, in `txn`;
+/// the caller audits and wakes the mailer after committing. Also used by admins
+/// (`admin::users::send_password_reset`).
+pub async fn issue<C: sea_orm::ConnectionTrait>(
+    state: &AppState,
+    txn: &C,
+    user: &users::User,
+) -> Result<(), AppError> {
     let ttl = state.settings.tokens.password_reset_ttl_minutes;
     let token = random_token();
     let expires_at = crate::store::now() + chrono::Duration::minutes(ttl);
     let link = state.url(&format!("/reset-password?token={token}"));
-    let txn = crate::store::begin(&state.db).await?;
     one_time_tokens::insert(
-        &txn,
+        txn,
         purpose::PASSWORD_RESET,
         hash_token(&token),
         Some(user.id),
@@ -36,18 +55,11 @@ pub async fn request(state: &AppState, email: &Email, meta: &RequestMeta) -> Res
     state
         .mailer
         .enqueue(
-            &txn,
+            txn,
             &user.email,
             templates::password_reset(&link, ttl).map_err(anyhow::Error::new)?,
         )
         .await?;
-    audit::record(
-        &txn,
-        AuditEvent::new("user.password_reset_requested", Outcome::Success, meta).user(user.id),
-    )
-    .await?;
-    txn.commit().await?;
-    state.mailer.wake();
     Ok(())
 }
 

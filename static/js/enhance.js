@@ -21,3 +21,14 @@ document.querySelectorAll('input[type=password]').forEach((input) => {
   });
   input.insertAdjacentElement('afterend', toggle);
 });
+// - A Copy button for shown-once secrets and snippets: `<button data-copy="ID" hidden>`
+//   copies the text of the element with that id.
+document.querySelectorAll('[data-copy]').forEach((button) => {
+  const source = document.getElementById(button.dataset.copy);
+  if (!source || !navigator.clipboard) return;
+  button.hidden = false;
+  button.addEventListener('click', async () => {
+    await navigator.clipboard.writeText(source.textContent.trim());
+    button.textContent = 'Copied';
+  });
+});

@@ -2,6 +2,12 @@
 //! has its file; the helpers here sign in the three kinds of visitor every page is tried with.
 use reqwest::StatusCode;
 
+mod audit;
+mod keys;
+mod people_browser;
+mod service_tokens;
+mod users;
+
 use crate::helpers::{PASSWORD, TestApp, spawn_app, unique_email};
 
 /// A browser (own cookie jar) signed in as a new verified user; returns it and the user.

@@ -3,7 +3,13 @@
 //! [`Actor::User`](crate::admin::Actor): rights, audit and cache invalidation live there. This
 //! module decides who may open the console at all ([`ConsoleAdmin`], [`StepUpAdmin`]) and
 //! holds what every console page shares (the navigation, flash confirmations).
+pub mod audit;
+mod audit_export;
+pub mod keys;
 pub mod overview;
+pub mod service_tokens;
+mod user_actions;
+pub mod users;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
@@ -32,7 +38,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/second-factor",
             web::get().to(second_factor_required),
-        );
+        )
+        .configure(audit::routes)
+        .configure(keys::routes)
+        .configure(service_tokens::routes)
+        .configure(users::routes);
 }
 
 /// A signed-in admin on a console page: a platform owner, or an admin of at least one
