@@ -77,7 +77,7 @@ pub fn valid_roles(raw: Vec<String>) -> Result<Vec<String>, AppError> {
 }
 
 /// A role name, as members hold it and organizations define it (`admin::roles`).
-pub(super) fn valid_role_name(role: &str) -> Result<(), AppError> {
+pub fn valid_role_name(role: &str) -> Result<(), AppError> {
     let ok = (1..=64).contains(&role.len())
         && role.bytes().all(|b| {
             b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b':')
