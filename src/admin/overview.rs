@@ -56,8 +56,8 @@ impl Overview {
 pub async fn overview(state: &AppState, actor: &Actor) -> Result<Overview, AppError> {
     // `list` answers 403 to an actor who reads no organization at all.
     let mut orgs = super::orgs::list(state, actor).await?;
-    let platform_wide = actor.may(Scope::OrgsRead, Reach::Platform)
-        && actor.may(Scope::UsersRead, Reach::Platform);
+    let platform_wide =
+        actor.may(Scope::OrgsRead, Reach::Platform) && actor.may(Scope::UsersRead, Reach::Platform);
     let ids: Vec<_> = orgs.iter().map(|o| o.id).collect();
     let reach = (!platform_wide).then_some(ids.as_slice());
     let now = crate::store::now();

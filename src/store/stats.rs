@@ -3,7 +3,9 @@
 //! `None` counts everyone (a platform owner's).
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, Func, Query, SelectStatement};
-use sea_orm::{Condition, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+};
 use uuid::Uuid;
 
 use super::entities::{browser_sessions, memberships, services, sign_in_attempts, users};

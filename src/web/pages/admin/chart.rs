@@ -139,14 +139,27 @@ mod tests {
         assert_eq!(busiest.y, busiest.fail_y + busiest.fail_height);
         assert_eq!(chart.bars[0].height, 0);
         assert_eq!(chart.bars[1].hour, "07:00");
-        assert!(chart.summary.contains("5 sign-ins and 1 failed"), "{}", chart.summary);
-        assert!(chart.summary.contains("07:00 UTC with 4"), "{}", chart.summary);
+        assert!(
+            chart.summary.contains("5 sign-ins and 1 failed"),
+            "{}",
+            chart.summary
+        );
+        assert!(
+            chart.summary.contains("07:00 UTC with 4"),
+            "{}",
+            chart.summary
+        );
     }
 
     #[test]
     fn an_empty_window_draws_no_bars_and_says_so() {
         let chart = Chart::new(Utc::now(), &[HourCount::default(); 24]);
-        assert!(chart.bars.iter().all(|b| b.height == 0 && b.fail_height == 0));
+        assert!(
+            chart
+                .bars
+                .iter()
+                .all(|b| b.height == 0 && b.fail_height == 0)
+        );
         assert_eq!(chart.summary, "No sign-in attempts in the last 24 hours.");
     }
 }

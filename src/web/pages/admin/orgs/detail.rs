@@ -18,7 +18,10 @@ use crate::{error::AppError, state::AppState};
 const DONE: &[(&str, &str)] = &[
     ("created", "Organization created."),
     ("renamed", "Organization renamed."),
-    ("suspended", "Organization suspended: its users cannot sign in to its services."),
+    (
+        "suspended",
+        "Organization suspended: its users cannot sign in to its services.",
+    ),
     ("resumed", "Organization resumed."),
     ("mfa", "Two-step sign-in policy saved."),
     ("sign-up", "Sign-up policy saved."),
@@ -99,7 +102,9 @@ async fn apply(
     result: Result<(), AppError>,
 ) -> Result<HttpResponse, PageError> {
     match result {
-        Ok(()) => Ok(respond::see_other(&format!("/admin/orgs/{slug}?done={done}"))),
+        Ok(()) => Ok(respond::see_other(&format!(
+            "/admin/orgs/{slug}?done={done}"
+        ))),
         Err(e) => {
             let message = form_error(e)?;
             let org = admin.org(state, slug).await?;
@@ -127,11 +132,21 @@ pub async fn rename(
         status: None,
     };
     match orgs::update(&state, &admin.actor(), &meta, &slug, input).await {
-        Ok(_) => Ok(respond::see_other(&format!("/admin/orgs/{slug}?done=renamed"))),
+        Ok(_) => Ok(respond::see_other(&format!(
+            "/admin/orgs/{slug}?done=renamed"
+        ))),
         Err(e) => {
             let message = form_error(e)?;
             let org = admin.org(&state, &slug).await?;
-            render(&admin, &csrf, org, None, Some(&form.name), Some(message), None)
+            render(
+                &admin,
+                &csrf,
+                org,
+                None,
+                Some(&form.name),
+                Some(message),
+                None,
+            )
         }
     }
 }

@@ -20,7 +20,10 @@ use crate::web::pages::admin::{ConsoleAdmin, Nav, STEP_UP_MINUTES, Section, done
 use crate::web::respond;
 
 const DONE: &[(&str, &str)] = &[
-    ("invited", "Invitation sent: the new member sets a password with the link in the mail."),
+    (
+        "invited",
+        "Invitation sent: the new member sets a password with the link in the mail.",
+    ),
     ("added", "Member added: the account existed already."),
     ("roles", "Roles saved."),
     ("removed", "Member removed."),

@@ -27,9 +27,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/orgs/{slug}/rename", web::post().to(detail::rename))
         .route("/admin/orgs/{slug}/status", web::post().to(detail::status))
         .route("/admin/orgs/{slug}/mfa", web::post().to(detail::mfa))
-        .route("/admin/orgs/{slug}/sign-up", web::post().to(detail::sign_up))
+        .route(
+            "/admin/orgs/{slug}/sign-up",
+            web::post().to(detail::sign_up),
+        )
         .route("/admin/orgs/{slug}/members", web::get().to(members::page))
-        .route("/admin/orgs/{slug}/members", web::post().to(members::invite))
+        .route(
+            "/admin/orgs/{slug}/members",
+            web::post().to(members::invite),
+        )
         .route(
             "/admin/orgs/{slug}/members/{user_id}/roles",
             web::post().to(members::set_roles),
@@ -129,7 +135,9 @@ pub async fn create_submit(
     let slug = form.slug.trim();
     // The admin layer's own checks, run first so each message lands next to its field.
     let mut slug_error = Slug::parse(slug).err().map(|e| sentence(&e));
-    let mut name_error = orgs::valid_name(&form.name).err().map(|e| sentence(&e.to_string()));
+    let mut name_error = orgs::valid_name(&form.name)
+        .err()
+        .map(|e| sentence(&e.to_string()));
     if slug_error.is_none() && name_error.is_none() {
         let input = NewOrg {
             slug: slug.to_owned(),

@@ -16,8 +16,14 @@ use crate::web::pages::admin::{ConsoleAdmin, Nav, Section, done_message};
 use crate::web::respond;
 
 const DONE: &[(&str, &str)] = &[
-    ("saved", "Role saved: members' next tokens carry its permissions."),
-    ("deleted", "Role deleted: members who hold it keep the name, without permissions."),
+    (
+        "saved",
+        "Role saved: members' next tokens carry its permissions.",
+    ),
+    (
+        "deleted",
+        "Role deleted: members who hold it keep the name, without permissions.",
+    ),
 ];
 
 #[derive(Template)]
@@ -58,7 +64,9 @@ pub async fn page(
         nav: admin.nav(Section::Orgs),
         csrf: &csrf.0,
         role: editing.map(|r| r.role.clone()).unwrap_or_default(),
-        permissions: editing.map(|r| r.permissions.join(", ")).unwrap_or_default(),
+        permissions: editing
+            .map(|r| r.permissions.join(", "))
+            .unwrap_or_default(),
         done: done_message(query.done.as_deref(), DONE),
         org,
         roles,
@@ -92,8 +100,7 @@ pub async fn define(
         .map(|e| super::sentence(&e.to_string()));
     let mut permissions_error = None;
     if role_error.is_none() {
-        match roles::define_role(&state, &admin.actor(), &meta, &slug, role, &permissions).await
-        {
+        match roles::define_role(&state, &admin.actor(), &meta, &slug, role, &permissions).await {
             Ok(_) => {
                 return Ok(respond::see_other(&format!(
                     "/admin/orgs/{slug}/roles?done=saved"
