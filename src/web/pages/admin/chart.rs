@@ -60,11 +60,9 @@ impl Chart {
         let slot = WIDTH / u32::try_from(hours.len().max(1)).unwrap_or(1);
         // Bars scale to the busiest hour; an empty window draws no bars, only the axis.
         let scale = |n: u64| -> u32 {
-            if max == 0 {
-                0
-            } else {
-                u32::try_from(n * u64::from(plot) / max).unwrap_or(plot)
-            }
+            (n * u64::from(plot))
+                .checked_div(max)
+                .map_or(0, |h| u32::try_from(h).unwrap_or(plot))
         };
         let bars = hours
             .iter()
@@ -109,7 +107,7 @@ fn summary(bars: &[Bar]) -> String {
         .max_by_key(|b| b.succeeded + b.failed);
     match busiest {
         Some(b) => format!(
-            "{succeeded} sign-ins and {failed} failed attempts in the last {} hours; the busiest hour was {} UTC with {} attempts.",
+            "{succeeded} sign-ins and {failed} failed attempts in the last {} hours; the busiest hour was {} UTC with {} attempts in all.",
             bars.len(),
             b.hour,
             b.succeeded + b.failed
