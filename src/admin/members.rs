@@ -34,8 +34,36 @@ pub struct MemberView {
     pub roles: Vec<String>,
 }
 
+/// The role of the people who own an organization: it always keeps at least one.
+pub const OWNER_ROLE: &str = "owner";
+
+/// Refuses a change that takes the owner role from `user_id` (removal or new roles without it)
+/// when nobody else in the organization holds it. The organization row stays locked until the
+/// transaction ends, so two owners cannot demote each other at the same time.
+async fn keep_an_owner<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    org: &Organization,
+    user_id: Uuid,
+) -> Result<(), AppError> {
+    crate::store::organizations::lock(txn, org.id).await?;
+    let members = memberships::of_org(txn, org.id).await?;
+    let is_owner = |roles: &[String]| roles.iter().any(|r| r == OWNER_ROLE);
+    let owns = members
+        .iter()
+        .any(|(id, roles)| *id == user_id && is_owner(roles));
+    let others = members
+        .iter()
+        .any(|(id, roles)| *id != user_id && is_owner(roles));
+    if owns && !others {
+        return Err(AppError::invalid(
+            "This is the last owner of the organization: make another member an owner first.",
+        ));
+    }
+    Ok(())
+}
+
 /// Role names: 1 to 64 lower-case letters, digits, `-`, `_` or `:`; at least one, at most 32.
-fn valid_roles(raw: Vec<String>) -> Result<Vec<String>, AppError> {
+pub fn valid_roles(raw: Vec<String>) -> Result<Vec<String>, AppError> {
     let mut roles: Vec<String> = raw.into_iter().map(|r| r.trim().to_owned()).collect();
     roles.sort();
     roles.dedup();
@@ -49,7 +77,7 @@ fn valid_roles(raw: Vec<String>) -> Result<Vec<String>, AppError> {
 }
 
 /// A role name, as members hold it and organizations define it (`admin::roles`).
-pub(super) fn valid_role_name(role: &str) -> Result<(), AppError> {
+pub fn valid_role_name(role: &str) -> Result<(), AppError> {
     let ok = (1..=64).contains(&role.len())
         && role.bytes().all(|b| {
             b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b':')
@@ -148,6 +176,9 @@ async fn write(
     action: &str,
 ) -> Result<MemberView, AppError> {
     let txn = crate::store::begin(&state.db).await?;
+    if !roles.iter().any(|r| r == OWNER_ROLE) {
+        keep_an_owner(&txn, org, user.id).await?;
+    }
     memberships::upsert(&txn, org.id, user.id, &roles).await?;
     audit::record(
         &txn,
@@ -174,6 +205,7 @@ pub async fn remove(
 ) -> Result<(), AppError> {
     let org = super::orgs::find_for(state, actor, Scope::UsersWrite, org_slug).await?;
     let txn = crate::store::begin(&state.db).await?;
+    keep_an_owner(&txn, &org, user_id).await?;
     if !memberships::delete(&txn, org.id, user_id).await? {
         return Err(AppError::NotFound("Member not found"));
     }

@@ -10,7 +10,7 @@ use crate::domain::{RequestMeta, Slug};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::entities::users::AccountStatus;
-use crate::store::organizations::{self, Organization};
+use crate::store::organizations::{self, Organization, SignUpPolicy};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -88,7 +88,8 @@ pub async fn find_for(
     }
 }
 
-fn valid_name(name: &str) -> Result<&str, AppError> {
+/// An organization's display name: 1 to 200 characters once trimmed.
+pub fn valid_name(name: &str) -> Result<&str, AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(AppError::invalid(
@@ -203,6 +204,30 @@ pub async fn set_mfa_required(
         AuditEvent::new("admin.org.mfa_policy_changed", Outcome::Success, meta)
             .by(actor, format!("org:{}", org.id), Some(org.id))
             .details(serde_json::json!({ "mfa_required": required })),
+    )
+    .await?;
+    txn.commit().await?;
+    invalidate(state, &Invalidation::Org(org.id)).await
+}
+
+/// Sets who may create an account from the organization's sign-in pages (`/register` with one
+/// of its services in the sign-in context). Cached clients carry the organization row, so they
+/// are invalidated.
+pub async fn set_sign_up_policy(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    slug: &str,
+    policy: SignUpPolicy,
+) -> Result<(), AppError> {
+    let org = find_for(state, actor, Scope::OrgsWrite, slug).await?;
+    let txn = crate::store::begin(&state.db).await?;
+    organizations::set_sign_up_policy(&txn, org.id, policy).await?;
+    audit::record(
+        &txn,
+        AuditEvent::new("admin.org.sign_up_policy_changed", Outcome::Success, meta)
+            .by(actor, format!("org:{}", org.id), Some(org.id))
+            .details(serde_json::json!({ "sign_up_policy": policy.as_str() })),
     )
     .await?;
     txn.commit().await?;

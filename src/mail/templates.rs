@@ -130,6 +130,28 @@ pub fn magic_link(
     })
 }
 
+/// An organization admin invited this address: the link sets the account's first password.
+pub fn invitation(
+    link: &str,
+    ttl_minutes: i64,
+    org: &str,
+    brand: Option<&Brand>,
+) -> Result<Email, askama::Error> {
+    let intro = format!(
+        "You have been invited to join {org}. Choose a password with the link below to set up your account."
+    );
+    let subject = format!("You are invited to {org}");
+    render(ActionEmail {
+        subject: &subject,
+        intro: &intro,
+        button: "Set up your account",
+        link,
+        expiry: expiry_text(ttl_minutes),
+        outro: "If you did not expect this invitation, you can ignore this email.",
+        brand,
+    })
+}
+
 /// Sent instead of a second account when someone registers with an address that has one.
 pub fn account_exists(login_link: &str) -> Result<Email, askama::Error> {
     render(ActionEmail {

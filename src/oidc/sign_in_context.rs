@@ -5,6 +5,7 @@ use uuid::Uuid;
 use crate::branding::Brand;
 use crate::domain::RequestMeta;
 use crate::state::AppState;
+use crate::store::organizations::SignUpPolicy;
 
 /// The service a sign-in continues to.
 #[derive(Debug, Clone)]
@@ -14,6 +15,8 @@ pub struct ServiceContext {
     /// The organization's display name ("Acme Corp").
     pub org: String,
     pub org_id: Uuid,
+    /// The organization's sign-up policy is `invite_only`: no new accounts from its pages.
+    pub invite_only: bool,
 }
 
 /// Why someone who is already signed in must sign in again.
@@ -106,6 +109,7 @@ fn of_client(client: &super::clients::Client) -> ServiceContext {
         service: client.service.name.clone(),
         org: client.org.name.clone(),
         org_id: client.org.id,
+        invite_only: client.org.sign_up_policy == SignUpPolicy::InviteOnly,
     }
 }
 
@@ -119,9 +123,15 @@ impl SignInContext {
         }
     }
 
-    /// A fresh sign-in of someone signed in offers no sign-up.
+    /// A fresh sign-in of someone signed in offers no sign-up, nor does the page of an
+    /// invite-only organization's service.
     pub fn offers_sign_up(&self) -> bool {
-        self.reauth.is_none()
+        self.reauth.is_none() && !self.sign_up_closed()
+    }
+
+    /// The service's organization takes new accounts by invitation only.
+    pub fn sign_up_closed(&self) -> bool {
+        self.service.as_ref().is_some_and(|s| s.invite_only)
     }
 }
 

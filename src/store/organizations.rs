@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::entities::users::AccountStatus;
 
 pub use super::entities::organizations::Model as Organization;
+pub use super::entities::organizations::SignUpPolicy;
 use super::entities::organizations::{self, Entity as Organizations};
 
 pub async fn insert<C: ConnectionTrait>(
@@ -24,6 +25,7 @@ pub async fn insert<C: ConnectionTrait>(
         mfa_required: Set(false),
         plan: Set(None),
         features: Set("[]".to_owned()),
+        sign_up_policy: Set(SignUpPolicy::Open),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -125,4 +127,28 @@ pub async fn update<C: ConnectionTrait>(
         row.status = Set(status);
     }
     row.update(db).await
+}
+
+pub async fn set_sign_up_policy<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    policy: SignUpPolicy,
+) -> Result<(), DbErr> {
+    organizations::ActiveModel {
+        id: Set(id),
+        sign_up_policy: Set(policy),
+        updated_at: Set(super::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// Reads the organization with its row locked until the transaction ends (PostgreSQL; SQLite
+/// has one writer at a time anyway): changes that check "is someone else still an owner?"
+/// run one after the other.
+pub async fn lock<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<Organization>, DbErr> {
+    use sea_orm::QuerySelect;
+    Organizations::find_by_id(id).lock_exclusive().one(db).await
 }

@@ -15,6 +15,8 @@ pub struct Model {
     pub plan: Option<String>,
     /// JSON array of feature names (`features` claim).
     pub features: String,
+    /// Who may create an account from this organization's sign-in pages.
+    pub sign_up_policy: SignUpPolicy,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
@@ -27,5 +29,34 @@ impl ActiveModelBehavior for ActiveModel {}
 impl Model {
     pub fn is_active(&self) -> bool {
         self.status == super::users::AccountStatus::Active
+    }
+}
+
+/// Who may create an account on the sign-in pages of an organization's services.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum SignUpPolicy {
+    /// Anyone may register.
+    #[sea_orm(string_value = "open")]
+    Open,
+    /// Only people the organization's admins invite (who then have an account).
+    #[sea_orm(string_value = "invite_only")]
+    InviteOnly,
+}
+
+impl SignUpPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignUpPolicy::Open => "open",
+            SignUpPolicy::InviteOnly => "invite_only",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "open" => Some(SignUpPolicy::Open),
+            "invite_only" => Some(SignUpPolicy::InviteOnly),
+            _ => None,
+        }
     }
 }

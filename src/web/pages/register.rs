@@ -39,6 +39,10 @@ pub async fn register_page(
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
     let next = respond::safe_next(query.next.as_deref());
+    let context = sign_in_context::for_next(&state, next, false, &meta).await;
+    if context.sign_up_closed() {
+        return invitation_only(&context, next);
+    }
     Ok(respond::ok_page(&RegisterPage {
         csrf: &csrf.0,
         email: "",
@@ -46,7 +50,7 @@ pub async fn register_page(
         password_error: None,
         providers: links_for(&state, next, &meta).await,
         next,
-        context: sign_in_context::for_next(&state, next, false, &meta).await,
+        context,
     })?)
 }
 
@@ -66,6 +70,10 @@ pub async fn register_submit(
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
     let next = respond::safe_next(form.next.as_deref());
+    let context = sign_in_context::for_next(&state, next, false, &meta).await;
+    if context.sign_up_closed() {
+        return invitation_only(&context, next);
+    }
     let email = Email::parse(&form.email);
     let password = NewPassword::parse(form.password);
     let (email, password) = match (email, password) {
@@ -78,7 +86,7 @@ pub async fn register_submit(
                 password_error: password.err(),
                 providers: links_for(&state, next, &meta).await,
                 next,
-                context: sign_in_context::for_next(&state, next, false, &meta).await,
+                context,
             };
             return Ok(respond::html(StatusCode::UNPROCESSABLE_ENTITY, &page)?);
         }
@@ -94,4 +102,27 @@ pub async fn register_submit(
         ),
         link_label: "Go to sign in",
     })?)
+}
+
+/// The organization of the service being signed in to takes members by invitation only
+/// (`sign_up_policy` `invite_only`): no account is made here.
+fn invitation_only(context: &SignInContext, next: &str) -> Result<HttpResponse, PageError> {
+    let org = context
+        .service
+        .as_ref()
+        .map_or("This organization", |s| s.org.as_str());
+    let message = format!(
+        "{org} adds people by invitation only, so you cannot create an account here. \
+         Ask an administrator of {org} to invite you, or sign in if you already have an account."
+    );
+    let page = MessagePage {
+        title: "Invitation required",
+        message: &message,
+        link_href: &format!(
+            "/login?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        ),
+        link_label: "Go to sign in",
+    };
+    Ok(respond::html(StatusCode::FORBIDDEN, &page)?)
 }

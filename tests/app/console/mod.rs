@@ -1,5 +1,8 @@
 //! The admin console (`/admin`): who may open it, and each page through real HTTP. Each area
 //! has its file; the helpers here sign in the three kinds of visitor every page is tried with.
+mod orgs;
+mod overview;
+
 use reqwest::StatusCode;
 
 mod audit;

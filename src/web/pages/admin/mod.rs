@@ -5,7 +5,9 @@
 //! holds what every console page shares (the navigation, flash confirmations).
 pub mod audit;
 mod audit_export;
+pub mod chart;
 pub mod keys;
+pub mod orgs;
 pub mod overview;
 pub mod service_tokens;
 mod user_actions;
@@ -41,6 +43,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .configure(audit::routes)
         .configure(keys::routes)
+        .configure(orgs::routes)
         .configure(service_tokens::routes)
         .configure(users::routes);
 }
