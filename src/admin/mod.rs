@@ -26,6 +26,7 @@ pub mod service_federation;
 pub mod service_tokens;
 pub mod services;
 pub mod session;
+pub mod setup;
 pub mod users;
 
 pub use broadcast::spawn_listener;
