@@ -43,8 +43,9 @@ pub fn cli_level(configured: &str) -> String {
 }
 
 /// Dependencies whose `info` lines repeat what Gatehouse says once: sea-orm-migration's line per
-/// migration (see the summary) and actix-server's worker start-up.
-const QUIET_BY_DEFAULT: [&str; 2] = ["sea_orm_migration", "actix_server"];
+/// migration (see the summary), PostgreSQL's notices through sqlx ("relation … already exists,
+/// skipping") and actix-server's worker start-up.
+const QUIET_BY_DEFAULT: [&str; 3] = ["sea_orm_migration", "sqlx", "actix_server"];
 
 /// Installs the global subscriber: text or JSON lines on stderr; `RUST_LOG` overrides the level.
 /// [`QUIET_BY_DEFAULT`] logs only warnings unless `level` names them.
