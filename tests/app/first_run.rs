@@ -77,9 +77,7 @@ impl Install {
             output,
             issuer: String::new(),
         };
-        let issuer = served
-            .wait_for(r"(?i)issuer\W+(http://localhost:\d+)")
-            .await;
+        let issuer = served.wait_for(r#"(?i)issuer\W+(https?://[^\s"]+)"#).await;
         served.wait_for("(?i)gatehouse is ready").await;
         served.issuer = issuer;
         served
@@ -472,6 +470,47 @@ async fn with_only_a_port_set_discovery_names_that_port_and_logs_are_json_off_a_
             .as_str()
             .unwrap()
             .starts_with(&format!("{issuer}/setup?token="))
+    );
+    served.stop().await;
+}
+
+#[tokio::test]
+async fn serve_warns_about_an_issuer_other_machines_would_reach_over_plain_http() {
+    // Arrange / Act: a plain-http public URL on another host.
+    let install = Install::new().await;
+    let served = install
+        .serve(&[
+            ("GATEHOUSE_SERVER__PORT", "0"),
+            ("GATEHOUSE_SERVER__PUBLIC_URL", "http://id.example.com"),
+        ])
+        .await;
+
+    // Assert
+    assert_eq!(served.issuer, "http://id.example.com");
+    let output = served.output();
+    assert!(
+        output.contains("plain http on a host other than this machine"),
+        "{output}"
+    );
+    served.stop().await;
+
+    // Unset, but listening on every interface: the localhost issuer only suits this machine.
+    let served = install
+        .serve(&[
+            ("GATEHOUSE_SERVER__PORT", "0"),
+            ("GATEHOUSE_SERVER__HOST", "0.0.0.0"),
+        ])
+        .await;
+    let output = served.output();
+    assert!(output.contains("server.public_url is unset"), "{output}");
+    served.stop().await;
+
+    // On this machine: no warning.
+    let served = install.serve(&[("GATEHOUSE_SERVER__PORT", "0")]).await;
+    assert!(
+        !served.output().contains("server.public_url"),
+        "{}",
+        served.output()
     );
     served.stop().await;
 }
