@@ -351,6 +351,22 @@ async fn a_wrong_or_replaced_setup_link_gets_a_clear_page_and_creates_nothing() 
     .await;
     assert!(forged.status().is_client_error(), "{}", forged.status());
     assert!(install.owners().await.is_empty());
+    // An address that already has an account: said next to the field; the link still works.
+    let taken = unique_email();
+    let existing = install
+        .command(&["user", "create", "--email", &taken, "--json"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        existing.status.success(),
+        "{}",
+        String::from_utf8_lossy(&existing.stderr)
+    );
+    let clash = submit_setup(&browser, &issuer, &csrf, &token_of(&link), &taken, PASSWORD).await;
+    assert_eq!(clash.status(), StatusCode::CONFLICT);
+    assert!(clash.text().await.unwrap().contains("already exists"));
+    assert!(install.owners().await.is_empty());
     // The current link still works after all that.
     let created = submit_setup(
         &browser,

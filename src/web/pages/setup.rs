@@ -16,6 +16,8 @@ use crate::web::respond;
 /// Where the new owner lands.
 const CONSOLE: &str = "/admin";
 
+const EMAIL_TAKEN: &str = "An account with this address already exists. Use another address, or make that account an owner with gatehouse user grant-owner.";
+
 #[derive(Template)]
 #[template(path = "pages/setup.html")]
 struct SetupPage<'a> {
@@ -45,10 +47,8 @@ pub async fn setup_page(
     query: web::Query<SetupQuery>,
     csrf: CsrfToken,
 ) -> Result<HttpResponse, PageError> {
-    match setup::check_link(&state, &query.token).await? {
-        LinkStatus::Valid => {}
-        LinkStatus::Invalid => return link_invalid(),
-        LinkStatus::OwnerExists => return already_set_up(),
+    if let Some(refused) = refusal(setup::check_link(&state, &query.token).await?) {
+        return refused;
     }
     Ok(respond::ok_page(&SetupPage {
         csrf: &csrf.0,
@@ -91,10 +91,8 @@ pub async fn setup_submit(
         (Ok(email), Ok(password)) => (email, password),
         (email, password) => {
             // A bad link is said first: fixing the fields would not help.
-            match setup::check_link(&state, &form.token).await? {
-                LinkStatus::Valid => {}
-                LinkStatus::Invalid => return link_invalid(),
-                LinkStatus::OwnerExists => return already_set_up(),
+            if let Some(refused) = refusal(setup::check_link(&state, &form.token).await?) {
+                return refused;
             }
             let page = retry(email.err(), password.err());
             return Ok(respond::html(StatusCode::UNPROCESSABLE_ENTITY, &page)?);
@@ -108,15 +106,19 @@ pub async fn setup_submit(
         }
         FirstOwner::LinkInvalid => link_invalid(),
         FirstOwner::OwnerExists => already_set_up(),
-        FirstOwner::EmailTaken => {
-            let page = retry(
-                Some(
-                    "An account with this address already exists. Use another address, or make that account an owner with gatehouse user grant-owner.",
-                ),
-                None,
-            );
-            Ok(respond::html(StatusCode::CONFLICT, &page)?)
-        }
+        FirstOwner::EmailTaken => Ok(respond::html(
+            StatusCode::CONFLICT,
+            &retry(Some(EMAIL_TAKEN), None),
+        )?),
+    }
+}
+
+/// The page for a link that does not open the form, if it does not.
+fn refusal(status: LinkStatus) -> Option<Result<HttpResponse, PageError>> {
+    match status {
+        LinkStatus::Valid => None,
+        LinkStatus::Invalid => Some(link_invalid()),
+        LinkStatus::OwnerExists => Some(already_set_up()),
     }
 }
 
