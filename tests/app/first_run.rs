@@ -149,8 +149,19 @@ impl Served {
             .await
     }
 
+    /// Stops it as Ctrl-C would (SIGTERM, a graceful shutdown), killing it if that hangs.
     async fn stop(mut self) {
-        self.child.kill().await.ok();
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
+        }
+        if tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .is_err()
+        {
+            self.child.kill().await.ok();
+        }
     }
 }
 
