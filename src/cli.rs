@@ -226,13 +226,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Org(OrgCommand::SetPlan(args)) => roles::set_plan(args, settings, json).await?,
         Command::Org(OrgCommand::Role(cmd)) => roles::role(cmd, settings, json).await?,
         Command::Org(OrgCommand::Risk(cmd)) => risk::org_risk(cmd, settings, json).await?,
-        Command::Serve => {
-            admin::bootstrap::warn_if_configured(&settings);
-            Application::build(settings)
-                .await?
-                .run_until_stopped()
-                .await?
-        }
+        Command::Serve => serve(settings).await?,
         Command::Migrate => {
             settings.validate()?;
             open_database(&settings).await?;
@@ -501,6 +495,20 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             });
         }
     }
+    Ok(())
+}
+
+/// Listens, then prints the banner (with a fresh setup link while no platform owner exists).
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    admin::bootstrap::warn_if_configured(&settings);
+    crate::banner::warn_about_issuer(&settings);
+    let format = crate::telemetry::LogFormat::resolve(&settings.log.format);
+    let app = Application::build(settings).await?;
+    let setup_token = admin::setup::issue_link(app.state())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot prepare the setup link: {e:?}"))?;
+    crate::banner::Banner::new(app.state(), setup_token.as_deref()).print(format);
+    app.run_until_stopped().await?;
     Ok(())
 }
 

@@ -79,7 +79,9 @@ impl AdminSettings {
 pub struct ServerSettings {
     pub host: String,
     pub port: u16,
-    /// The issuer: the URL browsers and relying apps use to reach Gatehouse.
+    /// The issuer: the URL browsers and relying apps use to reach Gatehouse. Empty (the
+    /// default): `http://localhost:<port>` for the port actually bound, see
+    /// [`Settings::resolve_public_url`].
     pub public_url: String,
     pub workers: Option<usize>,
     /// Reverse proxies (CIDR ranges or addresses) whose `Forwarded` / `X-Forwarded-For` headers
@@ -341,7 +343,7 @@ impl Default for MicrosoftSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct LogSettings {
-    /// `text` or `json`.
+    /// `auto` (text on a terminal, JSON lines otherwise), `text` or `json`.
     pub format: String,
     /// An `EnvFilter` directive; `RUST_LOG` wins when set.
     pub level: String,
@@ -375,7 +377,7 @@ impl Default for ServerSettings {
         Self {
             host: "127.0.0.1".into(),
             port: 8080,
-            public_url: "http://localhost:8080".into(),
+            public_url: String::new(),
             workers: None,
             trusted_proxies: Vec::new(),
             metrics_token: None,
@@ -467,7 +469,7 @@ impl Default for RateLimitSettings {
 impl Default for LogSettings {
     fn default() -> Self {
         Self {
-            format: "text".into(),
+            format: "auto".into(),
             level: "info".into(),
         }
     }
@@ -537,6 +539,8 @@ impl Settings {
     pub fn validate(&self) -> Result<(), ConfigErrors> {
         let mut problems = Vec::new();
         match Url::parse(&self.server.public_url) {
+            // Unset: resolved from the bound port at startup.
+            _ if self.server.public_url.is_empty() => {}
             Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
                 if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
                     problems.push(
@@ -765,14 +769,40 @@ impl Settings {
                     .into(),
             );
         }
-        if !matches!(self.log.format.as_str(), "text" | "json") {
-            problems.push("log.format (GATEHOUSE_LOG__FORMAT) must be text or json".into());
+        if !matches!(self.log.format.as_str(), "auto" | "text" | "json") {
+            problems.push("log.format (GATEHOUSE_LOG__FORMAT) must be auto, text or json".into());
         }
         if problems.is_empty() {
             Ok(())
         } else {
             Err(ConfigErrors(problems))
         }
+    }
+
+    /// With `server.public_url` unset, makes the issuer `http://localhost:<port>`: the port
+    /// actually bound (port 0 picks one), so discovery never names a port nobody listens on.
+    /// Call once, before the settings are shared.
+    pub fn resolve_public_url(&mut self, port: u16) {
+        if self.server.public_url.is_empty() {
+            self.server.public_url = format!("http://localhost:{port}");
+        }
+    }
+
+    /// A plain-http issuer on a host other than this machine: tokens, codes and session
+    /// cookies would cross the network unencrypted.
+    pub fn public_url_is_insecure(&self) -> bool {
+        Url::parse(&self.server.public_url).is_ok_and(|url| {
+            url.scheme() == "http"
+                && match url.host() {
+                    Some(url::Host::Domain(name)) => {
+                        !name.eq_ignore_ascii_case("localhost")
+                            && !name.to_ascii_lowercase().ends_with(".localhost")
+                    }
+                    Some(url::Host::Ipv4(ip)) => !ip.is_loopback(),
+                    Some(url::Host::Ipv6(ip)) => !ip.is_loopback(),
+                    None => false,
+                }
+        })
     }
 
     pub fn public_url(&self) -> &str {
@@ -832,6 +862,31 @@ mod tests {
         let errors = settings.validate().unwrap_err();
         assert_eq!(errors.0.len(), 3, "{errors}");
         assert!(errors.to_string().contains("GATEHOUSE_MASTER_KEY"));
+    }
+
+    #[test]
+    fn an_unset_public_url_follows_the_bound_port() {
+        let mut settings = Settings::default();
+        assert!(settings.validate().is_ok());
+        settings.resolve_public_url(9000);
+        assert_eq!(settings.public_url(), "http://localhost:9000");
+        settings.resolve_public_url(9001);
+        assert_eq!(settings.public_url(), "http://localhost:9000");
+    }
+
+    #[test]
+    fn plain_http_is_insecure_off_this_machine_only() {
+        let insecure = |url: &str| {
+            let mut settings = Settings::default();
+            settings.server.public_url = url.into();
+            settings.public_url_is_insecure()
+        };
+        assert!(insecure("http://id.example.com"));
+        assert!(insecure("http://10.0.0.5:8080"));
+        assert!(!insecure("http://localhost:8080"));
+        assert!(!insecure("http://127.0.0.1:8080"));
+        assert!(!insecure("http://[::1]:8080"));
+        assert!(!insecure("https://id.example.com"));
     }
 
     #[test]

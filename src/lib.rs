@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod banner;
 pub mod branding;
 pub mod cli;
 pub mod config;

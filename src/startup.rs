@@ -35,12 +35,14 @@ impl Application {
         Self::build_with_listener(settings, listener).await
     }
 
+    /// With `server.public_url` unset, the issuer names the listener's port.
     pub async fn build_with_listener(
-        settings: Settings,
+        mut settings: Settings,
         listener: TcpListener,
     ) -> anyhow::Result<Self> {
-        let state = prepare(settings).await?;
         let port = listener.local_addr()?.port();
+        settings.resolve_public_url(port);
+        let state = prepare(settings).await?;
         state.mailer.clone().spawn_worker(state.db.clone());
         spawn_housekeeping(state.clone());
         crate::admin::spawn_listener(state.clone()).await;
@@ -87,7 +89,10 @@ impl Application {
 }
 
 /// Validates settings, opens and migrates the database, checks the master key and loads keys.
-pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
+/// An unset `server.public_url` becomes `http://localhost:<server.port>` (the server resolves it
+/// from the bound port first).
+pub async fn prepare(mut settings: Settings) -> anyhow::Result<AppState> {
+    settings.resolve_public_url(settings.server.port);
     settings.validate()?;
     let db = open_database(&settings).await?;
     let master = load_master_key(&settings, &db).await?;
@@ -142,9 +147,15 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnec
     let db = crate::store::connect(&url, settings.database.max_connections)
         .await
         .with_context(|| format!("cannot connect to the database at {}", redact_url(&url)))?;
-    crate::store::migrate(&db)
+    let applied = crate::store::migrate(&db)
         .await
         .context("database migration failed")?;
+    if applied > 0 {
+        let plural = if applied == 1 { "" } else { "s" };
+        tracing::info!(target: crate::telemetry::MIGRATIONS_TARGET, "database ready, {applied} migration{plural} applied");
+    } else {
+        tracing::info!("database ready");
+    }
     // Also tightens a database created by an older version, and its WAL and shared memory.
     if let Some(file) = &sqlite_file {
         for path in crate::private_fs::sqlite_files(file) {

@@ -28,6 +28,7 @@ pub mod service_federation;
 pub mod service_tokens;
 pub mod services;
 pub mod session;
+pub mod setup;
 pub mod user_access;
 pub mod users;
 

@@ -29,6 +29,7 @@ pub mod refresh_tokens;
 pub mod revoked_tokens;
 pub mod service_tokens;
 pub mod services;
+pub mod setup_link;
 pub mod sign_in_attempts;
 pub mod signing_keys;
 pub mod stats;
@@ -77,11 +78,12 @@ pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr
 pub const MIGRATION_LOCK: i64 = 0x6761_7465_0001;
 pub const INIT_LOCK: i64 = 0x6761_7465_0002;
 
-/// Applies pending migrations. On PostgreSQL one instance applies them under a session advisory
-/// lock, held on a connection of its own, while the others wait and then find nothing to do.
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+/// Applies pending migrations and returns how many. On PostgreSQL one instance applies them
+/// under a session advisory lock, held on a connection of its own, while the others wait and
+/// then find nothing to do.
+pub async fn migrate(db: &DatabaseConnection) -> Result<usize, DbErr> {
     if db.get_database_backend() != DbBackend::Postgres {
-        return Migrator::up(db, None).await;
+        return apply_pending(db).await;
     }
     let options = db.get_postgres_connection_pool().connect_options();
     let single = sea_orm::sqlx::postgres::PgPoolOptions::new()
@@ -92,13 +94,21 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     let conn = sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(single);
     conn.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
         .await?;
-    let result = Migrator::up(&conn, None).await;
+    let result = apply_pending(&conn).await;
     // Closing the connection releases the lock even if the unlock fails.
     let _ = conn
         .execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
         .await;
     let _ = conn.close().await;
     result
+}
+
+async fn apply_pending(db: &DatabaseConnection) -> Result<usize, DbErr> {
+    let pending = Migrator::get_pending_migrations(db).await?.len();
+    if pending > 0 {
+        Migrator::up(db, None).await?;
+    }
+    Ok(pending)
 }
 
 /// The pool's open connections and how many of them are idle.

@@ -152,6 +152,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, federation: &pages::providers::Sessi
                 .route(web::post().to(pages::login::login_submit)),
         )
         .service(
+            web::resource("/setup")
+                .route(web::get().to(pages::setup::setup_page))
+                .route(web::post().to(pages::setup::setup_submit)),
+        )
+        .service(
             web::resource("/register")
                 .route(web::get().to(pages::register::register_page))
                 .route(web::post().to(pages::register::register_submit)),

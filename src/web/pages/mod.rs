@@ -13,6 +13,7 @@ pub mod provider_links;
 pub mod providers;
 pub mod register;
 pub mod security;
+pub mod setup;
 pub mod trusted_devices;
 pub mod verify_email;
 
