@@ -185,6 +185,9 @@ pub fn digest(bytes: &[u8]) -> String {
 /// What a page or mail shows: the organization's branding over the platform's.
 #[derive(Debug, Clone, Default)]
 pub struct Brand {
+    /// The organization branded, `None` for the platform's: its mail goes through the
+    /// organization's own server when it has one.
+    pub org_id: Option<Uuid>,
     pub name: String,
     /// An `<img src>`: the uploaded logo's versioned path, or an https URL.
     pub logo_src: Option<String>,
@@ -203,6 +206,7 @@ impl Brand {
         let b = &state.settings.branding;
         let accent = b.accent.as_deref().and_then(|a| Accent::parse(a).ok());
         Brand {
+            org_id: None,
             name: b.name.clone(),
             logo_src: b.logo_url.clone(),
             theme_href: accent
@@ -223,6 +227,7 @@ impl Brand {
             Err(e) => {
                 tracing::warn!(error = %e, "branding lookup failed");
                 return Brand {
+                    org_id: Some(org_id),
                     name: org_name.to_owned(),
                     ..platform
                 };
@@ -235,6 +240,7 @@ impl Brand {
             .map(|sha| format!("/branding/{org_id}/logo?v={}", &sha[..16]));
         let Some(row) = row else {
             return Brand {
+                org_id: Some(org_id),
                 name: org_name.to_owned(),
                 logo_src: uploaded.or(platform.logo_src),
                 ..platform
@@ -244,6 +250,7 @@ impl Brand {
         let theme_href =
             accent.map(|a| format!("/branding/{org_id}/theme.css?v={}", &a.light.hex()[1..]));
         Brand {
+            org_id: Some(org_id),
             name: row.display_name.unwrap_or_else(|| org_name.to_owned()),
             logo_src: uploaded.or(row.logo_url).or(platform.logo_src),
             theme_href: theme_href.or(platform.theme_href),

@@ -17,6 +17,7 @@ mod broadcast;
 pub mod keys;
 pub mod members;
 mod operations;
+pub mod org_smtp;
 pub mod orgs;
 pub mod owners;
 pub mod providers;

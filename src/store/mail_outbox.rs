@@ -18,6 +18,7 @@ pub async fn insert<C: ConnectionTrait>(
     body_text: String,
     body_html: String,
     from_name: Option<String>,
+    org_id: Option<Uuid>,
 ) -> Result<OutboxMessage, DbErr> {
     let now = super::now();
     mail_outbox::ActiveModel {
@@ -34,6 +35,7 @@ pub async fn insert<C: ConnectionTrait>(
         created_at: Set(now),
         sent_at: Set(None),
         from_name: Set(from_name),
+        org_id: Set(org_id),
     }
     .insert(db)
     .await

@@ -21,6 +21,7 @@ pub mod one_time_tokens;
 pub mod org_branding;
 pub mod org_providers;
 pub mod org_risk_policies;
+pub mod org_smtp;
 pub mod org_roles;
 pub mod organizations;
 pub mod passkeys;

@@ -18,6 +18,7 @@ pub mod org_branding;
 pub mod org_logos;
 pub mod org_providers;
 pub mod org_risk_policies;
+pub mod org_smtp;
 pub mod org_roles;
 pub mod organizations;
 pub mod passkeys;
