@@ -97,7 +97,7 @@ impl Accent {
     }
 }
 
-/// A logo's content type from its bytes (never from a file name): PNG, WebP or SVG. An SVG
+/// A logo's content type from its bytes (never from a file name): PNG, JPEG, WebP or SVG. An SVG
 /// must not carry scripts, event handlers, external references or embedded HTML; it is also
 /// served with a sandboxing CSP, so this check is a second wall, not the only one.
 pub fn logo_type(bytes: &[u8]) -> Result<&'static str, String> {
@@ -114,15 +114,18 @@ pub fn logo_type(bytes: &[u8]) -> Result<&'static str, String> {
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         return Ok("image/png");
     }
+    if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        return Ok("image/jpeg");
+    }
     if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
         return Ok("image/webp");
     }
     let Ok(text) = std::str::from_utf8(bytes) else {
-        return Err("the logo must be a PNG, WebP or SVG image".into());
+        return Err("the logo must be a PNG, JPEG, WebP or SVG image".into());
     };
     let lower = text.to_ascii_lowercase();
     if !lower.contains("<svg") {
-        return Err("the logo must be a PNG, WebP or SVG image".into());
+        return Err("the logo must be a PNG, JPEG, WebP or SVG image".into());
     }
     let active = [
         "<script",

@@ -3,6 +3,7 @@
 //! [`Actor::User`](crate::admin::Actor): rights, audit and cache invalidation live there. This
 //! module decides who may open the console at all ([`ConsoleAdmin`], [`StepUpAdmin`]) and
 //! holds what every console page shares (the navigation, flash confirmations).
+pub mod org_settings;
 pub mod overview;
 
 use actix_web::dev::Payload;
@@ -32,7 +33,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/second-factor",
             web::get().to(second_factor_required),
-        );
+        )
+        .configure(org_settings::routes);
 }
 
 /// A signed-in admin on a console page: a platform owner, or an admin of at least one
