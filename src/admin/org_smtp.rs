@@ -220,8 +220,11 @@ pub async fn remove(
     if removed {
         audit::record(
             &txn,
-            AuditEvent::new("org.smtp_removed", Outcome::Success, meta)
-                .by(actor, format!("org:{}", org.id), Some(org.id)),
+            AuditEvent::new("org.smtp_removed", Outcome::Success, meta).by(
+                actor,
+                format!("org:{}", org.id),
+                Some(org.id),
+            ),
         )
         .await?;
     }

@@ -114,8 +114,19 @@ impl Mailer {
         };
         let id = uuid::Uuid::new_v4();
         let (text, html) = sealed::seal(&self.master, id, &email.text, &email.html);
-        mail_outbox::insert(db, id, to, &email.subject, text, html, email.from_name, org_id)
-            .await?;
+        mail_outbox::insert(
+            db,
+            mail_outbox::NewMessage {
+                id,
+                recipient: to,
+                subject: &email.subject,
+                body_text: text,
+                body_html: html,
+                from_name: email.from_name,
+                org_id,
+            },
+        )
+        .await?;
         Ok(())
     }
 

@@ -85,7 +85,11 @@ impl OrgServer {
                 Some(sealed) => {
                     let bytes = master
                         .open(sealed, &password_aad(row.org_id))
-                        .map_err(|_| anyhow::anyhow!("the SMTP password cannot be opened with this master key"))?;
+                        .map_err(|_| {
+                            anyhow::anyhow!(
+                                "the SMTP password cannot be opened with this master key"
+                            )
+                        })?;
                     String::from_utf8(bytes).context("the SMTP password is not UTF-8")?
                 }
                 None => String::new(),
@@ -148,19 +152,26 @@ pub fn plain_error(e: &lettre::transport::smtp::Error, host: &str, port: i32) ->
         .map(|s| s.to_string())
         .unwrap_or_default();
     if e.is_timeout() {
-        format!("{host}:{port} did not answer within {} seconds.", SMTP_TIMEOUT.as_secs())
+        format!(
+            "{host}:{port} did not answer within {} seconds.",
+            SMTP_TIMEOUT.as_secs()
+        )
     } else if e.is_tls() {
-        format!("The secure connection to {host}:{port} failed ({detail}). Check the TLS mode and port.")
+        format!(
+            "The secure connection to {host}:{port} failed ({detail}). Check the TLS mode and port."
+        )
     } else if e.is_permanent() || e.is_transient() {
-        let code = e
-            .status()
-            .map(|c| c.to_string())
-            .unwrap_or_default();
+        let code = e.status().map(|c| c.to_string()).unwrap_or_default();
         format!("The server {host}:{port} refused the mail: {code} {detail}")
             .trim_end()
             .to_owned()
-    } else if e.to_string().contains("No compatible authentication mechanism") {
-        format!("{host}:{port} offers no sign-in method Gatehouse supports; remove the username or check the TLS mode.")
+    } else if e
+        .to_string()
+        .contains("No compatible authentication mechanism")
+    {
+        format!(
+            "{host}:{port} offers no sign-in method Gatehouse supports; remove the username or check the TLS mode."
+        )
     } else {
         format!("Could not talk to {host}:{port}: {e}.")
     }

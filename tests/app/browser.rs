@@ -679,7 +679,10 @@ async fn an_org_admin_sets_the_orgs_mail_server_and_branding_in_the_console() {
         ],
     )
     .await;
-    assert_eq!(org_sink.auths(), vec!["mailer\0browser-smtp-secret".to_owned()]);
+    assert_eq!(
+        org_sink.auths(),
+        vec!["mailer\0browser-smtp-secret".to_owned()]
+    );
     assert!(
         app.mail
             .messages_to(&email)

@@ -4,9 +4,7 @@
 use reqwest::StatusCode;
 
 use super::{location, member_browser, owner_browser, signed_in_user};
-use crate::helpers::{
-    ServiceOptions, SmtpSink, TestApp, csrf_of, spawn_app, unique_email,
-};
+use crate::helpers::{ServiceOptions, SmtpSink, TestApp, csrf_of, spawn_app, unique_email};
 
 const SMTP_PASSWORD: &str = "org-smtp-pa55word-7f3a";
 const PROVIDER_SECRET: &str = "gh-client-secret-9d2c";
@@ -19,8 +17,10 @@ fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> (Str
     let mut body = Vec::new();
     for (name, value) in fields {
         body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
-                .as_bytes(),
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
         );
     }
     if let Some((name, filename, bytes)) = file {
@@ -98,7 +98,10 @@ async fn every_settings_page_admits_owners_and_own_org_admins_only() {
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
         assert!(location(&response).starts_with("/login?next="), "{path}");
         assert_eq!(
-            admin.get(&format!("/admin/orgs/nope/{page}")).await.status(),
+            admin
+                .get(&format!("/admin/orgs/nope/{page}"))
+                .await
+                .status(),
             StatusCode::NOT_FOUND,
         );
     }
@@ -112,7 +115,11 @@ async fn every_settings_page_admits_owners_and_own_org_admins_only() {
         "/admin/orgs/acme/providers/remove",
     ] {
         let response = other_admin
-            .post_form(action, &own, &[("provider", "github"), ("to", "x@example.com")])
+            .post_form(
+                action,
+                &own,
+                &[("provider", "github"), ("to", "x@example.com")],
+            )
             .await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{action}");
         let response = signed_out
@@ -127,7 +134,8 @@ async fn every_settings_page_admits_owners_and_own_org_admins_only() {
     let response = post_branding(&other_admin, "other", &[], None).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let csrf = csrf_of(&own);
-    let (content_type, body) = multipart(&[("csrf_token", &csrf), ("display_name", "Hijack")], None);
+    let (content_type, body) =
+        multipart(&[("csrf_token", &csrf), ("display_name", "Hijack")], None);
     let response = other_admin
         .client
         .post(app.url("/admin/orgs/acme/branding"))
@@ -158,7 +166,11 @@ async fn an_org_admin_sets_a_mail_server_whose_password_is_never_shown_and_the_t
     let page = admin.get_html("/admin/orgs/acme/smtp").await;
     assert!(page.contains("Platform mail server"), "{page}");
     let response = admin
-        .post_form("/admin/orgs/acme/smtp", &page, &smtp_fields(&port, SMTP_PASSWORD))
+        .post_form(
+            "/admin/orgs/acme/smtp",
+            &page,
+            &smtp_fields(&port, SMTP_PASSWORD),
+        )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/admin/orgs/acme/smtp?done=saved");
@@ -242,13 +254,24 @@ async fn bad_mail_settings_and_a_failing_server_are_explained_in_plain_words() {
     let html = response.text().await.unwrap();
     assert!(html.contains(r#"id="port-error""#), "{html}");
     assert!(html.contains(r#"aria-invalid="true""#));
-    assert!(html.contains(r#"value="smtp.acme.example""#), "typed input kept");
-    assert!(!html.contains("typed-secret-value"), "never a password back");
+    assert!(
+        html.contains(r#"value="smtp.acme.example""#),
+        "typed input kept"
+    );
+    assert!(
+        !html.contains("typed-secret-value"),
+        "never a password back"
+    );
     let response = owner
         .post_form(
             "/admin/orgs/acme/smtp",
             &page,
-            &[("host", "127.0.0.1"), ("port", "25"), ("tls_mode", "none"), ("from_address", "nope")],
+            &[
+                ("host", "127.0.0.1"),
+                ("port", "25"),
+                ("tls_mode", "none"),
+                ("from_address", "nope"),
+            ],
         )
         .await;
     let html = response.text().await.unwrap();
@@ -264,13 +287,21 @@ async fn bad_mail_settings_and_a_failing_server_are_explained_in_plain_words() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let page = owner.get_html("/admin/orgs/acme/smtp").await;
     let response = owner
-        .post_form("/admin/orgs/acme/smtp/test", &page, &[("to", "someone@example.com")])
+        .post_form(
+            "/admin/orgs/acme/smtp/test",
+            &page,
+            &[("to", "someone@example.com")],
+        )
         .await;
     let html = response.text().await.unwrap();
     assert!(html.contains("The test mail was not sent."), "{html}");
     assert!(html.contains(&format!("127.0.0.1:{port}")), "{html}");
     let response = owner
-        .post_form("/admin/orgs/acme/smtp/test", &page, &[("to", "not an address")])
+        .post_form(
+            "/admin/orgs/acme/smtp/test",
+            &page,
+            &[("to", "not an address")],
+        )
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(response.text().await.unwrap().contains(r#"id="to-error""#));
@@ -309,7 +340,11 @@ async fn mail_of_an_orgs_people_goes_through_its_server_and_other_mail_through_t
         .unwrap();
     let browser = app.new_device();
     browser
-        .submit("/forgot-password", "/forgot-password", &[("email", &insider)])
+        .submit(
+            "/forgot-password",
+            "/forgot-password",
+            &[("email", &insider)],
+        )
         .await;
     let mail = org_sink
         .wait_for_subject(&insider, "Reset your password", 0)
@@ -321,7 +356,11 @@ async fn mail_of_an_orgs_people_goes_through_its_server_and_other_mail_through_t
     app.verified_user(&outsider).await;
     let before = app.mail.messages_to(&outsider).len();
     browser
-        .submit("/forgot-password", "/forgot-password", &[("email", &outsider)])
+        .submit(
+            "/forgot-password",
+            "/forgot-password",
+            &[("email", &outsider)],
+        )
         .await;
     app.mail
         .wait_for_subject(&outsider, "Reset your password", before)
@@ -355,7 +394,11 @@ async fn mail_of_an_orgs_people_goes_through_its_server_and_other_mail_through_t
     .unwrap();
     let before = app.mail.messages_to(&insider).len();
     browser
-        .submit("/forgot-password", "/forgot-password", &[("email", &insider)])
+        .submit(
+            "/forgot-password",
+            "/forgot-password",
+            &[("email", &insider)],
+        )
         .await;
     app.mail
         .wait_for_subject(&insider, "Reset your password", before)
@@ -396,23 +439,28 @@ async fn an_org_admin_sets_its_own_provider_credentials_and_the_secret_is_never_
         .post_form(
             "/admin/orgs/acme/providers",
             &page,
-            &[("provider", "github"), ("client_id", "Iv1.acme-app"), ("enabled", "on")],
+            &[
+                ("provider", "github"),
+                ("client_id", "Iv1.acme-app"),
+                ("enabled", "on"),
+            ],
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let views = gatehouse::admin::providers::list_org(
-        &app.state,
-        &gatehouse::admin::Actor::Cli,
-        "acme",
-    )
-    .await
-    .unwrap();
+    let views =
+        gatehouse::admin::providers::list_org(&app.state, &gatehouse::admin::Actor::Cli, "acme")
+            .await
+            .unwrap();
     assert!(views[0].has_secret && !views[0].auto_link);
     let response = admin
         .post_form(
             "/admin/orgs/acme/providers",
             &page,
-            &[("provider", "github"), ("client_id", "Iv1.other-app"), ("enabled", "on")],
+            &[
+                ("provider", "github"),
+                ("client_id", "Iv1.other-app"),
+                ("enabled", "on"),
+            ],
         )
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
@@ -423,15 +471,32 @@ async fn an_org_admin_sets_its_own_provider_credentials_and_the_secret_is_never_
         .post_form(
             "/admin/orgs/acme/providers",
             &page,
-            &[("provider", "microsoft"), ("tenant", "not a tenant"), ("enabled", "on")],
+            &[
+                ("provider", "microsoft"),
+                ("tenant", "not a tenant"),
+                ("enabled", "on"),
+            ],
         )
         .await;
-    assert!(response.text().await.unwrap().contains(r#"id="tenant-error""#));
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains(r#"id="tenant-error""#)
+    );
 
     let response = admin
-        .post_form("/admin/orgs/acme/providers/remove", &page, &[("provider", "github")])
+        .post_form(
+            "/admin/orgs/acme/providers/remove",
+            &page,
+            &[("provider", "github")],
+        )
         .await;
-    assert_eq!(location(&response), "/admin/orgs/acme/providers?done=removed");
+    assert_eq!(
+        location(&response),
+        "/admin/orgs/acme/providers?done=removed"
+    );
     let page = admin.get_html("/admin/orgs/acme/providers").await;
     assert!(page.contains("None yet"), "{page}");
 }
@@ -507,5 +572,11 @@ async fn branding_saved_in_the_console_shows_on_the_orgs_sign_in_page() {
     let big = vec![b'x'; 300 * 1024];
     let response = post_branding(&admin, slug, &[], Some(("logo", "big.png", &big))).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(response.text().await.unwrap().contains(r#"id="logo-error""#));
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains(r#"id="logo-error""#)
+    );
 }

@@ -252,7 +252,10 @@ pub async fn save(
     let outcome = if submitted.logo_too_big {
         Err(failed(
             "logo",
-            format!("The logo is larger than {} KiB; choose a smaller file.", MAX_LOGO_BYTES / 1024),
+            format!(
+                "The logo is larger than {} KiB; choose a smaller file.",
+                MAX_LOGO_BYTES / 1024
+            ),
             submitted.form.clone(),
         ))
     } else {
@@ -271,11 +274,20 @@ pub async fn save(
         };
         let input = BrandingInput {
             org_id: org.id,
-            display_name: change(&typed.display_name, stored.and_then(|r| r.display_name.as_ref())),
+            display_name: change(
+                &typed.display_name,
+                stored.and_then(|r| r.display_name.as_ref()),
+            ),
             logo,
             accent: change(&typed.accent, stored.and_then(|r| r.accent.as_ref())),
-            support_url: change(&typed.support_url, stored.and_then(|r| r.support_url.as_ref())),
-            privacy_url: change(&typed.privacy_url, stored.and_then(|r| r.privacy_url.as_ref())),
+            support_url: change(
+                &typed.support_url,
+                stored.and_then(|r| r.support_url.as_ref()),
+            ),
+            privacy_url: change(
+                &typed.privacy_url,
+                stored.and_then(|r| r.privacy_url.as_ref()),
+            ),
             terms_url: change(&typed.terms_url, stored.and_then(|r| r.terms_url.as_ref())),
         };
         match set_branding(&state, &admin.actor(), &meta, input).await {

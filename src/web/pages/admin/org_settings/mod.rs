@@ -11,9 +11,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/orgs/{slug}/smtp", web::get().to(smtp::page))
         .route("/admin/orgs/{slug}/smtp", web::post().to(smtp::save))
         .route("/admin/orgs/{slug}/smtp/test", web::post().to(smtp::test))
-        .route("/admin/orgs/{slug}/smtp/remove", web::post().to(smtp::remove))
-        .route("/admin/orgs/{slug}/providers", web::get().to(providers::page))
-        .route("/admin/orgs/{slug}/providers", web::post().to(providers::save))
+        .route(
+            "/admin/orgs/{slug}/smtp/remove",
+            web::post().to(smtp::remove),
+        )
+        .route(
+            "/admin/orgs/{slug}/providers",
+            web::get().to(providers::page),
+        )
+        .route(
+            "/admin/orgs/{slug}/providers",
+            web::post().to(providers::save),
+        )
         .route(
             "/admin/orgs/{slug}/providers/remove",
             web::post().to(providers::remove),

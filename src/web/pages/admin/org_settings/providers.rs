@@ -18,8 +18,14 @@ use crate::web::pages::admin::{ConsoleAdmin, Nav, Section, StepUpAdmin, done_mes
 use crate::web::respond;
 
 const DONE: &[(&str, &str)] = &[
-    ("saved", "Provider saved. People signing in to this organization's services use these credentials."),
-    ("removed", "Provider credentials removed. The platform's credentials apply again."),
+    (
+        "saved",
+        "Provider saved. People signing in to this organization's services use these credentials.",
+    ),
+    (
+        "removed",
+        "Provider credentials removed. The platform's credentials apply again.",
+    ),
 ];
 
 #[derive(Template)]

@@ -17,8 +17,14 @@ use crate::web::pages::admin::{ConsoleAdmin, Nav, Section, StepUpAdmin, done_mes
 use crate::web::respond;
 
 const DONE: &[(&str, &str)] = &[
-    ("saved", "Mail server saved. Mail of this organization now goes through it."),
-    ("removed", "Mail server removed. This organization's mail goes through the platform's server again."),
+    (
+        "saved",
+        "Mail server saved. Mail of this organization now goes through it.",
+    ),
+    (
+        "removed",
+        "Mail server removed. This organization's mail goes through the platform's server again.",
+    ),
 ];
 
 #[derive(Template)]
@@ -113,11 +119,9 @@ async fn render(
 ) -> Result<HttpResponse, PageError> {
     let org = admin.org(state, slug).await?;
     let saved = org_smtp::get(state, &admin.actor(), &org.slug).await?;
-    let form = r.form.unwrap_or_else(|| {
-        saved
-            .as_ref()
-            .map_or_else(SmtpForm::blank, SmtpForm::of)
-    });
+    let form = r
+        .form
+        .unwrap_or_else(|| saved.as_ref().map_or_else(SmtpForm::blank, SmtpForm::of));
     let page = SmtpPage {
         nav: admin.nav(Section::Orgs),
         csrf: csrf.to_owned(),
@@ -126,7 +130,10 @@ async fn render(
         configured: saved.is_some(),
         has_password: saved.as_ref().is_some_and(|s| s.has_password),
         form,
-        tls_modes: TlsMode::ALL.iter().map(|m| (m.as_str(), m.label())).collect(),
+        tls_modes: TlsMode::ALL
+            .iter()
+            .map(|m| (m.as_str(), m.label()))
+            .collect(),
         errors: r.errors,
         done: r.done,
         test_to: r.test_to.unwrap_or_else(|| admin.email().to_owned()),
@@ -206,7 +213,15 @@ pub async fn save(
                 errors,
                 ..Render::plain()
             };
-            render(&state, &admin, &csrf.0, &org.slug, StatusCode::BAD_REQUEST, r).await
+            render(
+                &state,
+                &admin,
+                &csrf.0,
+                &org.slug,
+                StatusCode::BAD_REQUEST,
+                r,
+            )
+            .await
         }
     }
 }
