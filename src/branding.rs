@@ -97,7 +97,7 @@ impl Accent {
     }
 }
 
-/// A logo's content type from its bytes (never from a file name): PNG, WebP or SVG. An SVG
+/// A logo's content type from its bytes (never from a file name): PNG, JPEG, WebP or SVG. An SVG
 /// must not carry scripts, event handlers, external references or embedded HTML; it is also
 /// served with a sandboxing CSP, so this check is a second wall, not the only one.
 pub fn logo_type(bytes: &[u8]) -> Result<&'static str, String> {
@@ -114,15 +114,18 @@ pub fn logo_type(bytes: &[u8]) -> Result<&'static str, String> {
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         return Ok("image/png");
     }
+    if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        return Ok("image/jpeg");
+    }
     if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
         return Ok("image/webp");
     }
     let Ok(text) = std::str::from_utf8(bytes) else {
-        return Err("the logo must be a PNG, WebP or SVG image".into());
+        return Err("the logo must be a PNG, JPEG, WebP or SVG image".into());
     };
     let lower = text.to_ascii_lowercase();
     if !lower.contains("<svg") {
-        return Err("the logo must be a PNG, WebP or SVG image".into());
+        return Err("the logo must be a PNG, JPEG, WebP or SVG image".into());
     }
     let active = [
         "<script",
@@ -185,6 +188,9 @@ pub fn digest(bytes: &[u8]) -> String {
 /// What a page or mail shows: the organization's branding over the platform's.
 #[derive(Debug, Clone, Default)]
 pub struct Brand {
+    /// The organization branded, `None` for the platform's: its mail goes through the
+    /// organization's own server when it has one.
+    pub org_id: Option<Uuid>,
     pub name: String,
     /// An `<img src>`: the uploaded logo's versioned path, or an https URL.
     pub logo_src: Option<String>,
@@ -203,6 +209,7 @@ impl Brand {
         let b = &state.settings.branding;
         let accent = b.accent.as_deref().and_then(|a| Accent::parse(a).ok());
         Brand {
+            org_id: None,
             name: b.name.clone(),
             logo_src: b.logo_url.clone(),
             theme_href: accent
@@ -223,6 +230,7 @@ impl Brand {
             Err(e) => {
                 tracing::warn!(error = %e, "branding lookup failed");
                 return Brand {
+                    org_id: Some(org_id),
                     name: org_name.to_owned(),
                     ..platform
                 };
@@ -235,6 +243,7 @@ impl Brand {
             .map(|sha| format!("/branding/{org_id}/logo?v={}", &sha[..16]));
         let Some(row) = row else {
             return Brand {
+                org_id: Some(org_id),
                 name: org_name.to_owned(),
                 logo_src: uploaded.or(platform.logo_src),
                 ..platform
@@ -244,6 +253,7 @@ impl Brand {
         let theme_href =
             accent.map(|a| format!("/branding/{org_id}/theme.css?v={}", &a.light.hex()[1..]));
         Brand {
+            org_id: Some(org_id),
             name: row.display_name.unwrap_or_else(|| org_name.to_owned()),
             logo_src: uploaded.or(row.logo_url).or(platform.logo_src),
             theme_href: theme_href.or(platform.theme_href),

@@ -23,6 +23,7 @@ mod m20261202_000020_federation;
 mod m20261202_000021_scale;
 mod m20261202_000023_service_providers;
 mod m20261203_000024_org_sign_up_policy;
+mod m20261203_000025_org_smtp;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000021_scale::Migration),
             Box::new(m20261202_000023_service_providers::Migration),
             Box::new(m20261203_000024_org_sign_up_policy::Migration),
+            Box::new(m20261203_000025_org_smtp::Migration),
         ]
     }
 }

@@ -21,7 +21,7 @@ pub enum Change<T> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Logo {
-    /// Uploaded bytes (PNG, WebP or SVG), stored in the database.
+    /// Uploaded bytes (PNG, JPEG, WebP or SVG), stored in the database.
     Upload(Vec<u8>),
     /// An https URL the browser loads.
     Url(String),

@@ -40,7 +40,10 @@ pub(super) async fn publish(state: &AppState, changed: &Invalidation) {
 pub(super) async fn apply(state: &AppState, changed: &Invalidation) -> anyhow::Result<()> {
     match changed {
         Invalidation::Service(client_id) => state.clients.invalidate(client_id),
-        Invalidation::Org(_) => state.clients.clear(),
+        Invalidation::Org(org_id) => {
+            state.clients.clear();
+            state.mailer.forget_org(*org_id);
+        }
         Invalidation::Keys => state.keys.reload(&state.db).await?,
     }
     Ok(())
@@ -48,6 +51,7 @@ pub(super) async fn apply(state: &AppState, changed: &Invalidation) -> anyhow::R
 
 async fn flush_all(state: &AppState) {
     state.clients.clear();
+    state.mailer.forget_all_orgs();
     if let Err(e) = state.keys.reload(&state.db).await {
         tracing::warn!(error = %e, "could not reload signing keys");
     }

@@ -18,6 +18,7 @@ pub mod invitations;
 pub mod keys;
 pub mod members;
 mod operations;
+pub mod org_smtp;
 pub mod orgs;
 pub mod overview;
 pub mod owners;

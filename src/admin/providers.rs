@@ -222,6 +222,7 @@ pub async fn set_org(
 ) -> Result<OrgProviderView, AppError> {
     let org = find_for(state, actor, Scope::OrgsWrite, spec.org).await?;
     known_provider(&state.db, spec.provider).await?;
+    let existing = org_providers::find(&state.db, org.id, spec.provider).await?;
     let credentials = match (spec.client_id, spec.client_secret) {
         (Some(id), Some(secret)) if !id.trim().is_empty() && !secret.is_empty() => Some((
             id.trim().to_owned(),
@@ -229,10 +230,21 @@ pub async fn set_org(
                 .master
                 .seal(secret.as_bytes(), &org_secret_aad(org.id, spec.provider)),
         )),
+        // The same client id without a secret keeps the stored secret (a form's blank
+        // write-only field): the secret is never shown, so it cannot be sent back.
+        (Some(id), None)
+            if existing.as_ref().is_some_and(|row| {
+                row.client_id.as_deref() == Some(id.trim()) && row.client_secret_sealed.is_some()
+            }) =>
+        {
+            existing
+                .and_then(|row| row.client_secret_sealed)
+                .map(|sealed| (id.trim().to_owned(), sealed))
+        }
         (None, None) => None,
         _ => {
             return Err(AppError::invalid(
-                "give both a client id and a client secret, or neither",
+                "give both a client id and a client secret, or neither (a new client id needs its secret)",
             ));
         }
     };

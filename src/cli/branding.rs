@@ -24,7 +24,7 @@ pub struct BrandingSet {
     /// The name on the pages and the mail sender's display name (default: the org's name).
     #[arg(long)]
     display_name: Option<String>,
-    /// A PNG, WebP or SVG file (at most 256 KiB), or an https:// URL.
+    /// A PNG, JPEG, WebP or SVG file (at most 256 KiB), or an https:// URL.
     #[arg(long)]
     logo: Option<String>,
     /// `#rrggbb`, at least 4.5:1 against white.

@@ -5,6 +5,7 @@
 //! Bodies carry live one-time links (verification, reset, magic link), so they are sealed with
 //! the master key while queued and dropped once delivered or given up: a copy of the database
 //! holds no usable link.
+pub mod org_servers;
 mod sealed;
 pub mod templates;
 
@@ -19,6 +20,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use secrecy::ExposeSecret;
 use tokio::sync::Notify;
 
+use self::org_servers::{OrgServer, OrgServers};
 use crate::config::Settings;
 use crate::keys::MasterKey;
 use crate::store::mail_outbox::{self, OutboxMessage};
@@ -32,6 +34,9 @@ pub struct Email {
     pub link: Option<String>,
     /// The sender's display name (an organization's branding); `None` keeps `mail.from`'s.
     pub from_name: Option<String>,
+    /// The organization the mail speaks for (the service signed in to); `None`: resolved from
+    /// the recipient's memberships when the mail is queued.
+    pub org_id: Option<uuid::Uuid>,
 }
 
 #[derive(Clone)]
@@ -47,6 +52,7 @@ pub struct Mailer {
     max_attempts: i32,
     wake: Arc<Notify>,
     master: MasterKey,
+    org_servers: OrgServers,
 }
 
 impl Mailer {
@@ -81,6 +87,7 @@ impl Mailer {
             max_attempts: settings.mail.max_attempts,
             wake: Arc::new(Notify::new()),
             master,
+            org_servers: OrgServers::default(),
         })
     }
 
@@ -101,10 +108,61 @@ impl Mailer {
         if let (Transport::DevOutbox(..), Some(link)) = (&self.transport, &email.link) {
             tracing::info!(to, link = %link, subject = %email.subject, "dev outbox: mail queued (no SMTP configured)");
         }
+        let org_id = match email.org_id {
+            Some(org_id) => Some(org_id),
+            None => sole_org_of(db, to).await?,
+        };
         let id = uuid::Uuid::new_v4();
         let (text, html) = sealed::seal(&self.master, id, &email.text, &email.html);
-        mail_outbox::insert(db, id, to, &email.subject, text, html, email.from_name).await?;
+        mail_outbox::insert(
+            db,
+            mail_outbox::NewMessage {
+                id,
+                recipient: to,
+                subject: &email.subject,
+                body_text: text,
+                body_html: html,
+                from_name: email.from_name,
+                org_id,
+            },
+        )
+        .await?;
         Ok(())
+    }
+
+    /// Drops the cached transport of an organization whose mail server changed.
+    pub fn forget_org(&self, org_id: uuid::Uuid) {
+        self.org_servers.forget(org_id);
+    }
+
+    pub fn forget_all_orgs(&self) {
+        self.org_servers.clear();
+    }
+
+    /// Sends `email` to `to` now through the server `row` describes (not the cached one): the
+    /// console's "send a test mail". The error is in words an admin can act on.
+    pub async fn send_test(
+        &self,
+        row: &crate::store::org_smtp::OrgSmtp,
+        to: &str,
+        email: Email,
+    ) -> Result<(), String> {
+        let server = OrgServer::build(&self.master, row).map_err(|e| format!("{e:#}."))?;
+        let to: Mailbox = to
+            .parse()
+            .map_err(|_| "The recipient is not a valid email address.".to_owned())?;
+        let message = Message::builder()
+            .from(server.from.clone())
+            .to(to)
+            .subject(&email.subject)
+            .multipart(MultiPart::alternative_plain_html(email.text, email.html))
+            .map_err(|e| format!("The message could not be built: {e}."))?;
+        server
+            .transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| org_servers::plain_error(&e, &row.host, row.port))
     }
 
     pub fn wake(&self) {
@@ -138,7 +196,7 @@ impl Mailer {
         // instance never picks up a message that is still being sent.
         let batch = mail_outbox::claim_due(db, now, chrono::Duration::minutes(10), 10).await?;
         for message in &batch {
-            match self.send(message).await {
+            match self.send(db, message).await {
                 Ok(()) => {
                     tracing::info!(message_id = %message.id, "mail delivered");
                     mail_outbox::mark_sent(db, message.id).await?;
@@ -158,12 +216,21 @@ impl Mailer {
         Ok(batch.len())
     }
 
-    async fn send(&self, message: &OutboxMessage) -> anyhow::Result<()> {
+    async fn send(&self, db: &DatabaseConnection, message: &OutboxMessage) -> anyhow::Result<()> {
         let (text, html) = sealed::open(&self.master, message)?;
-        // The configured address always; a branded message only changes the name shown.
+        let org_server = match message.org_id {
+            Some(org_id) => self
+                .org_servers
+                .get(db, &self.master, org_id)
+                .await
+                .context("the organization's mail server")?,
+            None => None,
+        };
+        // The server's address always; a branded message only changes the name shown.
+        let sender = org_server.as_ref().map_or(&self.from, |s| &s.from);
         let from = match &message.from_name {
-            Some(name) => Mailbox::new(Some(name.clone()), self.from.email.clone()),
-            None => self.from.clone(),
+            Some(name) => Mailbox::new(Some(name.clone()), sender.email.clone()),
+            None => sender.clone(),
         };
         let email = Message::builder()
             .from(from)
@@ -173,6 +240,10 @@ impl Mailer {
                 .context("recipient is not a valid address")?)
             .subject(&message.subject)
             .multipart(MultiPart::alternative_plain_html(text, html))?;
+        if let Some(server) = &org_server {
+            server.transport.send(email).await?;
+            return Ok(());
+        }
         match &self.transport {
             Transport::Smtp(smtp) => {
                 smtp.send(email).await?;
@@ -183,6 +254,19 @@ impl Mailer {
         }
         Ok(())
     }
+}
+
+/// The one organization the recipient belongs to, if exactly one: their mail speaks for it even
+/// when nothing else names an organization (a password reset from the platform's pages).
+async fn sole_org_of<C: ConnectionTrait>(db: &C, to: &str) -> Result<Option<uuid::Uuid>, DbErr> {
+    let Some(user) = crate::store::users::find_by_email(db, &to.to_lowercase()).await? else {
+        return Ok(None);
+    };
+    let orgs = crate::store::memberships::org_ids_of(db, user.id).await?;
+    Ok(match orgs.as_slice() {
+        [only] => Some(*only),
+        _ => None,
+    })
 }
 
 /// `<dir>/<id>.eml`, mode 0600 from the start (the links in it sign people in).

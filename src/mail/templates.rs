@@ -75,6 +75,7 @@ fn render(action: ActionEmail<'_>) -> Result<Email, askama::Error> {
         html,
         link: Some(action.link.to_owned()),
         from_name: action.brand.map(|b| b.name.clone()),
+        org_id: action.brand.and_then(|b| b.org_id),
     })
 }
 
@@ -324,5 +325,18 @@ pub fn sign_in_code(
         expiry: format!("The code expires in {ttl_minutes} minutes and works once."),
         outro: "If you did not try to sign in, someone knows your password: reset it now.",
         brand: None,
+    })
+}
+
+/// The console's "send a test mail": proof that an organization's mail server delivers.
+pub fn smtp_test(settings_link: &str, brand: Option<&Brand>) -> Result<Email, askama::Error> {
+    render(ActionEmail {
+        subject: "Gatehouse test mail",
+        intro: "This is a test mail sent through your organization's own mail server. It arrived, so the settings work.",
+        button: "Open the mail settings",
+        link: settings_link,
+        expiry: String::new(),
+        outro: "You received this because an administrator asked for a test mail.",
+        brand,
     })
 }

@@ -9,16 +9,32 @@ pub use super::entities::mail_outbox::MailStatus;
 pub use super::entities::mail_outbox::Model as OutboxMessage;
 use super::entities::mail_outbox::{self, Column, Entity as Outbox};
 
-/// Queues a message; the bodies arrive sealed (see `mail::sealed`).
+/// A message to queue; the bodies arrive sealed (see `mail::sealed`).
+pub struct NewMessage<'a> {
+    pub id: Uuid,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub body_text: String,
+    pub body_html: String,
+    pub from_name: Option<String>,
+    /// The organization the message speaks for (its own mail server, when it has one).
+    pub org_id: Option<Uuid>,
+}
+
+/// Queues a message.
 pub async fn insert<C: ConnectionTrait>(
     db: &C,
-    id: Uuid,
-    recipient: &str,
-    subject: &str,
-    body_text: String,
-    body_html: String,
-    from_name: Option<String>,
+    message: NewMessage<'_>,
 ) -> Result<OutboxMessage, DbErr> {
+    let NewMessage {
+        id,
+        recipient,
+        subject,
+        body_text,
+        body_html,
+        from_name,
+        org_id,
+    } = message;
     let now = super::now();
     mail_outbox::ActiveModel {
         id: Set(id),
@@ -34,6 +50,7 @@ pub async fn insert<C: ConnectionTrait>(
         created_at: Set(now),
         sent_at: Set(None),
         from_name: Set(from_name),
+        org_id: Set(org_id),
     }
     .insert(db)
     .await

@@ -22,6 +22,7 @@ pub mod org_branding;
 pub mod org_providers;
 pub mod org_risk_policies;
 pub mod org_roles;
+pub mod org_smtp;
 pub mod organizations;
 pub mod passkeys;
 pub mod rate_limit_counters;

@@ -62,33 +62,36 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
         let req = req.clone();
         let form = web::Form::<Protected<T>>::from_request(&req, payload);
         Box::pin(async move {
-            let refused = || {
-                PageError(AppError::Forbidden {
-                code: ErrorCode::Forbidden,
-                message: "This form expired or did not come from this site. Go back, reload the page and try again.".into(),
-            })
-            };
-            let cross_site = req
-                .headers()
-                .get("sec-fetch-site")
-                .is_some_and(|v| v.as_bytes() == b"cross-site");
-            let cookie = req.cookie(CSRF_COOKIE);
             let form = form.await.map_err(|_| {
                 PageError(AppError::invalid(
                     "The form could not be read. Go back and try again.",
                 ))
             })?;
-            match cookie {
-                Some(cookie)
-                    if !cross_site
-                        && cookie.value().len() == 43
-                        && constant_time_eq(cookie.value(), &form.csrf_token) =>
-                {
-                    Ok(CsrfForm(form.into_inner().inner))
-                }
-                _ => Err(refused()),
-            }
+            check(&req, &form.csrf_token)?;
+            Ok(CsrfForm(form.into_inner().inner))
         })
+    }
+}
+
+/// Checks a submitted token against the cookie (constant time) and refuses cross-site
+/// requests: for forms read otherwise than by [`CsrfForm`] (a `multipart/form-data` upload).
+pub fn check(req: &HttpRequest, submitted: &str) -> Result<(), PageError> {
+    let cross_site = req
+        .headers()
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site");
+    match req.cookie(CSRF_COOKIE) {
+        Some(cookie)
+            if !cross_site
+                && cookie.value().len() == 43
+                && constant_time_eq(cookie.value(), submitted) =>
+        {
+            Ok(())
+        }
+        _ => Err(PageError(AppError::Forbidden {
+            code: ErrorCode::Forbidden,
+            message: "This form expired or did not come from this site. Go back, reload the page and try again.".into(),
+        })),
     }
 }
 

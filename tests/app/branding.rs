@@ -183,7 +183,7 @@ async fn bad_branding_is_refused_with_the_reason_and_writes_nothing() {
                 logo: Some(Change::Set(Logo::Upload(b"GIF89a....".to_vec()))),
                 ..full_input(org_id)
             },
-            "PNG, WebP or SVG",
+            "PNG, JPEG, WebP or SVG",
         ),
         (
             BrandingInput {

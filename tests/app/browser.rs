@@ -640,3 +640,53 @@ async fn a_branded_orgs_login_page_shows_its_name_logo_and_colours_in_light_and_
     let claims = rp.verify_id_token(&tokens, &request.nonce);
     assert_eq!(claims.email().unwrap().as_str(), email);
 }
+
+/// An org admin sets the organization's mail server (the org's own SMTP listener receives the
+/// test mail) and its branding (the org's login page shows its name and colour).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_org_admin_sets_the_orgs_mail_server_and_branding_in_the_console() {
+    let (app, _mailbox) = browser_app().await;
+    let org_sink = crate::helpers::SmtpSink::start().await;
+    let org_mailbox = org_sink.serve_mailbox_http();
+    let service = app.create_service(ServiceOptions::first_party()).await;
+    let row = gatehouse::store::services::find_by_client_id(&app.db, &service.client_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let org = gatehouse::store::organizations::find_by_id(&app.db, row.org_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let email = unique_email();
+    app.verified_user(&email).await;
+    let user = gatehouse::store::users::find_by_email(&app.db, &email.to_lowercase())
+        .await
+        .unwrap()
+        .unwrap();
+    gatehouse::store::memberships::upsert(&app.db, org.id, user.id, &["admin".to_owned()])
+        .await
+        .unwrap();
+    run_script(
+        "console_org_settings.mjs",
+        vec![
+            ("GATEHOUSE_URL", app.address.clone()),
+            ("ORG_SLUG", org.slug.clone()),
+            ("ORG_SMTP_PORT", org_sink.port.to_string()),
+            ("ORG_MAILBOX_URL", org_mailbox),
+            ("ADMIN_EMAIL", email.clone()),
+            ("ADMIN_PASSWORD", crate::helpers::PASSWORD.to_owned()),
+            ("SCREENSHOT_DIR", screenshot_dir()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        org_sink.auths(),
+        vec!["mailer\0browser-smtp-secret".to_owned()]
+    );
+    assert!(
+        app.mail
+            .messages_to(&email)
+            .iter()
+            .all(|m| m.subject() != "Gatehouse test mail")
+    );
+}

@@ -18,6 +18,8 @@ pub struct Model {
     pub sent_at: Option<DateTimeUtc>,
     /// The sender's display name for this message (an organization's branding).
     pub from_name: Option<String>,
+    /// The organization the message speaks for: sent through its mail server when it has one.
+    pub org_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,7 @@ pub mod org_logos;
 pub mod org_providers;
 pub mod org_risk_policies;
 pub mod org_roles;
+pub mod org_smtp;
 pub mod organizations;
 pub mod passkeys;
 pub mod refresh_tokens;

@@ -55,6 +55,8 @@ pub struct SmtpSink {
     pub port: u16,
     messages: Arc<Mutex<Vec<CapturedMail>>>,
     arrived: Arc<Notify>,
+    /// The `AUTH PLAIN` credentials presented, decoded (`user\0password`).
+    auths: Arc<Mutex<Vec<String>>>,
 }
 
 impl SmtpSink {
@@ -101,7 +103,7 @@ impl SmtpSink {
             let command = line.trim_end().to_ascii_uppercase();
             if command.starts_with("EHLO") {
                 write
-                    .write_all(b"250-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
+                    .write_all(b"250-sink\r\n250-8BITMIME\r\n250-AUTH PLAIN\r\n250 SMTPUTF8\r\n")
                     .await?;
             } else if command.starts_with("HELO")
                 || command.starts_with("MAIL")
@@ -112,6 +114,18 @@ impl SmtpSink {
                     to.clear();
                 }
                 write.write_all(b"250 OK\r\n").await?;
+            } else if command.starts_with("AUTH PLAIN ") {
+                use base64::Engine;
+                let encoded = line.trim_end()[11..].trim();
+                let decoded = base64::engine::general_purpose::STANDARD
+                    .decode(encoded)
+                    .unwrap_or_default();
+                let plain = String::from_utf8_lossy(&decoded);
+                self.auths
+                    .lock()
+                    .expect("lock")
+                    .push(plain.trim_start_matches('\0').to_owned());
+                write.write_all(b"235 accepted\r\n").await?;
             } else if command.starts_with("RCPT TO:") {
                 let address = line.trim_end()[8..]
                     .trim()
@@ -160,6 +174,11 @@ impl SmtpSink {
             .filter(|m| m.to.iter().any(|t| t.to_lowercase() == address))
             .cloned()
             .collect()
+    }
+
+    /// The credentials clients signed in with, as `user\0password`.
+    pub fn auths(&self) -> Vec<String> {
+        self.auths.lock().expect("lock").clone()
     }
 
     pub fn count(&self) -> usize {

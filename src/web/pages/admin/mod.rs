@@ -7,6 +7,7 @@ pub mod audit;
 mod audit_export;
 pub mod chart;
 pub mod keys;
+pub mod org_settings;
 pub mod orgs;
 pub mod overview;
 pub mod service_tokens;
@@ -43,6 +44,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .configure(audit::routes)
         .configure(keys::routes)
+        .configure(org_settings::routes)
         .configure(orgs::routes)
         .configure(service_tokens::routes)
         .configure(users::routes);
