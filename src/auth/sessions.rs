@@ -63,6 +63,10 @@ pub async fn start(
     let device = super::devices::remember(state, &txn, user, amr, meta).await?;
     txn.commit().await?;
     state.mailer.wake();
+    state.metrics.sign_in(
+        crate::metrics::SignInMethod::from_amr(amr),
+        crate::metrics::SignInOutcome::Success,
+    );
     Ok(Started {
         session: token,
         device,

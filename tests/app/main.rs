@@ -41,6 +41,7 @@ mod key_rotation;
 mod lockout;
 mod magic_link;
 mod mail_outage;
+mod metrics;
 mod mfa;
 mod mfa_limits;
 mod multi_instance;
