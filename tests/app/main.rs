@@ -33,6 +33,7 @@ mod federation_linking;
 mod federation_microsoft;
 mod federation_pages;
 mod federation_services;
+mod graceful_shutdown;
 mod health;
 mod hosted_pages;
 mod interop;
