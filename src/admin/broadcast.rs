@@ -28,6 +28,15 @@ impl Invalidation {
     }
 }
 
+/// Queues the notification in `txn`: PostgreSQL delivers it when `txn` commits (no-op on
+/// SQLite, where one process owns the database).
+pub(super) async fn publish_in(
+    txn: &sea_orm::DatabaseTransaction,
+    changed: &Invalidation,
+) -> Result<(), sea_orm::DbErr> {
+    crate::store::notify::publish(txn, &changed.to_payload()).await
+}
+
 /// Tells the other instances (no-op on SQLite). A failure is logged, not returned: the change
 /// is committed, and the others still see it within the cache TTL.
 pub(super) async fn publish(state: &AppState, changed: &Invalidation) {

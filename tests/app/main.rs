@@ -38,6 +38,7 @@ mod health;
 mod hosted_pages;
 mod interop;
 mod introspection;
+mod invalidation;
 mod key_rotation;
 mod lockout;
 mod magic_link;
