@@ -120,7 +120,9 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         .map_err(|bad| anyhow::anyhow!("server.trusted_proxies: cannot parse {bad:?}"))?;
     let discovery = crate::oidc::discovery::document(&settings);
     let webauthn = crate::auth::passkeys::relying_party(&settings).map(Arc::new);
+    let revoked = Arc::new(crate::oidc::revoked_set::RevokedSet::load(&db).await?);
     Ok(AppState {
+        revoked,
         webauthn,
         db,
         master,

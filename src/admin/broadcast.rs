@@ -57,6 +57,9 @@ pub(super) async fn apply(state: &AppState, changed: &Invalidation) -> anyhow::R
 
 async fn flush_all(state: &AppState) {
     state.clients.clear();
+    if let Err(e) = state.revoked.reload(&state.db).await {
+        tracing::warn!(error = %e, "could not reload the revoked tokens");
+    }
     if let Err(e) = state.keys.reload(&state.db).await {
         tracing::warn!(error = %e, "could not reload signing keys");
     }
@@ -100,6 +103,13 @@ async fn receive(state: &AppState, mut listener: sea_orm::sqlx::postgres::PgList
     loop {
         match listener.try_recv().await {
             Ok(Some(note)) => match Invalidation::from_payload(note.payload()) {
+                _ if note.payload().starts_with("revoked:") => {
+                    match crate::oidc::revoked_set::parse_payload(note.payload()) {
+                        Some((jti, exp)) => state.revoked.insert(&jti, exp),
+                        // Unreadable: the set may now miss a token; start over from the table.
+                        None => flush_all(state).await,
+                    }
+                }
                 Some(changed) => {
                     if let Err(e) = apply(state, &changed).await {
                         tracing::warn!(error = %e, ?changed, "invalidation failed; flushing everything");

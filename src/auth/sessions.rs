@@ -95,7 +95,7 @@ pub async fn end(
     let txn = crate::store::begin(&state.db).await?;
     browser_sessions::revoke(&txn, session.id).await?;
     // Refresh tokens issued without offline_access live only as long as the session.
-    revocation::revoke(&txn, Some(Families::Session(session.id)), &[]).await?;
+    revocation::revoke(state, &txn, Some(Families::Session(session.id)), &[]).await?;
     audit::record(
         &txn,
         AuditEvent::new("user.logout", Outcome::Success, meta)
@@ -126,7 +126,7 @@ pub async fn end_others(
         .collect();
     for id in &ended {
         browser_sessions::revoke(&txn, *id).await?;
-        revocation::revoke(&txn, Some(Families::Session(*id)), &[]).await?;
+        revocation::revoke(state, &txn, Some(Families::Session(*id)), &[]).await?;
     }
     if !ended.is_empty() {
         audit::record(

@@ -112,6 +112,7 @@ pub async fn logout(state: &AppState, claims: &AccessClaims) -> Result<(), AppEr
     let txn = crate::store::begin(&state.db).await?;
     let family = refresh_tokens::family_of_access_token(&txn, &claims.jti).await?;
     revocation::revoke(
+        state,
         &txn,
         family.map(Families::Family),
         &[revocation::access_token(claims)],

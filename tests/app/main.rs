@@ -51,6 +51,7 @@ mod passkeys;
 mod refresh_lifetime;
 mod refresh_tokens;
 mod resource_endpoints;
+mod revoked_set;
 mod risk;
 mod secrets_at_rest;
 mod service_tokens;
