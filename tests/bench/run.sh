@@ -457,15 +457,16 @@ fi
 # ---------------------------------------------------------------------------------------------
 if [[ -n $HAVE_ES256 ]]; then INTRO_ID=$ES_ID INTRO_SECRET=$ES_SECRET; else INTRO_ID=$RS_ID INTRO_SECRET=$RS_SECRET; fi
 INTRO_BASIC=$(basic "$INTRO_ID" "$INTRO_SECRET")
-intro_run() { # intro_run <name> <base url> <basic>: one token, then wrk on /introspect; sets INTRO_RPS
-    local token
+intro_run() { # intro_run <name> <base url> <basic>: one token, then wrk on its introspection endpoint; sets INTRO_RPS
+    local token endpoint
+    endpoint=$(curl -fsS "$2/.well-known/openid-configuration" | jq -r .introspection_endpoint)
     token=$(curl -fsS -H "Authorization: Basic $3" -d grant_type=client_credentials -d scope=api:read "$2/token" | jq -r .access_token)
     [[ -n $token && $token != null ]] || die "$1: no access token to introspect"
-    curl -fsS -H "Authorization: Basic $3" -d "token=$token" "$2/introspect" | jq -e '.active == true' >/dev/null ||
+    curl -fsS -H "Authorization: Basic $3" -d "token=$token" "$endpoint" | jq -e '.active == true' >/dev/null ||
         die "$1: the token does not introspect as active"
     export BENCH_BASIC=$3 BENCH_TOKEN=$token
-    timeout 60 wrk -t"$THREADS" -c"$CONNS" -d3s -s "$BENCH_DIR/introspect.lua" "$2/introspect" >/dev/null 2>&1 || true
-    run_wrk "$WORK/wrk-introspect-$1.txt" -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency -s "$BENCH_DIR/introspect.lua" "$2/introspect"
+    timeout 60 wrk -t"$THREADS" -c"$CONNS" -d3s -s "$BENCH_DIR/introspect.lua" "$endpoint" >/dev/null 2>&1 || true
+    run_wrk "$WORK/wrk-introspect-$1.txt" -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency -s "$BENCH_DIR/introspect.lua" "$endpoint"
     [[ $(non2xx "$WORK/wrk-introspect-$1.txt") == 0 ]] || die "$1: some introspections failed"
     INTRO_RPS=$(rps "$WORK/wrk-introspect-$1.txt")
 }
