@@ -24,6 +24,7 @@ pub async fn prune_expired(state: &AppState) -> Result<Deleted, DbErr> {
         mail_before: now - chrono::TimeDelta::days(state.settings.mail.retention_days),
     };
     let deleted = cleanup::delete_expired(&state.db, &cut).await?;
+    state.revoked.prune(now);
     if state.settings.rate_limit.backend == "postgres" {
         // Counters of ended windows (the longest window is an hour).
         crate::store::rate_limit_counters::prune(&state.db, 3600).await?;

@@ -43,7 +43,10 @@ impl Application {
         let port = listener.local_addr()?.port();
         settings.resolve_public_url(port);
         let state = prepare(settings).await?;
-        state.mailer.clone().spawn_worker(state.db.clone());
+        state
+            .mailer
+            .clone()
+            .spawn_worker(state.db.clone(), state.metrics.clone());
         spawn_housekeeping(state.clone());
         crate::admin::spawn_listener(state.clone()).await;
         let data = web::Data::new(state.clone());
@@ -82,9 +85,19 @@ impl Application {
         &self.state
     }
 
-    /// Runs until SIGINT/SIGTERM, then drains in-flight requests (graceful shutdown).
+    /// Stops the server as SIGTERM does (graceful: see [`Application::run_until_stopped`]).
+    pub fn stopper(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Runs until SIGINT/SIGTERM (or [`Application::stopper`]), then shuts down gracefully:
+    /// no new connections, in-flight requests finish (up to 10 s), and the mail worker stops
+    /// taking mail and returns what it claimed but did not send to the queue.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.state.mailer.stop().await;
+        tracing::info!("gatehouse stopped");
+        served
     }
 }
 
@@ -112,7 +125,9 @@ pub async fn prepare(mut settings: Settings) -> anyhow::Result<AppState> {
         .map_err(|bad| anyhow::anyhow!("server.trusted_proxies: cannot parse {bad:?}"))?;
     let discovery = crate::oidc::discovery::document(&settings);
     let webauthn = crate::auth::passkeys::relying_party(&settings).map(Arc::new);
+    let revoked = Arc::new(crate::oidc::revoked_set::RevokedSet::load(&db).await?);
     Ok(AppState {
+        revoked,
         webauthn,
         db,
         master,

@@ -27,6 +27,8 @@ pub struct AppState {
     /// `/.well-known/openid-configuration`, prepared once.
     pub discovery: PublishedDocument,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Deny-listed access tokens, in memory (see `oidc::revoked_set`).
+    pub revoked: Arc<crate::oidc::revoked_set::RevokedSet>,
 }
 
 impl AppState {

@@ -28,6 +28,15 @@ impl Invalidation {
     }
 }
 
+/// Queues the notification in `txn`: PostgreSQL delivers it when `txn` commits (no-op on
+/// SQLite, where one process owns the database).
+pub(super) async fn publish_in(
+    txn: &sea_orm::DatabaseTransaction,
+    changed: &Invalidation,
+) -> Result<(), sea_orm::DbErr> {
+    crate::store::notify::publish(txn, &changed.to_payload()).await
+}
+
 /// Tells the other instances (no-op on SQLite). A failure is logged, not returned: the change
 /// is committed, and the others still see it within the cache TTL.
 pub(super) async fn publish(state: &AppState, changed: &Invalidation) {
@@ -52,6 +61,9 @@ pub(super) async fn apply(state: &AppState, changed: &Invalidation) -> anyhow::R
 async fn flush_all(state: &AppState) {
     state.clients.clear();
     state.mailer.forget_all_orgs();
+    if let Err(e) = state.revoked.reload(&state.db).await {
+        tracing::warn!(error = %e, "could not reload the revoked tokens");
+    }
     if let Err(e) = state.keys.reload(&state.db).await {
         tracing::warn!(error = %e, "could not reload signing keys");
     }
@@ -95,6 +107,13 @@ async fn receive(state: &AppState, mut listener: sea_orm::sqlx::postgres::PgList
     loop {
         match listener.try_recv().await {
             Ok(Some(note)) => match Invalidation::from_payload(note.payload()) {
+                _ if note.payload().starts_with("revoked:") => {
+                    match crate::oidc::revoked_set::parse_payload(note.payload()) {
+                        Some((jti, exp)) => state.revoked.insert(&jti, exp),
+                        // Unreadable: the set may now miss a token; start over from the table.
+                        None => flush_all(state).await,
+                    }
+                }
                 Some(changed) => {
                     if let Err(e) = apply(state, &changed).await {
                         tracing::warn!(error = %e, ?changed, "invalidation failed; flushing everything");

@@ -4,7 +4,7 @@
 use uuid::Uuid;
 
 use super::members::{MemberView, valid_roles};
-use super::{Actor, Invalidation, Scope, invalidate};
+use super::{Actor, Invalidation, Scope, commit_and_invalidate};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::auth::purpose;
 use crate::branding::Brand;
@@ -96,9 +96,8 @@ pub async fn invite(
     .await?;
     state.mailer.enqueue(&txn, &user.email, mail).await?;
     record(&txn, actor, meta, org.id, user.id, &roles).await?;
-    txn.commit().await?;
+    commit_and_invalidate(state, txn, &Invalidation::Org(org.id)).await?;
     state.mailer.wake();
-    invalidate(state, &Invalidation::Org(org.id)).await?;
     Ok(Invited::Mailed(MemberView {
         user_id: user.id,
         email: user.email,

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Actor, Invalidation, Reach, Scope, invalidate};
+use super::{Actor, Invalidation, Reach, Scope, commit_and_invalidate, invalidate};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::domain::RequestMeta;
 use crate::error::AppError;
@@ -90,7 +90,7 @@ pub async fn rotate(
             .details(serde_json::json!({"alg": alg, "delay_secs": delay})),
     )
     .await?;
-    txn.commit().await?;
+    commit_and_invalidate(state, txn, &Invalidation::Keys).await?;
     if delay == 0 {
         let retired_for = crate::startup::retired_key_lifetime(state)
             .await
@@ -100,8 +100,9 @@ pub async fn rotate(
             .promote_due(&state.db, retired_for)
             .await
             .map_err(AppError::Unexpected)?;
+        // The promotion is a second change, after the rotation's commit.
+        invalidate(state, &Invalidation::Keys).await?;
     }
-    invalidate(state, &Invalidation::Keys).await?;
     fresh(state, &key.kid).await
 }
 
@@ -178,7 +179,6 @@ pub async fn retire(
             })),
     )
     .await?;
-    txn.commit().await?;
-    invalidate(state, &Invalidation::Keys).await?;
+    commit_and_invalidate(state, txn, &Invalidation::Keys).await?;
     fresh(state, kid).await
 }

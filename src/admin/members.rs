@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Actor, Invalidation, Scope, invalidate};
+use super::{Actor, Invalidation, Scope, commit_and_invalidate};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::domain::{Email, RequestMeta};
 use crate::error::AppError;
@@ -187,8 +187,7 @@ async fn write(
             .details(serde_json::json!({ "roles": roles })),
     )
     .await?;
-    txn.commit().await?;
-    invalidate(state, &Invalidation::Org(org.id)).await?;
+    commit_and_invalidate(state, txn, &Invalidation::Org(org.id)).await?;
     Ok(MemberView {
         user_id: user.id,
         email: user.email.clone(),
@@ -218,6 +217,5 @@ pub async fn remove(
         ),
     )
     .await?;
-    txn.commit().await?;
-    invalidate(state, &Invalidation::Org(org.id)).await
+    commit_and_invalidate(state, txn, &Invalidation::Org(org.id)).await
 }

@@ -266,8 +266,25 @@ pub enum Invalidation {
     Keys,
 }
 
+/// Commits an operation's transaction with the invalidation's `NOTIFY` inside it, then drops
+/// what `changed` made stale in this process's caches. Other instances hear of the change
+/// exactly when it commits: never of one that rolled back, and never miss one because the
+/// process died between commit and publish.
+pub async fn commit_and_invalidate(
+    state: &AppState,
+    txn: sea_orm::DatabaseTransaction,
+    changed: &Invalidation,
+) -> Result<(), AppError> {
+    broadcast::publish_in(&txn, changed).await?;
+    txn.commit().await?;
+    broadcast::apply(state, changed)
+        .await
+        .map_err(AppError::Unexpected)
+}
+
 /// Drops what `changed` made stale in this process's caches and tells the other instances
-/// (PostgreSQL `NOTIFY`, see `broadcast.rs`). Called after the change's transaction committed.
+/// (PostgreSQL `NOTIFY`, see `broadcast.rs`), for a change made outside one transaction.
+/// Prefer [`commit_and_invalidate`].
 pub async fn invalidate(state: &AppState, changed: &Invalidation) -> Result<(), AppError> {
     broadcast::apply(state, changed)
         .await

@@ -202,8 +202,7 @@ pub async fn set(
             })),
     )
     .await?;
-    txn.commit().await?;
-    super::invalidate(state, &Invalidation::Org(org.id)).await?;
+    super::commit_and_invalidate(state, txn, &Invalidation::Org(org.id)).await?;
     Ok(SmtpView::of(&row))
 }
 
@@ -228,8 +227,7 @@ pub async fn remove(
         )
         .await?;
     }
-    txn.commit().await?;
-    super::invalidate(state, &Invalidation::Org(org.id)).await?;
+    super::commit_and_invalidate(state, txn, &Invalidation::Org(org.id)).await?;
     Ok(removed)
 }
 

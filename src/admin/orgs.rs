@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Actor, Invalidation, Reach, Scope, conflict_or, invalidate};
+use super::{Actor, Invalidation, Reach, Scope, commit_and_invalidate, conflict_or};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::domain::{RequestMeta, Slug};
 use crate::error::AppError;
@@ -183,8 +183,7 @@ pub async fn update(
             .details(serde_json::json!({ "name": name, "status": input.status })),
     )
     .await?;
-    txn.commit().await?;
-    invalidate(state, &Invalidation::Org(org.id)).await?;
+    commit_and_invalidate(state, txn, &Invalidation::Org(org.id)).await?;
     Ok(OrgView::from(&updated))
 }
 
@@ -206,8 +205,7 @@ pub async fn set_mfa_required(
             .details(serde_json::json!({ "mfa_required": required })),
     )
     .await?;
-    txn.commit().await?;
-    invalidate(state, &Invalidation::Org(org.id)).await
+    commit_and_invalidate(state, txn, &Invalidation::Org(org.id)).await
 }
 
 /// Sets who may create an account from the organization's sign-in pages (`/register` with one
@@ -230,6 +228,5 @@ pub async fn set_sign_up_policy(
             .details(serde_json::json!({ "sign_up_policy": policy.as_str() })),
     )
     .await?;
-    txn.commit().await?;
-    invalidate(state, &Invalidation::Org(org.id)).await
+    commit_and_invalidate(state, txn, &Invalidation::Org(org.id)).await
 }

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::orgs::find_for;
-use super::{Actor, Invalidation, Reach, Scope, invalidate};
+use super::{Actor, Invalidation, Reach, Scope, commit_and_invalidate};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::domain::RequestMeta;
 use crate::error::AppError;
@@ -88,9 +88,8 @@ pub async fn set_plan(
             .details(serde_json::json!({"plan": plan, "features": features})),
     )
     .await?;
-    txn.commit().await?;
     // The client cache holds the organization row that tokens read `plan` from.
-    invalidate(state, &Invalidation::Org(org.id)).await?;
+    commit_and_invalidate(state, txn, &Invalidation::Org(org.id)).await?;
     Ok(OrgPlan {
         org: org.slug,
         plan: plan.map(str::to_owned),

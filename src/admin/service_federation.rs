@@ -2,7 +2,7 @@
 //! sign-in may end with tokens in its redirect URI (the seed's direct form).
 use serde::Serialize;
 
-use super::{Actor, Invalidation, Reach, Scope, invalidate};
+use super::{Actor, Invalidation, Reach, Scope, commit_and_invalidate};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::auth::federation::providers;
 use crate::domain::RequestMeta;
@@ -70,8 +70,8 @@ pub async fn set_service_federation(
             })),
     )
     .await?;
-    txn.commit().await?;
-    invalidate(state, &Invalidation::Service(service.client_id.clone())).await?;
+    let changed = Invalidation::Service(service.client_id.clone());
+    commit_and_invalidate(state, txn, &changed).await?;
     Ok(ServiceFederationView {
         client_id: service.client_id,
         allowed_providers: input.allowed_providers,

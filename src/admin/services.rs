@@ -6,7 +6,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::service_federation::{ServiceFederation, set_service_federation};
-use super::{Actor, Invalidation, Reach, Scope, conflict_or, invalidate, validate_redirect_uri};
+use super::{
+    Actor, Invalidation, Reach, Scope, commit_and_invalidate, conflict_or, validate_redirect_uri,
+};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::domain::{RequestMeta, Slug};
 use crate::error::AppError;
@@ -506,9 +508,9 @@ pub async fn update(
                 })),
         )
         .await?;
-        txn.commit().await?;
+        let changed = Invalidation::Service(service.client_id.clone());
+        commit_and_invalidate(state, txn, &changed).await?;
     }
-    invalidate(state, &Invalidation::Service(service.client_id.clone())).await?;
     if input.allowed_providers.is_some() || input.token_redirect.is_some() {
         set_service_federation(
             state,
@@ -573,8 +575,8 @@ pub async fn rotate_secret(
             .details(serde_json::json!({ "overlap_secs": input.overlap_secs })),
     )
     .await?;
-    txn.commit().await?;
-    invalidate(state, &Invalidation::Service(service.client_id.clone())).await?;
+    let changed = Invalidation::Service(service.client_id.clone());
+    commit_and_invalidate(state, txn, &changed).await?;
     Ok(RotatedSecret {
         client_id: service.client_id,
         client_secret: secret,
@@ -607,6 +609,5 @@ pub async fn delete(
             .details(serde_json::json!({ "client_id": service.client_id, "slug": service.slug })),
     )
     .await?;
-    txn.commit().await?;
-    invalidate(state, &Invalidation::Service(service.client_id)).await
+    commit_and_invalidate(state, txn, &Invalidation::Service(service.client_id)).await
 }

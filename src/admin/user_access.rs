@@ -122,7 +122,7 @@ pub async fn revoke_session(
         return Err(AppError::NotFound("Session not found"));
     }
     browser_sessions::revoke(&txn, session_id).await?;
-    crate::oidc::revocation::revoke(&txn, Some(Families::Session(session_id)), &[]).await?;
+    crate::oidc::revocation::revoke(state, &txn, Some(Families::Session(session_id)), &[]).await?;
     audit::record(
         &txn,
         AuditEvent::new("admin.user.session_revoked", Outcome::Success, meta)

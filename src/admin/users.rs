@@ -252,7 +252,7 @@ pub async fn set_enabled(
     let txn = crate::store::begin(&state.db).await?;
     users::set_status(&txn, user.id, status).await?;
     if !enabled {
-        end_sessions(&txn, user.id).await?;
+        end_sessions(state, &txn, user.id).await?;
     }
     audit::record(
         &txn,
@@ -271,9 +271,14 @@ pub async fn set_enabled(
     })
 }
 
-async fn end_sessions<C: sea_orm::ConnectionTrait>(db: &C, user_id: Uuid) -> Result<u64, AppError> {
+async fn end_sessions<C: sea_orm::ConnectionTrait>(
+    state: &AppState,
+    db: &C,
+    user_id: Uuid,
+) -> Result<u64, AppError> {
     let ended = browser_sessions::revoke_all_for_user(db, user_id).await?;
     crate::oidc::revocation::revoke(
+        state,
         db,
         Some(crate::store::refresh_tokens::Families::User(user_id)),
         &[],
@@ -307,7 +312,7 @@ pub async fn revoke_sessions(
 ) -> Result<UserActionResult, AppError> {
     let user = find_for(state, actor, Scope::UsersWrite, id, false).await?;
     let txn = crate::store::begin(&state.db).await?;
-    let ended = end_sessions(&txn, user.id).await?;
+    let ended = end_sessions(state, &txn, user.id).await?;
     audit::record(
         &txn,
         AuditEvent::new("admin.user.sessions_revoked", Outcome::Success, meta)

@@ -3,6 +3,7 @@ use secrecy::SecretString;
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::domain::{Email, RequestMeta};
 use crate::error::{AppError, ErrorCode};
+use crate::metrics::{SignInMethod, SignInOutcome};
 use crate::state::AppState;
 use crate::store::users::{self, User};
 
@@ -22,7 +23,14 @@ pub async fn authenticate_password(
     );
     // A throttled attempt writes no row of its own (a flood must not grow the database); it
     // is counted in the limits' tally and audited once per minute in aggregate.
-    state.limits.check_login(meta.ip, &account_key).await?;
+    if let Err(refused) = state.limits.check_login(meta.ip, &account_key).await {
+        if matches!(refused, AppError::RateLimited { .. }) {
+            state
+                .metrics
+                .sign_in(SignInMethod::Password, SignInOutcome::Throttled);
+        }
+        return Err(refused);
+    }
     let user = match &email {
         Some(email) => users::find_by_email(&state.db, email.normalized()).await?,
         None => None,
@@ -44,6 +52,9 @@ pub async fn authenticate_password(
             event = event.user(known.id);
         }
         audit::record(&state.db, event).await?;
+        state
+            .metrics
+            .sign_in(SignInMethod::Password, SignInOutcome::Failure);
         return Err(AppError::bad_credentials());
     };
     if !user.is_active() {

@@ -99,8 +99,14 @@ pub async fn redeem(
         &hash_token(token),
         crate::store::now(),
     )
-    .await?
-    .ok_or_else(invalid_link)?;
+    .await?;
+    let Some(row) = row else {
+        state.metrics.sign_in(
+            crate::metrics::SignInMethod::MagicLink,
+            crate::metrics::SignInOutcome::Failure,
+        );
+        return Err(invalid_link());
+    };
     let email = row.email.clone().ok_or_else(invalid_link)?;
     let user = match users::find_by_email(&txn, &email).await? {
         Some(user) if user.is_active() => user,

@@ -50,7 +50,8 @@ pub async fn change(
     for session in browser_sessions::list_active_for_user(&txn, user.id).await? {
         if session.id != keep {
             browser_sessions::revoke(&txn, session.id).await?;
-            crate::oidc::revocation::revoke(&txn, Some(Families::Session(session.id)), &[]).await?;
+            crate::oidc::revocation::revoke(state, &txn, Some(Families::Session(session.id)), &[])
+                .await?;
             ended.push(session.id);
         }
     }

@@ -105,7 +105,7 @@ pub async fn reset(
     login_tickets::consume_all_for_user(&txn, user_id).await?;
     // Every trusted device too: whoever caused the reset may have signed in from one.
     let devices_revoked = crate::store::trusted_devices::revoke_all_for_user(&txn, user_id).await?;
-    crate::oidc::revocation::revoke(&txn, Some(Families::User(user_id)), &[]).await?;
+    crate::oidc::revocation::revoke(state, &txn, Some(Families::User(user_id)), &[]).await?;
     audit::record(
         &txn,
         AuditEvent::new("user.password_reset", Outcome::Success, meta)

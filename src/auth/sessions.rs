@@ -63,6 +63,10 @@ pub async fn start(
     let device = super::devices::remember(state, &txn, user, amr, meta).await?;
     txn.commit().await?;
     state.mailer.wake();
+    state.metrics.sign_in(
+        crate::metrics::SignInMethod::from_amr(amr),
+        crate::metrics::SignInOutcome::Success,
+    );
     Ok(Started {
         session: token,
         device,
@@ -91,7 +95,7 @@ pub async fn end(
     let txn = crate::store::begin(&state.db).await?;
     browser_sessions::revoke(&txn, session.id).await?;
     // Refresh tokens issued without offline_access live only as long as the session.
-    revocation::revoke(&txn, Some(Families::Session(session.id)), &[]).await?;
+    revocation::revoke(state, &txn, Some(Families::Session(session.id)), &[]).await?;
     audit::record(
         &txn,
         AuditEvent::new("user.logout", Outcome::Success, meta)
@@ -122,7 +126,7 @@ pub async fn end_others(
         .collect();
     for id in &ended {
         browser_sessions::revoke(&txn, *id).await?;
-        revocation::revoke(&txn, Some(Families::Session(*id)), &[]).await?;
+        revocation::revoke(state, &txn, Some(Families::Session(*id)), &[]).await?;
     }
     if !ended.is_empty() {
         audit::record(

@@ -18,7 +18,7 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use secrecy::ExposeSecret;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 use self::org_servers::{OrgServer, OrgServers};
 use crate::config::Settings;
@@ -45,6 +45,10 @@ enum Transport {
     DevOutbox(PathBuf),
 }
 
+/// How long a stopping worker lets a message being sent finish before it gives the claim
+/// back (a process manager's kill follows SIGTERM after about 10 s).
+const STOP_GRACE: Duration = Duration::from_secs(3);
+
 #[derive(Clone)]
 pub struct Mailer {
     transport: Transport,
@@ -53,6 +57,9 @@ pub struct Mailer {
     wake: Arc<Notify>,
     master: MasterKey,
     org_servers: OrgServers,
+    /// `true` once the process is shutting down: the worker takes no more mail.
+    stopping: watch::Sender<bool>,
+    worker: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
 impl Mailer {
@@ -88,6 +95,8 @@ impl Mailer {
             wake: Arc::new(Notify::new()),
             master,
             org_servers: OrgServers::default(),
+            stopping: watch::Sender::new(false),
+            worker: Arc::default(),
         })
     }
 
@@ -169,34 +178,67 @@ impl Mailer {
         self.wake.notify_one();
     }
 
-    /// Delivers queued mail until the process ends.
-    pub fn spawn_worker(self, db: DatabaseConnection) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            loop {
-                match self.deliver_due(&db).await {
+    /// Delivers queued mail until [`Mailer::stop`].
+    pub fn spawn_worker(self, db: DatabaseConnection, metrics: Arc<crate::metrics::Metrics>) {
+        let slot = self.worker.clone();
+        let handle = tokio::spawn(async move {
+            let mut stopping = self.stopping.subscribe();
+            while !*stopping.borrow() {
+                match self.deliver_due(&db, &metrics).await {
                     Ok(0) => {
                         tokio::select! {
                             _ = self.wake.notified() => {}
+                            _ = stopping.changed() => {}
                             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
                         }
                     }
                     Ok(_) => {}
                     Err(e) => {
                         tracing::warn!(error = %e, "mail worker could not read the outbox");
-                        tokio::time::sleep(Duration::from_secs(5)).await;
+                        tokio::select! {
+                            _ = stopping.changed() => {}
+                            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                        }
                     }
                 }
             }
-        })
+            tracing::info!("mail worker stopped");
+        });
+        if let Ok(mut slot) = slot.lock() {
+            *slot = Some(handle);
+        }
     }
 
-    async fn deliver_due(&self, db: &DatabaseConnection) -> Result<usize, DbErr> {
+    /// Graceful shutdown: the worker claims nothing more, a message being sent gets
+    /// [`STOP_GRACE`] to finish, and every claimed but unsent message goes back to the queue
+    /// for another instance (or the next start). Returns when the worker has ended.
+    pub async fn stop(&self) {
+        self.stopping.send_replace(true);
+        let handle = self.worker.lock().ok().and_then(|mut slot| slot.take());
+        if let Some(handle) = handle
+            && let Err(e) = handle.await
+        {
+            tracing::warn!(error = %e, "mail worker ended abnormally");
+        }
+    }
+
+    async fn deliver_due(
+        &self,
+        db: &DatabaseConnection,
+        metrics: &crate::metrics::Metrics,
+    ) -> Result<usize, DbErr> {
         let now = crate::store::now();
         // The lease outlasts the worst case of a batch (10 x 15 s SMTP timeout), so another
         // instance never picks up a message that is still being sent.
         let batch = mail_outbox::claim_due(db, now, chrono::Duration::minutes(10), 10).await?;
-        for message in &batch {
-            match self.send(db, message).await {
+        for (i, message) in batch.iter().enumerate() {
+            let Some(sent) = self.send_unless_stopped(db, message).await else {
+                let unsent: Vec<_> = batch[i..].iter().map(|m| m.id).collect();
+                let released = mail_outbox::release(db, &unsent).await?;
+                tracing::info!(released, "shutting down: unsent mail returned to the queue");
+                return Ok(i);
+            };
+            match sent {
                 Ok(()) => {
                     tracing::info!(message_id = %message.id, "mail delivered");
                     mail_outbox::mark_sent(db, message.id).await?;
@@ -208,12 +250,33 @@ impl Mailer {
                         let backoff = 5i64.saturating_mul(1 << attempts.min(10)).min(3600);
                         now + chrono::Duration::seconds(backoff)
                     });
+                    metrics.mail_failed(retry_at.is_none());
                     tracing::warn!(message_id = %message.id, attempts, error = %e, gave_up = retry_at.is_none(), "mail delivery failed");
                     mail_outbox::mark_failed(db, message, &format!("{e:#}"), retry_at).await?;
                 }
             }
         }
         Ok(batch.len())
+    }
+
+    /// Sends `message`, or `None` when the process is stopping: before the send starts, or
+    /// when the send outlasts [`STOP_GRACE`] after the stop began.
+    async fn send_unless_stopped(
+        &self,
+        db: &DatabaseConnection,
+        message: &OutboxMessage,
+    ) -> Option<anyhow::Result<()>> {
+        let mut stopping = self.stopping.subscribe();
+        if *stopping.borrow() {
+            return None;
+        }
+        let send = self.send(db, message);
+        tokio::pin!(send);
+        tokio::select! {
+            sent = &mut send => return Some(sent),
+            _ = stopping.wait_for(|stop| *stop) => {}
+        }
+        tokio::time::timeout(STOP_GRACE, send).await.ok()
     }
 
     async fn send(&self, db: &DatabaseConnection, message: &OutboxMessage) -> anyhow::Result<()> {

@@ -83,7 +83,7 @@ pub async fn revoke(
     let txn = crate::store::begin(&state.db).await?;
     consents::delete(&txn, user_id, consent.id).await?;
     let which = Families::UserService(user_id, consent.service_id);
-    revocation::revoke(&txn, Some(which), &[]).await?;
+    revocation::revoke(state, &txn, Some(which), &[]).await?;
     audit::record(
         &txn,
         AuditEvent::new("consent.revoked", Outcome::Success, meta)

@@ -1,5 +1,6 @@
 //! Tokens of the JSON sign-in API (seed 004) for first-party apps: issued after a sign-in,
 //! refreshed, and revoked at logout. Who signs in, and how, is `auth::first_party`.
+use crate::metrics::{IssuedGrant, SignInMethod, SignInOutcome};
 use serde::Serialize;
 
 use super::clients::Client;
@@ -54,6 +55,9 @@ pub async fn sign_in(
     )
     .await?;
     txn.commit().await?;
+    let metrics = &state.metrics;
+    metrics.sign_in(SignInMethod::from_amr(amr), SignInOutcome::Success);
+    metrics.token_issued(IssuedGrant::SignInApi);
     Ok(SignedInTokens {
         access_token: issued.response.access_token,
         refresh_token: issued.response.refresh_token.unwrap_or_default(),
@@ -92,6 +96,7 @@ pub async fn refresh(
         });
     }
     let response = refresh_token::exchange(state, &client, raw, None, meta).await?;
+    state.metrics.token_issued(IssuedGrant::RefreshToken);
     Ok(SignedInTokens {
         access_token: response.access_token,
         refresh_token: response.refresh_token.unwrap_or_default(),
@@ -107,6 +112,7 @@ pub async fn logout(state: &AppState, claims: &AccessClaims) -> Result<(), AppEr
     let txn = crate::store::begin(&state.db).await?;
     let family = refresh_tokens::family_of_access_token(&txn, &claims.jti).await?;
     revocation::revoke(
+        state,
         &txn,
         family.map(Families::Family),
         &[revocation::access_token(claims)],

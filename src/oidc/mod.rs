@@ -12,6 +12,7 @@ pub mod issue;
 pub mod pkce;
 pub mod resource;
 pub mod revocation;
+pub mod revoked_set;
 pub mod scope;
 pub mod sign_in_context;
 pub mod tokens;

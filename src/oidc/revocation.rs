@@ -4,13 +4,19 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
+use super::revoked_set;
 use super::tokens::AccessClaims;
+use crate::state::AppState;
+use crate::store::notify;
 use crate::store::refresh_tokens::{self, Families};
 use crate::store::revoked_tokens;
 
 /// Revokes the refresh families `which` selects (if any) and deny-lists the access tokens they
-/// issued together with `access_tokens` (jti, expiry). Run it inside the caller's transaction.
+/// issued together with `access_tokens` (jti, expiry). Run it inside the caller's transaction:
+/// the other instances are told when it commits; this process's in-memory set learns at once
+/// (if the transaction then rolls back, a token is refused that need not be: the safe side).
 pub async fn revoke<C: ConnectionTrait>(
+    state: &AppState,
     db: &C,
     which: Option<Families>,
     access_tokens: &[(String, DateTime<Utc>)],
@@ -19,7 +25,12 @@ pub async fn revoke<C: ConnectionTrait>(
     if let Some(which) = which {
         denied.extend(refresh_tokens::revoke(db, which).await?);
     }
-    revoked_tokens::insert_many(db, &denied).await
+    revoked_tokens::insert_many(db, &denied).await?;
+    for (jti, expires_at) in &denied {
+        state.revoked.insert(jti, *expires_at);
+        notify::publish(db, &revoked_set::payload(jti, *expires_at)).await?;
+    }
+    Ok(())
 }
 
 /// An access token's (jti, expiry), as `revoke` deny-lists it.

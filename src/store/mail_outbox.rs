@@ -1,7 +1,8 @@
 use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType, Order, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -56,8 +57,10 @@ pub async fn insert<C: ConnectionTrait>(
     .await
 }
 
-/// Leases up to `limit` due messages to this worker. The lease is taken with a conditional
-/// UPDATE per row, so several instances sharing one database never send a message twice at once.
+/// Leases up to `limit` due messages to this worker, so several instances sharing one database
+/// never send a message twice at once. On PostgreSQL one `UPDATE … WHERE id IN (SELECT … FOR
+/// UPDATE SKIP LOCKED) RETURNING *`: concurrent workers skip each other's rows instead of
+/// waiting or racing. On SQLite (one writer) a conditional UPDATE per row.
 pub async fn claim_due<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
@@ -67,6 +70,23 @@ pub async fn claim_due<C: ConnectionTrait>(
     let free = Condition::any()
         .add(Column::LockedUntil.is_null())
         .add(Column::LockedUntil.lt(now));
+    if db.get_database_backend() == DbBackend::Postgres {
+        let due = Query::select()
+            .column(Column::Id)
+            .from(Outbox)
+            .and_where(Column::Status.eq(MailStatus::Pending))
+            .and_where(Column::NextAttemptAt.lte(now))
+            .cond_where(free)
+            .order_by(Column::NextAttemptAt, Order::Asc)
+            .limit(limit)
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .to_owned();
+        return Outbox::update_many()
+            .col_expr(Column::LockedUntil, Expr::value(now + lease))
+            .filter(Column::Id.in_subquery(due))
+            .exec_with_returning(db)
+            .await;
+    }
     let candidates = Outbox::find()
         .filter(Column::Status.eq(MailStatus::Pending))
         .filter(Column::NextAttemptAt.lte(now))
@@ -89,6 +109,24 @@ pub async fn claim_due<C: ConnectionTrait>(
         }
     }
     Ok(claimed)
+}
+
+/// Gives leased messages back to the queue (a worker stopping before it sent them): any
+/// instance may claim them at once instead of after the lease.
+pub async fn release<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<u64, DbErr> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(Outbox::update_many()
+        .col_expr(
+            Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(Column::Status.eq(MailStatus::Pending))
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 /// Marks a message delivered and drops its body: a delivered link has no business staying in

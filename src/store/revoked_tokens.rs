@@ -28,6 +28,17 @@ pub async fn is_revoked<C: ConnectionTrait>(db: &C, jti: &str) -> Result<bool, D
     Ok(Revoked::find_by_id(jti.to_owned()).one(db).await?.is_some())
 }
 
+/// Every entry whose token has not expired yet: (jti, expiry).
+pub async fn unexpired<C: ConnectionTrait>(db: &C) -> Result<Vec<(String, DateTime<Utc>)>, DbErr> {
+    Ok(Revoked::find()
+        .filter(Column::ExpiresAt.gte(super::now()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.jti, row.expires_at))
+        .collect())
+}
+
 /// Forgets entries whose tokens have expired anyway.
 pub async fn delete_expired<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
     Ok(Revoked::delete_many()

@@ -7,7 +7,10 @@
 # same bytes, (d) /healthz p99 while 16 sign-ins hash passwords, (e) single-core JWT signing rate
 # (cargo bench --bench signing), (f) client_credentials issuance (RS256; ES256 against
 # node-oidc-provider when `service create --signing-alg` exists), (g) RSS during and after 64
-# parallel failed sign-ins (tests/bench/signin_memory.py). Prints a summary table.
+# parallel failed sign-ins (tests/bench/signin_memory.py), (h) introspection of a JWT access
+# token against node-oidc-provider, (i) the refresh-token grant (SQLite; PostgreSQL with
+# BENCH_PG_URL), (j) the whole sign-in (tests/bench/signin_flow.py) against the Argon2 rate.
+# Prints a summary table with each budget met / MISSED.
 #
 # Knobs (environment):
 #   BENCH_DURATION=10      seconds per measured wrk run
@@ -15,6 +18,9 @@
 #   BENCH_THREADS=2        wrk threads for the throughput runs
 #   BENCH_COLD_RUNS=5      cold-start repetitions (median reported)
 #   BENCH_SKIP_BUILD=1     reuse target/release/gatehouse as it is
+#   BENCH_BIN=path         the binary to measure (default <target dir>/release/gatehouse)
+#   BENCH_PG_URL=postgres://…/db  also run the refresh grant (i) on PostgreSQL (a scratch
+#                          database named gatehouse_bench_<stamp> is created on that server)
 #   BENCH_SKIP_NODE=1      skip node-oidc-provider
 #   BENCH_NO_INSTALL=1     never apt-get/npm install; skip what is missing
 #   BENCH_LOG=path         full log (default /tmp/gatehouse-bench-<timestamp>.log)
@@ -31,7 +37,7 @@ COLD_RUNS=${BENCH_COLD_RUNS:-5}
 NODE_DIR=${BENCH_NODE_DIR:-/tmp/gatehouse-bench-node}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 LOG=${BENCH_LOG:-/tmp/gatehouse-bench-$STAMP.log}
-BIN="$ROOT/target/release/gatehouse"
+BIN=${BENCH_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/gatehouse}
 PASSWORD='bench-Password-correct-horse-42'
 EMAIL='bench@bench.io'
 
@@ -240,6 +246,7 @@ export GATEHOUSE_LOG__LEVEL=warn
 # every request really verifies a password instead of being answered 429 without hashing.
 export GATEHOUSE_RATE_LIMIT__LOGIN_PER_IP_PER_MINUTE=1000000
 export GATEHOUSE_RATE_LIMIT__LOGIN_PER_ACCOUNT_PER_15_MINUTES=1000000
+export GATEHOUSE_RATE_LIMIT__LOGIN_PER_ACCOUNT_CEILING_PER_15_MINUTES=1000000
 mkdir -p "$GATEHOUSE_DATA_DIR"
 log "data dir $GATEHOUSE_DATA_DIR, server $BASE (Argon2 defaults m=19456 t=2 p=1)"
 
@@ -259,6 +266,11 @@ else
     log "NOTE: 'gatehouse service create --signing-alg' does not exist in this build: the ES256 part is skipped (pending)"
 fi
 printf '%s\n' "$PASSWORD" | "$BIN" user create --email "$EMAIL" --password-stdin --verified >/dev/null
+WEB_REDIRECT=http://127.0.0.1:9/callback
+"$BIN" service create --org bench --slug web --name Web --first-party \
+    --grant-type authorization_code --grant-type refresh_token --redirect-uri "$WEB_REDIRECT" --json >"$WORK/web.json"
+WEB_ID=$(jq -r .client_id "$WORK/web.json")
+WEB_SECRET=$(jq -r .client_secret "$WORK/web.json")
 basic() { printf '%s:%s' "$1" "$2" | base64 -w0; }
 
 # ---------------------------------------------------------------------------------------------
@@ -304,7 +316,7 @@ THREADS_N=$(awk '/^Threads/ {print $2}' "/proc/$GH_PID/status")
 RSS_MIB=$(calc "$RSS_KB / 1024" 1)
 RSS_MB=$(calc "$RSS_KB * 1024 / 1000000" 1)
 log "(b) idle RSS 2 s after the first 200: VmRSS $RSS_KB KiB = $RSS_MIB MiB = $RSS_MB MB, $THREADS_N threads"
-row "(b) idle RSS (VmRSS, 2 s after start)" "$RSS_MIB MiB ($RSS_MB MB)" "< 20 MB" "$(verdict_le "$RSS_MB" 20)"
+row "(b) idle RSS (VmRSS, 2 s after start)" "$RSS_MIB MiB ($RSS_MB MB), $THREADS_N threads" "< 16 MiB" "$(verdict_le "$RSS_MIB" 16)"
 
 # ---------------------------------------------------------------------------------------------
 # (c) discovery and JWKS vs nginx serving the same bytes
@@ -440,6 +452,55 @@ if [[ -n $HAVE_ES256 ]]; then
 else
     row "(f) client_credentials ES256, gatehouse" "skipped: --signing-alg pending" ">= 5x node" "n/a"
 fi
+# ---------------------------------------------------------------------------------------------
+# (h) introspection of a JWT access token, (i) refresh grant, (j) the whole sign-in
+# ---------------------------------------------------------------------------------------------
+if [[ -n $HAVE_ES256 ]]; then INTRO_ID=$ES_ID INTRO_SECRET=$ES_SECRET; else INTRO_ID=$RS_ID INTRO_SECRET=$RS_SECRET; fi
+INTRO_BASIC=$(basic "$INTRO_ID" "$INTRO_SECRET")
+intro_run() { # intro_run <name> <base url> <basic>: one token, then wrk on its introspection endpoint; sets INTRO_RPS
+    local token endpoint
+    endpoint=$(curl -fsS "$2/.well-known/openid-configuration" | jq -r .introspection_endpoint)
+    token=$(curl -fsS -H "Authorization: Basic $3" -d grant_type=client_credentials -d scope=api:read "$2/token" | jq -r .access_token)
+    [[ -n $token && $token != null ]] || die "$1: no access token to introspect"
+    curl -fsS -H "Authorization: Basic $3" -d "token=$token" "$endpoint" | jq -e '.active == true' >/dev/null ||
+        die "$1: the token does not introspect as active"
+    export BENCH_BASIC=$3 BENCH_TOKEN=$token
+    timeout 60 wrk -t"$THREADS" -c"$CONNS" -d3s -s "$BENCH_DIR/introspect.lua" "$endpoint" >/dev/null 2>&1 || true
+    run_wrk "$WORK/wrk-introspect-$1.txt" -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency -s "$BENCH_DIR/introspect.lua" "$endpoint"
+    [[ $(non2xx "$WORK/wrk-introspect-$1.txt") == 0 ]] || die "$1: some introspections failed"
+    INTRO_RPS=$(rps "$WORK/wrk-introspect-$1.txt")
+}
+quiet "(h) introspection"
+log "(h) introspection of a client_credentials JWT access token, client_secret_basic, $CONNS connections"
+intro_run gatehouse "$BASE" "$INTRO_BASIC"
+INTRO_GH=$INTRO_RPS
+row "(h) introspection of a JWT, gatehouse" "$(calc "$INTRO_GH" 0)/s, p99 $(percentile_ms "$WORK/wrk-introspect-gatehouse.txt" 99%) ms" "-" "info"
+
+refresh_run() { # refresh_run <name> <base url>: CONNS refresh tokens from sign-ins, then wrk; sets REFRESH_RPS
+    log "(i) $1: $CONNS refresh tokens from complete sign-ins (offline_access)"
+    BENCH_REFRESH_TOKENS=$CONNS timeout 600 python3 "$BENCH_DIR/signin_flow.py" "$2" "$WEB_ID" "$WEB_SECRET" \
+        "$WEB_REDIRECT" "$EMAIL" "$PASSWORD" >"$WORK/refresh-tokens-$1.txt" ||
+        die "$1: could not collect refresh tokens"
+    export BENCH_BASIC=$(basic "$WEB_ID" "$WEB_SECRET") BENCH_TOKENS="$WORK/refresh-tokens-$1.txt" BENCH_THREADS_N=$THREADS
+    run_wrk "$WORK/wrk-refresh-$1.txt" -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency -s "$BENCH_DIR/refresh.lua" "$2/token"
+    REFRESH_RPS=$(rps "$WORK/wrk-refresh-$1.txt")
+    REFRESH_BAD=$(non2xx "$WORK/wrk-refresh-$1.txt")
+}
+quiet "(i) refresh grant, SQLite"
+refresh_run gatehouse-sqlite "$BASE"
+row "(i) refresh_token grant, SQLite, $CONNS conns (non-200: $REFRESH_BAD)" "$(calc "$REFRESH_RPS" 0)/s, p99 $(percentile_ms "$WORK/wrk-refresh-gatehouse-sqlite.txt" 99%) ms" "-" "info"
+
+quiet "(j) whole sign-in"
+log "(j) the whole sign-in: authorize -> sign-in page -> code -> token -> userinfo, 16 browsers, $DUR s"
+timeout $((DUR + 120)) python3 "$BENCH_DIR/signin_flow.py" "$BASE" "$WEB_ID" "$WEB_SECRET" "$WEB_REDIRECT" \
+    "$EMAIL" "$PASSWORD" 16 "$DUR" >"$WORK/signin-flow.txt" 2>&1 || die "the sign-in flows failed: $(tail -3 "$WORK/signin-flow.txt")"
+sed 's/^/    /' "$WORK/signin-flow.txt"
+FLOW_RATE=$(grep -o 'rate=[0-9.]*' "$WORK/signin-flow.txt" | cut -d= -f2)
+FLOW_FAIL=$(grep -o 'failures=[0-9]*' "$WORK/signin-flow.txt" | cut -d= -f2)
+# The Argon2 rate: the password sign-ins/s of (d), 16 connections, each one verification.
+FLOW_PCT=$(calc "100 * $FLOW_RATE / $LOGIN_RPS" 0)
+row "(j) whole sign-in flows/s vs Argon2 verifications/s (failures: $FLOW_FAIL)" "$FLOW_RATE / $(calc "$LOGIN_RPS" 1) = $FLOW_PCT %" ">= 80 %" "$(verdict "$FLOW_PCT" 80)"
+
 quiet "(g) memory under a sign-in flood"
 log "(g) $CONNS concurrent failed sign-ins (unknown accounts, the dummy hash) for $((DUR * 2)) s, VmRSS sampled every 100 ms, then 10 s idle"
 timeout $((DUR * 2 + 120)) python3 "$BENCH_DIR/signin_memory.py" "$BASE" "$GH_PID" "$CONNS" $((DUR * 2)) 10 >"$WORK/signin-memory.txt" 2>&1 ||
@@ -450,6 +511,32 @@ row "(g) RSS peak, $CONNS parallel failed sign-ins" "$(mem rss_peak_mib) MiB (id
 row "(g) RSS 10 s after the flood" "$(mem rss_after_10s_mib) MiB" "< idle + 8 MiB" "$(verdict_le "$(mem rss_after_10s_mib)" "$(calc "$(mem rss_idle_mib) + 8" 1)")"
 log "RSS after the load tests: $(awk '/^VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$GH_PID/status") (peak VmHWM $(awk '/^VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$GH_PID/status"))"
 stop_pid "$GH_PID"
+
+if [[ -n ${BENCH_PG_URL:-} ]]; then
+    # (i) again on PostgreSQL: a scratch database, its own server, the same data set up.
+    PG_DB="gatehouse_bench_$(tr 'A-Z' 'a-z' <<<"$STAMP")"
+    psql "$BENCH_PG_URL" -qc "CREATE DATABASE $PG_DB" || die "cannot create $PG_DB on BENCH_PG_URL"
+    export DATABASE_URL="${BENCH_PG_URL%/*}/$PG_DB"
+    PG_PORT=$(free_port)
+    PG_BASE="http://127.0.0.1:$PG_PORT"
+    export GATEHOUSE_SERVER__PORT=$PG_PORT GATEHOUSE_SERVER__PUBLIC_URL=$PG_BASE
+    "$BIN" org create --slug bench --name Bench >/dev/null
+    "$BIN" service create --org bench --slug web --name Web --first-party \
+        --grant-type authorization_code --grant-type refresh_token --redirect-uri "$WEB_REDIRECT" --json >"$WORK/web-pg.json"
+    WEB_ID=$(jq -r .client_id "$WORK/web-pg.json")
+    WEB_SECRET=$(jq -r .client_secret "$WORK/web-pg.json")
+    printf '%s\n' "$PASSWORD" | "$BIN" user create --email "$EMAIL" --password-stdin --verified >/dev/null
+    "$BIN" serve >>"$WORK/serve-pg.log" 2>&1 &
+    PG_PID=$!
+    STARTED+=("$PG_PID")
+    wait_http "$PG_BASE/healthz" "$PG_PID" 60
+    quiet "(i) refresh grant, PostgreSQL"
+    refresh_run gatehouse-postgres "$PG_BASE"
+    row "(i) refresh_token grant, PostgreSQL, $CONNS conns (non-200: $REFRESH_BAD)" "$(calc "$REFRESH_RPS" 0)/s, p99 $(percentile_ms "$WORK/wrk-refresh-gatehouse-postgres.txt" 99%) ms" "-" "info"
+    stop_pid "$PG_PID"
+    unset DATABASE_URL
+    psql "$BENCH_PG_URL" -qc "DROP DATABASE IF EXISTS $PG_DB" || log "NOTE: could not drop $PG_DB"
+fi
 
 NODE_OK=
 if [[ -z ${BENCH_SKIP_NODE:-} ]]; then
@@ -477,6 +564,17 @@ if [[ -z ${BENCH_SKIP_NODE:-} ]]; then
         CC_NODE=$CC_RPS
         NODE_OK=1
         stop_pid "$NODE_PID"
+        INTROSPECTION=1 PORT=$NODE_PORT CLIENT_ID=machine CLIENT_SECRET=$NODE_SECRET node "$NODE_DIR/oidc-provider-server.mjs" >"$WORK/node-introspect.log" 2>&1 &
+        NODE_PID=$!
+        STARTED+=("$NODE_PID")
+        wait_http "http://127.0.0.1:$NODE_PORT/.well-known/openid-configuration" "$NODE_PID" 30
+        log "(h) node-oidc-provider introspection (its own stored, opaque access tokens: it introspects no JWT it issued)"
+        intro_run node "http://127.0.0.1:$NODE_PORT" "$(basic machine "$NODE_SECRET")"
+        INTRO_NODE=$INTRO_RPS
+        stop_pid "$NODE_PID"
+        row "(h) introspection, node-oidc-provider" "$(calc "$INTRO_NODE" 0)/s, p99 $(percentile_ms "$WORK/wrk-introspect-node.txt" 99%) ms" "-" "info"
+        x=$(calc "$INTRO_GH / $INTRO_NODE" 2)
+        row "(h) introspection gatehouse / node-oidc-provider" "${x}x" ">= 5x" "$(verdict "$x" 5)"
         row "(f) client_credentials ES256, node-oidc-provider" "$(calc "$CC_NODE" 0)/s, p99 $(percentile_ms "$WORK/wrk-cc-node-es256.txt" 99%) ms" "-" "info"
         if [[ -n $HAVE_ES256 ]]; then
             x=$(calc "$CC_ES / $CC_NODE" 2)

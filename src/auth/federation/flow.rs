@@ -171,6 +171,10 @@ pub async fn upstream_failed(
     if let Err(e) = recorded {
         return AppError::from(e);
     }
+    state.metrics.sign_in(
+        crate::metrics::SignInMethod::Federation,
+        crate::metrics::SignInOutcome::Failure,
+    );
     AppError::invalid(message)
 }
 

@@ -222,6 +222,10 @@ pub async fn finish_authentication(
                     .details(serde_json::json!({ "passkey_id": row.id, "reason": e.to_string() })),
             )
             .await?;
+            state.metrics.sign_in(
+                crate::metrics::SignInMethod::Passkey,
+                crate::metrics::SignInOutcome::Failure,
+            );
             return Err(client_error(&e));
         }
     };

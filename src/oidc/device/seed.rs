@@ -142,5 +142,9 @@ pub async fn poll_json(
         .keys
         .ensure_active(&state.db, &client.service.signing_alg)
         .await?;
-    Ok(device_code::exchange(state, &client, &request.device_code, meta).await?)
+    let issued = device_code::exchange(state, &client, &request.device_code, meta).await?;
+    state
+        .metrics
+        .token_issued(crate::metrics::IssuedGrant::DeviceCode);
+    Ok(issued)
 }

@@ -76,13 +76,13 @@ pub async fn exchange(
 async fn replayed(state: &AppState, row: &AuthorizationCode, meta: &RequestMeta) -> GrantError {
     let result: Result<(), sea_orm::DbErr> = async {
         let txn = crate::store::begin(&state.db).await?;
-        revocation::revoke(&txn, Some(Families::Grant(row.id)), &[]).await?;
+        revocation::revoke(state, &txn, Some(Families::Grant(row.id)), &[]).await?;
         // Read again: a concurrent exchange may have recorded its access token meanwhile.
         let row = authorization_codes::find(&txn, &row.code_hash)
             .await?
             .unwrap_or_else(|| row.clone());
         if let (Some(jti), Some(exp)) = (&row.access_token_jti, row.access_token_expires_at) {
-            revocation::revoke(&txn, None, &[(jti.clone(), exp)]).await?;
+            revocation::revoke(state, &txn, None, &[(jti.clone(), exp)]).await?;
         }
         audit::record(
             &txn,

@@ -86,6 +86,18 @@ pub async fn token(
     Ok(dispatch(state, &client, request, meta).await?)
 }
 
+impl From<GrantType> for crate::metrics::IssuedGrant {
+    fn from(grant: GrantType) -> Self {
+        match grant {
+            GrantType::AuthorizationCode => Self::AuthorizationCode,
+            GrantType::RefreshToken => Self::RefreshToken,
+            GrantType::ClientCredentials => Self::ClientCredentials,
+            GrantType::DeviceCode => Self::DeviceCode,
+            GrantType::TokenExchange => Self::TokenExchange,
+        }
+    }
+}
+
 async fn dispatch(
     state: &AppState,
     client: &super::clients::Client,
@@ -109,7 +121,7 @@ async fn dispatch(
         .ensure_active(&state.db, &client.service.signing_alg)
         .await
         .map_err(AppError::Unexpected)?;
-    match grant {
+    let issued = match grant {
         GrantType::AuthorizationCode => {
             authorization_code::exchange(state, client, request, meta).await
         }
@@ -130,7 +142,9 @@ async fn dispatch(
         }
         GrantType::ClientCredentials => client_credentials::exchange(state, client, request),
         GrantType::TokenExchange => token_exchange::exchange(state, client, request, meta).await,
-    }
+    }?;
+    state.metrics.token_issued(grant.into());
+    Ok(issued)
 }
 
 fn parse_scope(raw: &str) -> Result<ScopeSet, GrantError> {

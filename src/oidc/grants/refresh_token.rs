@@ -79,14 +79,14 @@ pub async fn exchange(
 
 async fn revoke_family(state: &AppState, row: &RefreshToken) -> Result<(), sea_orm::DbErr> {
     let txn = crate::store::begin(&state.db).await?;
-    revocation::revoke(&txn, Some(Families::Family(row.family_id)), &[]).await?;
+    revocation::revoke(state, &txn, Some(Families::Family(row.family_id)), &[]).await?;
     txn.commit().await
 }
 
 async fn replayed(state: &AppState, row: &RefreshToken, meta: &RequestMeta) -> GrantError {
     let result: Result<(), sea_orm::DbErr> = async {
         let txn = crate::store::begin(&state.db).await?;
-        revocation::revoke(&txn, Some(Families::Family(row.family_id)), &[]).await?;
+        revocation::revoke(state, &txn, Some(Families::Family(row.family_id)), &[]).await?;
         audit::record(
             &txn,
             AuditEvent::new("oauth.refresh_token_reused", Outcome::Failure, meta)
