@@ -23,9 +23,11 @@ pub mod providers;
 pub mod risk;
 pub mod roles;
 pub mod service_federation;
+pub mod service_kinds;
 pub mod service_tokens;
 pub mod services;
 pub mod session;
+pub mod test_bench;
 pub mod users;
 
 pub use broadcast::spawn_listener;

@@ -4,6 +4,7 @@
 //! module decides who may open the console at all ([`ConsoleAdmin`], [`StepUpAdmin`]) and
 //! holds what every console page shares (the navigation, flash confirmations).
 pub mod overview;
+pub mod services;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
@@ -32,7 +33,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/second-factor",
             web::get().to(second_factor_required),
-        );
+        )
+        .configure(services::routes);
 }
 
 /// A signed-in admin on a console page: a platform owner, or an admin of at least one
