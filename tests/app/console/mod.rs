@@ -1,5 +1,7 @@
 //! The admin console (`/admin`): who may open it, and each page through real HTTP. Each area
 //! has its file; the helpers here sign in the three kinds of visitor every page is tried with.
+mod services;
+
 use reqwest::StatusCode;
 
 use crate::helpers::{PASSWORD, TestApp, spawn_app, unique_email};
