@@ -677,3 +677,53 @@ async fn consent_refused_in_the_bench_is_explained_in_plain_words() {
     assert!(html.contains("The sign-in did not complete"), "{html}");
     assert!(html.contains("<code>access_denied</code>"), "{html}");
 }
+
+/// Where browser tests save screenshots (`target/screenshots`, or under `CARGO_TARGET_DIR`).
+fn screenshot_dir() -> String {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let dir = target.join("screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot directory");
+    dir.to_string_lossy().into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_creates_a_service_and_runs_the_test_bench_in_a_real_browser() {
+    // Arrange
+    let (app, _mailbox) = crate::browser::browser_app().await;
+    app.create_org("acme", "Acme").await;
+    app.create_org("globex", "Globex").await;
+    let email = crate::helpers::unique_email();
+    app.verified_user(&email).await;
+    let user = gatehouse::store::users::find_by_email(&app.db, &email.to_lowercase())
+        .await
+        .unwrap()
+        .unwrap();
+    gatehouse::store::users::set_platform_owner(&app.db, user.id, true)
+        .await
+        .unwrap();
+
+    // Act
+    let out = crate::browser::run_script(
+        "console_services.mjs",
+        vec![
+            ("GATEHOUSE_URL", app.address.clone()),
+            ("USER_EMAIL", email),
+            ("USER_PASSWORD", crate::helpers::PASSWORD.to_owned()),
+            ("SCREENSHOT_DIR", screenshot_dir()),
+        ],
+    )
+    .await;
+
+    // Assert
+    let client_id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("CLIENT "))
+        .expect("the script prints the client id");
+    let view = service_view(&app, client_id).await;
+    assert!(
+        view.redirect_uris
+            .contains(&format!("{}/admin/test-bench/callback", app.address))
+    );
+}
