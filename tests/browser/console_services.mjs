@@ -11,7 +11,16 @@ async function shoot(page, name) {
   for (const [width, viewport] of Object.entries(widths)) {
     await page.setViewportSize(viewport);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    expect(overflow <= 0, `${name} at ${width}px: no sideways scrolling (${overflow}px)`);
+    if (overflow > 0) {
+      const wide = await page.evaluate(() => [...document.querySelectorAll('body *')]
+        .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
+        .slice(0, 8).map((el) => `${el.tagName}.${el.className}#${el.id} ${Math.round(el.getBoundingClientRect().right)}`));
+      console.error(`DEBUG ${name} ${width}: ${wide.join(' | ')}`);
+    }
+    // DEBUG_ALLOW_OVERFLOW: a diagnostic run only (never set by the Rust test).
+    if (!process.env.DEBUG_ALLOW_OVERFLOW) {
+      expect(overflow <= 0, `${name} at ${width}px: no sideways scrolling (${overflow}px)`);
+    }
     await page.screenshot({ path: `${SCREENSHOT_DIR}/console-${name}-${width}.png`, fullPage: true });
   }
   await page.setViewportSize(widths[1280]);
@@ -40,13 +49,13 @@ try {
   await page.getByRole('heading', { name: 'New Web app (server-side)' }).waitFor();
   await page.getByLabel('Organization').selectOption('acme');
   await page.getByLabel('Name', { exact: true }).fill('Acme Portal');
-  await page.getByLabel('Redirect URIs').fill('http://portal.example.com/callback');
+  await page.getByLabel('Redirect URIs', { exact: true }).fill('http://portal.example.com/callback');
   await page.getByRole('button', { name: 'Create service' }).click();
   // Plain http to another host is refused next to the field; what was typed stays.
   await page.locator('#redirect-error').waitFor();
   expect((await page.getByLabel('Name', { exact: true }).inputValue()) === 'Acme Portal', 'name kept');
   await shoot(page, 'service-wizard-details-error');
-  await page.getByLabel('Redirect URIs').fill('https://portal.example.com/callback');
+  await page.getByLabel('Redirect URIs', { exact: true }).fill('https://portal.example.com/callback');
   await page.getByRole('button', { name: 'Create service' }).click();
 
   await page.getByRole('heading', { name: 'Acme Portal' }).waitFor();
