@@ -40,7 +40,7 @@ pub fn supported(service: &ServiceView) -> bool {
 
 pub fn enabled(state: &AppState, service: &ServiceView) -> bool {
     let uri = redirect_uri(state);
-    service.redirect_uris.iter().any(|r| *r == uri)
+    service.redirect_uris.contains(&uri)
 }
 
 /// Adds (or with `on == false` removes) the bench redirect URI on the service.

@@ -32,7 +32,7 @@ pub async fn exchange(
         .await?
         .ok_or(GrantError::Unknown(super::Presented::Code))?;
     let bench_uri = redirect_uri(state.settings.public_url());
-    if !client.redirect_uris.iter().any(|r| *r == bench_uri) {
+    if !client.redirect_uris.contains(&bench_uri) {
         return Err(GrantError::NotAllowed(
             "the test bench is not enabled for this service".into(),
         ));
