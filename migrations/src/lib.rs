@@ -24,6 +24,7 @@ mod m20261202_000021_scale;
 mod m20261202_000023_service_providers;
 mod m20261203_000024_org_sign_up_policy;
 mod m20261203_000025_org_smtp;
+mod m20261203_000026_test_bench;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000023_service_providers::Migration),
             Box::new(m20261203_000024_org_sign_up_policy::Migration),
             Box::new(m20261203_000025_org_smtp::Migration),
+            Box::new(m20261203_000026_test_bench::Migration),
         ]
     }
 }

@@ -26,10 +26,12 @@ pub mod providers;
 pub mod risk;
 pub mod roles;
 pub mod service_federation;
+pub mod service_kinds;
 pub mod service_tokens;
 pub mod services;
 pub mod session;
 pub mod setup;
+pub mod test_bench;
 pub mod user_access;
 pub mod users;
 

@@ -21,12 +21,13 @@ pub fn valid_verifier(verifier: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
+/// The S256 challenge of `verifier` (for Gatehouse's own relying-party side, the test bench).
+pub fn challenge_of(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
 pub fn verify(verifier: &str, challenge: &str) -> bool {
-    valid_verifier(verifier)
-        && constant_time_eq(
-            &URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())),
-            challenge,
-        )
+    valid_verifier(verifier) && constant_time_eq(&challenge_of(verifier), challenge)
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ pub struct Deleted {
     pub revoked_tokens: u64,
     pub mail_outbox: u64,
     pub federation_states: u64,
+    pub test_bench_states: u64,
 }
 
 impl Deleted {
@@ -34,6 +35,7 @@ impl Deleted {
             + self.revoked_tokens
             + self.mail_outbox
             + self.federation_states
+            + self.test_bench_states
     }
 }
 
@@ -86,5 +88,6 @@ pub async fn delete_expired<C: ConnectionTrait>(db: &C, cut: &Cutoffs) -> Result
         // Every `/auth/{provider}` request from anyone writes one; used or not, it is worthless
         // after its 10 minutes.
         federation_states: super::federation_states::delete_expired(db, cut.expired_before).await?,
+        test_bench_states: super::test_bench_states::delete_expired(db, cut.expired_before).await?,
     })
 }

@@ -34,6 +34,7 @@ pub mod setup_link;
 pub mod sign_in_attempts;
 pub mod signing_keys;
 pub mod stats;
+pub mod test_bench_states;
 pub mod totp_credentials;
 pub mod trusted_devices;
 pub mod users;

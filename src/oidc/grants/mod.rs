@@ -5,6 +5,7 @@ pub mod client_credentials;
 pub mod device_code;
 mod error;
 pub mod refresh_token;
+pub mod test_bench;
 pub mod token_exchange;
 
 pub use error::{GrantError, Pkce, Presented};

@@ -28,6 +28,7 @@ pub mod service_tokens;
 pub mod services;
 pub mod sign_in_attempts;
 pub mod signing_keys;
+pub mod test_bench_states;
 pub mod totp_credentials;
 pub mod trusted_devices;
 pub mod users;

@@ -3,6 +3,7 @@
 mod org_settings;
 mod orgs;
 mod overview;
+mod services;
 
 use reqwest::StatusCode;
 

@@ -11,6 +11,7 @@ pub mod org_settings;
 pub mod orgs;
 pub mod overview;
 pub mod service_tokens;
+pub mod services;
 mod user_actions;
 pub mod users;
 
@@ -47,6 +48,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(org_settings::routes)
         .configure(orgs::routes)
         .configure(service_tokens::routes)
+        .configure(services::routes)
         .configure(users::routes);
 }
 
