@@ -22,6 +22,7 @@ mod m20261202_000019_emailed_sign_in_codes;
 mod m20261202_000020_federation;
 mod m20261202_000021_scale;
 mod m20261202_000023_service_providers;
+mod m20261203_000028_user_locale;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000020_federation::Migration),
             Box::new(m20261202_000021_scale::Migration),
             Box::new(m20261202_000023_service_providers::Migration),
+            Box::new(m20261203_000028_user_locale::Migration),
         ]
     }
 }

@@ -38,7 +38,10 @@ pub async fn request(state: &AppState, email: &Email, meta: &RequestMeta) -> Res
         .enqueue(
             &txn,
             &user.email,
-            templates::password_reset(&link, ttl).map_err(anyhow::Error::new)?,
+            crate::i18n::in_locale(crate::i18n::for_recipient(user.locale.as_deref()), || {
+                templates::password_reset(&link, ttl)
+            })
+            .map_err(anyhow::Error::new)?,
         )
         .await?;
     audit::record(

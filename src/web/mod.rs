@@ -6,6 +6,7 @@ pub mod csrf;
 pub mod errors;
 pub mod extract;
 pub mod health;
+pub mod locale;
 pub mod middleware;
 pub mod oidc;
 pub mod pages;
