@@ -234,6 +234,30 @@ pub fn format_utc(at: chrono::DateTime<chrono::Utc>, locale: Locale) -> String {
     }
 }
 
+/// A moment shown on a page: `<time datetime="{iso}" title="{utc}">{text}</time>`, the text
+/// in the page's language and in UTC (labelled); `enhance.js` rewrites it in the browser's
+/// time zone.
+pub struct When {
+    pub iso: String,
+    pub text: String,
+    pub utc: String,
+}
+
+impl When {
+    pub fn new(at: chrono::DateTime<chrono::Utc>) -> Self {
+        let locale = current();
+        let text = match locale {
+            Locale::En => at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            Locale::De => format_utc(at, locale),
+        };
+        Self {
+            iso: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            text,
+            utc: at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        }
+    }
+}
+
 const GERMAN_MONTHS: [&str; 12] = [
     "Januar",
     "Februar",

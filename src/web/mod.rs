@@ -261,6 +261,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, federation: &pages::providers::Sessi
         )
         .route("/account", web::get().to(pages::account::account_page))
         .route(
+            "/account/language",
+            web::post().to(pages::account::language_submit),
+        )
+        .route(
             "/account/sessions/end",
             web::post().to(pages::account::end_sessions_submit),
         )

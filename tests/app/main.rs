@@ -35,6 +35,8 @@ mod federation_pages;
 mod federation_services;
 mod health;
 mod hosted_pages;
+mod i18n;
+mod i18n_browser;
 mod interop;
 mod introspection;
 mod key_rotation;

@@ -60,10 +60,10 @@ pub async fn verify_email_page(
         return Ok(respond::html(
             StatusCode::BAD_REQUEST,
             &MessagePage {
-                title: "This link cannot be used",
+                title: &crate::i18n::t("msg-this-link-cannot-be-used"),
                 message,
                 link_href: "/login",
-                link_label: "Go to sign in",
+                link_label: &crate::i18n::t("msg-go-to-sign-in"),
             },
         )?);
     }
@@ -78,17 +78,17 @@ pub async fn verify_email_page(
 pub fn verified_page(verified: &Verified) -> MessagePage<'static> {
     if verified.password_withheld {
         MessagePage {
-            title: "Email verified",
-            message: "Your email address is verified. More than one sign-up used this address, so none of their passwords was kept: choose your password now.",
+            title: &crate::i18n::t("msg-email-verified"),
+            message: &crate::i18n::t("msg-your-email-address-is-verified-more"),
             link_href: "/forgot-password",
-            link_label: "Choose a password",
+            link_label: &crate::i18n::t("msg-choose-a-password"),
         }
     } else {
         MessagePage {
-            title: "Email verified",
-            message: "Your email address is verified. You can sign in now.",
+            title: &crate::i18n::t("msg-email-verified"),
+            message: &crate::i18n::t("msg-your-email-address-is-verified-you"),
             link_href: "/login",
-            link_label: "Sign in",
+            link_label: &crate::i18n::t("msg-sign-in"),
         }
     }
 }
@@ -121,10 +121,10 @@ pub async fn verify_email_submit(
         Err(AppError::Invalid { message, .. }) => Ok(respond::html(
             StatusCode::BAD_REQUEST,
             &MessagePage {
-                title: "This link cannot be used",
+                title: &crate::i18n::t("msg-this-link-cannot-be-used"),
                 message: &format!("{message}. Sign in to get a new verification link."),
                 link_href: "/login",
-                link_label: "Go to sign in",
+                link_label: &crate::i18n::t("msg-go-to-sign-in"),
             },
         )?),
         Err(e) => Err(e.into()),
@@ -146,9 +146,9 @@ pub async fn resend_submit(
         crate::auth::email_verification::resend(&state, &email, &meta).await?;
     }
     Ok(respond::ok_page(&MessagePage {
-        title: "Check your email",
-        message: "If that account is waiting for verification, we sent it a new link.",
+        title: &crate::i18n::t("msg-check-your-email"),
+        message: &crate::i18n::t("msg-if-that-account-is-waiting-for"),
         link_href: "/login",
-        link_label: "Back to sign in",
+        link_label: &crate::i18n::t("msg-back-to-sign-in"),
     })?)
 }

@@ -1,0 +1,25 @@
+# Meldungsseiten der Seiten-Handler (src/web).
+msg-back-to-sign-in = Zurück zur Anmeldung
+msg-back-to-your-account = Zurück zu Ihrem Konto
+msg-check-your-email = Sehen Sie in Ihre E-Mails
+msg-choose-a-password = Passwort wählen
+msg-email-me-a-new-link = Neuen Link per E-Mail senden
+msg-email-verified = E-Mail-Adresse bestätigt
+msg-get-a-new-link = Neuen Link anfordern
+msg-go-to-sign-in = Zur Anmeldung
+msg-go-to-your-account = Zu Ihrem Konto
+msg-if-that-account-is-waiting-for = Wenn dieses Konto auf die Bestätigung wartet, haben wir ihm einen neuen Link geschickt.
+msg-password-changed = Passwort geändert
+msg-sign-in = Anmelden
+msg-sign-in-again = Erneut anmelden
+msg-sign-in-to-link = Anmelden, um zu verknüpfen
+msg-this-link-cannot-be-used = Dieser Link kann nicht verwendet werden
+msg-this-sign-in-link-is-invalid = Dieser Anmeldelink ist ungültig, abgelaufen oder schon verwendet. Fordern Sie einen neuen an.
+msg-we-sent-a-verification-link-to = Wir haben einen Bestätigungslink an Ihre E-Mail-Adresse geschickt. Öffnen Sie ihn, um Ihr Konto zu aktivieren, und melden Sie sich dann an.
+msg-you-already-have-an-account = Sie haben bereits ein Konto
+msg-you-are-signed-out = Sie sind abgemeldet
+msg-your-email-address-is-verified-more = Ihre E-Mail-Adresse ist bestätigt. Mehr als eine Registrierung hat diese Adresse verwendet, deshalb wurde keines der Passwörter übernommen: Wählen Sie jetzt Ihr Passwort.
+msg-your-email-address-is-verified-you = Ihre E-Mail-Adresse ist bestätigt. Sie können sich jetzt anmelden.
+msg-your-password-has-been-reset-and = Ihr Passwort wurde zurückgesetzt und alle Sitzungen wurden abgemeldet. Melden Sie sich mit Ihrem neuen Passwort an.
+msg-your-password-is-changed-other-devices = Ihr Passwort ist geändert. Andere Geräte wurden abgemeldet; hier bleiben Sie angemeldet.
+msg-signed-out-of = Sie wurden von { $brand } abgemeldet.

@@ -1,0 +1,25 @@
+# Message pages and notices rendered from the page handlers (src/web).
+msg-back-to-sign-in = Back to sign in
+msg-back-to-your-account = Back to your account
+msg-check-your-email = Check your email
+msg-choose-a-password = Choose a password
+msg-email-me-a-new-link = Email me a new link
+msg-email-verified = Email verified
+msg-get-a-new-link = Get a new link
+msg-go-to-sign-in = Go to sign in
+msg-go-to-your-account = Go to your account
+msg-if-that-account-is-waiting-for = If that account is waiting for verification, we sent it a new link.
+msg-password-changed = Password changed
+msg-sign-in = Sign in
+msg-sign-in-again = Sign in again
+msg-sign-in-to-link = Sign in to link
+msg-this-link-cannot-be-used = This link cannot be used
+msg-this-sign-in-link-is-invalid = This sign-in link is invalid, expired or already used. Ask for a new one.
+msg-we-sent-a-verification-link-to = We sent a verification link to your email address. Open it to activate your account, then sign in.
+msg-you-already-have-an-account = You already have an account
+msg-you-are-signed-out = You are signed out
+msg-your-email-address-is-verified-more = Your email address is verified. More than one sign-up used this address, so none of their passwords was kept: choose your password now.
+msg-your-email-address-is-verified-you = Your email address is verified. You can sign in now.
+msg-your-password-has-been-reset-and = Your password has been reset and every session was signed out. Sign in with your new password.
+msg-your-password-is-changed-other-devices = Your password is changed. Other devices were signed out; you stay signed in here.
+msg-signed-out-of = You have been signed out of { $brand }.
