@@ -135,7 +135,9 @@ impl SignInContext {
             (Reauth::Requested, None) => t("reauth-requested"),
             (Reauth::TooOld, Some(service)) => t1("reauth-too-old-for", "service", service),
             (Reauth::TooOld, None) => t("reauth-too-old"),
-            (Reauth::OtherAccount, Some(service)) => t1("reauth-other-account-for", "service", service),
+            (Reauth::OtherAccount, Some(service)) => {
+                t1("reauth-other-account-for", "service", service)
+            }
             (Reauth::OtherAccount, None) => t("reauth-other-account"),
             (Reauth::SecondFactor, _) => t("reauth-second-factor"),
             (Reauth::AccountChange, _) => t("reauth-account-change"),

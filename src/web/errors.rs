@@ -126,19 +126,21 @@ impl ResponseError for PageError {
                 let reference = crate::keys::random_token()[..10].to_owned();
                 tracing::error!(error = ?cause, reference, "page failed");
                 (
-                t("error-unexpected-title"),
-                t("error-unexpected-message"),
-                Some(reference),
-            )
+                    t("error-unexpected-title"),
+                    t("error-unexpected-message"),
+                    Some(reference),
+                )
             }
             AppError::NotFound(_) => (
                 t("error-not-found-title"),
                 t("error-not-found-message"),
                 None,
             ),
-            AppError::RateLimited { retry_after, .. } => {
-                (t("error-rate-limited-title"), wait_message(*retry_after), None)
-            }
+            AppError::RateLimited { retry_after, .. } => (
+                t("error-rate-limited-title"),
+                wait_message(*retry_after),
+                None,
+            ),
             other => {
                 other.log();
                 (t("error-refused-title"), other.to_string(), None)

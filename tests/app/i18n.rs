@@ -155,3 +155,30 @@ async fn a_german_registration_gets_a_german_verification_mail() {
     let (_, verify) = page_in(&app, mail.link().trim_start_matches(&app.address), "de").await;
     assert!(verify.contains("E-Mail-Adresse bestätigen"), "{verify}");
 }
+
+#[tokio::test]
+async fn a_refused_sign_in_is_explained_in_the_pages_language() {
+    let app = spawn_app().await;
+    let (_, page) = page_in(&app, "/login", "de").await;
+    let refused = app
+        .client
+        .post(app.url("/login"))
+        .header("Accept-Language", "de")
+        .form(&[
+            ("email", "nobody@example.com"),
+            ("password", "wrong password"),
+            ("csrf_token", &csrf_of(&page)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("E-Mail-Adresse oder Passwort ist falsch"),
+        "{html}"
+    );
+    let (status, missing) = page_in(&app, "/no-such-page", "de").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(missing.contains("Seite nicht gefunden"), "{missing}");
+}

@@ -75,22 +75,27 @@ pub async fn verify_email_page(
 }
 
 /// What a used verification link shows (the hosted form and the seed's consuming GET).
-pub fn verified_page(verified: &Verified) -> MessagePage<'static> {
-    if verified.password_withheld {
-        MessagePage {
-            title: &crate::i18n::t("msg-email-verified"),
-            message: &crate::i18n::t("msg-your-email-address-is-verified-more"),
-            link_href: "/forgot-password",
-            link_label: &crate::i18n::t("msg-choose-a-password"),
-        }
+pub fn verified_page(verified: &Verified) -> Result<HttpResponse, AppError> {
+    use crate::i18n::t;
+    let (message, link_href, link_label) = if verified.password_withheld {
+        (
+            "msg-your-email-address-is-verified-more",
+            "/forgot-password",
+            "msg-choose-a-password",
+        )
     } else {
-        MessagePage {
-            title: &crate::i18n::t("msg-email-verified"),
-            message: &crate::i18n::t("msg-your-email-address-is-verified-you"),
-            link_href: "/login",
-            link_label: &crate::i18n::t("msg-sign-in"),
-        }
-    }
+        (
+            "msg-your-email-address-is-verified-you",
+            "/login",
+            "msg-sign-in",
+        )
+    };
+    respond::ok_page(&MessagePage {
+        title: &t("msg-email-verified"),
+        message: &t(message),
+        link_href,
+        link_label: &t(link_label),
+    })
 }
 
 #[derive(Deserialize)]
@@ -112,7 +117,7 @@ pub async fn verify_email_submit(
         None => PasswordProof::AskIfContested,
     };
     match crate::auth::email_verification::verify(&state, &form.token, proof, &meta).await {
-        Ok(Verification::Verified(verified)) => Ok(respond::ok_page(&verified_page(&verified))?),
+        Ok(Verification::Verified(verified)) => Ok(verified_page(&verified)?),
         Ok(Verification::PasswordNeeded) => Ok(respond::ok_page(&VerifyEmailPage {
             csrf: &csrf.0,
             token: &form.token,
