@@ -204,6 +204,9 @@ pub struct BrandingSettings {
     pub support_url: Option<String>,
     pub privacy_url: Option<String>,
     pub terms_url: Option<String>,
+    /// The language of pages and mail when neither the request nor the person names a
+    /// shipped one (`en`, `de`).
+    pub default_language: String,
 }
 
 impl Default for BrandingSettings {
@@ -215,6 +218,7 @@ impl Default for BrandingSettings {
             support_url: None,
             privacy_url: None,
             terms_url: None,
+            default_language: "en".into(),
         }
     }
 }

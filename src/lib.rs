@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod housekeeping;
+pub mod i18n;
 pub mod keys;
 pub mod mail;
 pub mod metrics;

@@ -59,6 +59,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .wrap(from_fn(crate::web::locale::negotiate))
                 .wrap(from_fn(crate::web::csrf::set_csrf_cookie))
                 .wrap(from_fn(crate::web::middleware::security_headers))
                 .wrap(from_fn(crate::web::middleware::record_metrics))

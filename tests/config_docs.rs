@@ -158,6 +158,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         support_url,
         privacy_url,
         terms_url,
+        default_language,
     } = branding;
     let MagicLinkSettings {
         ttl_minutes: magic_link_ttl_minutes,
@@ -295,6 +296,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         ("branding.support_url", unset_or(support_url, |s| text(&s))),
         ("branding.privacy_url", unset_or(privacy_url, |s| text(&s))),
         ("branding.terms_url", unset_or(terms_url, |s| text(&s))),
+        ("branding.default_language", text(&default_language)),
         ("risk.enabled", risk_enabled.to_string()),
         ("risk.step_up_at", step_up_at.to_string()),
         ("risk.block_at", block_at.to_string()),

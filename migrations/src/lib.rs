@@ -25,6 +25,7 @@ mod m20261202_000023_service_providers;
 mod m20261203_000024_org_sign_up_policy;
 mod m20261203_000025_org_smtp;
 mod m20261203_000026_test_bench;
+mod m20261203_000028_user_locale;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000024_org_sign_up_policy::Migration),
             Box::new(m20261203_000025_org_smtp::Migration),
             Box::new(m20261203_000026_test_bench::Migration),
+            Box::new(m20261203_000028_user_locale::Migration),
         ]
     }
 }

@@ -114,7 +114,8 @@ pub async fn notify<C: ConnectionTrait>(
     method: &str,
     notice: Notice,
 ) -> Result<(), AppError> {
-    let when = now().format("%Y-%m-%d at %H:%M UTC").to_string();
+    let locale = crate::i18n::for_recipient(user.locale.as_deref());
+    let when = crate::i18n::format_utc(now(), locale);
     let ip = meta.ip_string();
     let browser = browser_of(meta.user_agent.as_deref());
     let context = SignInContext {
@@ -124,10 +125,10 @@ pub async fn notify<C: ConnectionTrait>(
         method: method_label(method),
     };
     let reset = state.url("/forgot-password");
-    let email = match notice {
+    let email = crate::i18n::in_locale(locale, || match notice {
         Notice::NewSignIn => templates::new_sign_in(&context, &reset),
         Notice::Blocked => templates::sign_in_blocked(&context, &reset),
-    }
+    })
     .map_err(anyhow::Error::new)?;
     state.mailer.enqueue(db, &user.email, email).await?;
     Ok(())

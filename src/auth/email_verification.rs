@@ -32,7 +32,9 @@ pub async fn issue<C: ConnectionTrait>(
     )
     .await?;
     let link = state.url(&format!("/verify-email?token={token}"));
-    let email = templates::verify_email(&link, ttl).map_err(anyhow::Error::new)?;
+    let locale = crate::i18n::for_recipient(user.locale.as_deref());
+    let email = crate::i18n::in_locale(locale, || templates::verify_email(&link, ttl))
+        .map_err(anyhow::Error::new)?;
     state.mailer.enqueue(db, &user.email, email).await?;
     Ok(())
 }

@@ -57,7 +57,11 @@ pub async fn request(
         .enqueue(
             &txn,
             to,
-            templates::magic_link(&link, ttl, context, brand).map_err(anyhow::Error::new)?,
+            crate::i18n::in_locale(
+                crate::i18n::for_recipient(user.as_ref().and_then(|u| u.locale.as_deref())),
+                || templates::magic_link(&link, ttl, context, brand),
+            )
+            .map_err(anyhow::Error::new)?,
         )
         .await?;
     let mut event = AuditEvent::new("magic_link.requested", Outcome::Success, meta);

@@ -14,6 +14,7 @@ pub mod password;
 pub mod password_change;
 pub mod password_reset;
 pub mod preauth;
+pub mod profile;
 pub mod registration;
 pub mod risk;
 pub mod sessions;

@@ -17,17 +17,18 @@ pub async fn security_change<C: ConnectionTrait>(
     detail: Option<&str>,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
-    let when = crate::store::now()
-        .format("%Y-%m-%d at %H:%M UTC")
-        .to_string();
+    let locale = crate::i18n::for_recipient(user.locale.as_deref());
+    let when = crate::i18n::format_utc(crate::store::now(), locale);
     let from = meta.ip.map(|ip| ip.to_string());
-    let email = templates::security_change(
-        change,
-        detail,
-        &when,
-        from.as_deref(),
-        &state.url("/account/security"),
-    )
+    let email = crate::i18n::in_locale(locale, || {
+        templates::security_change(
+            change,
+            detail,
+            &when,
+            from.as_deref(),
+            &state.url("/account/security"),
+        )
+    })
     .map_err(anyhow::Error::new)?;
     // To the address as verified on the account, never to one typed in a request.
     state.mailer.enqueue(db, &user.email, email).await?;

@@ -57,7 +57,10 @@ pub async fn issue<C: sea_orm::ConnectionTrait>(
         .enqueue(
             txn,
             &user.email,
-            templates::password_reset(&link, ttl).map_err(anyhow::Error::new)?,
+            crate::i18n::in_locale(crate::i18n::for_recipient(user.locale.as_deref()), || {
+                templates::password_reset(&link, ttl)
+            })
+            .map_err(anyhow::Error::new)?,
         )
         .await?;
     Ok(())

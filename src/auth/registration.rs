@@ -67,7 +67,10 @@ async fn notify_existing(
     }
     let txn = crate::store::begin(&state.db).await?;
     if existing.email_verified {
-        let email = templates::account_exists(&state.url("/login")).map_err(anyhow::Error::new)?;
+        let locale = crate::i18n::for_recipient(existing.locale.as_deref());
+        let email =
+            crate::i18n::in_locale(locale, || templates::account_exists(&state.url("/login")))
+                .map_err(anyhow::Error::new)?;
         state.mailer.enqueue(&txn, &existing.email, email).await?;
     } else {
         super::email_verification::issue(state, &txn, existing, Some(password_hash)).await?;

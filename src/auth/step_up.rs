@@ -164,21 +164,24 @@ pub async fn send_code(
     };
     ticket.code_hash = Some(code_hash(state, ticket.id, &code));
     ticket.expires_at = ticket.created_at + chrono::Duration::minutes(CODE_MINUTES);
-    let when = now().format("%Y-%m-%d at %H:%M UTC").to_string();
+    let locale = crate::i18n::for_recipient(user.locale.as_deref());
+    let when = crate::i18n::format_utc(now(), locale);
     let ip = meta.ip_string();
     let browser = devices::browser_of(meta.user_agent.as_deref());
     let method = super::sessions::login_method(&ticket.amr_list());
-    let email = crate::mail::templates::sign_in_code(
-        &code,
-        CODE_MINUTES,
-        &crate::mail::templates::SignInContext {
-            when: &when,
-            ip: ip.as_deref(),
-            browser: &browser,
-            method: devices::method_label(method),
-        },
-        &state.url("/forgot-password"),
-    )
+    let email = crate::i18n::in_locale(locale, || {
+        crate::mail::templates::sign_in_code(
+            &code,
+            CODE_MINUTES,
+            &crate::mail::templates::SignInContext {
+                when: &when,
+                ip: ip.as_deref(),
+                browser: &browser,
+                method: devices::method_label(method),
+            },
+            &state.url("/forgot-password"),
+        )
+    })
     .map_err(anyhow::Error::new)?;
     let txn = crate::store::begin(&state.db).await?;
     login_tickets::insert(&txn, ticket).await?;

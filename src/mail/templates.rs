@@ -1,5 +1,9 @@
-//! Email twins (plain text + HTML) rendered by askama; every string is computed here.
+//! Email twins (plain text + HTML) rendered by askama; every string is computed here, from the
+//! `mail-*` messages of the catalogue in the current language (`i18n::in_locale` chooses the
+//! recipient's).
 use askama::Template;
+
+use crate::i18n::{t, t1, t2, tn};
 
 use super::Email;
 use crate::branding::{Accent, Brand};
@@ -21,6 +25,7 @@ struct ActionEmailHtml<'a> {
     brand: Option<&'a Brand>,
     /// The button's colour: the brand's accent (checked for contrast with white text).
     accent: String,
+    lang: &'static str,
     title: &'a str,
     greeting: &'a str,
     intro: &'a str,
@@ -42,7 +47,7 @@ struct ActionEmail<'a> {
 }
 
 fn render(action: ActionEmail<'_>) -> Result<Email, askama::Error> {
-    let greeting = "Hello,";
+    let greeting = &t("mail-greeting");
     let accent = action
         .brand
         .and_then(|b| b.accent.as_deref())
@@ -60,6 +65,7 @@ fn render(action: ActionEmail<'_>) -> Result<Email, askama::Error> {
     let html = ActionEmailHtml {
         brand: action.brand,
         accent,
+        lang: crate::i18n::current().tag(),
         title: action.subject,
         greeting,
         intro: action.intro,
@@ -80,33 +86,33 @@ fn render(action: ActionEmail<'_>) -> Result<Email, askama::Error> {
 }
 
 fn expiry_text(minutes: i64) -> String {
-    match minutes {
-        60 => "This link expires in 1 hour and works once.".to_owned(),
-        m if m % 60 == 0 => format!("This link expires in {} hours and works once.", m / 60),
-        m => format!("This link expires in {m} minutes and works once."),
+    if minutes % 60 == 0 {
+        tn("mail-expiry-hours", "hours", minutes / 60)
+    } else {
+        tn("mail-expiry-minutes", "minutes", minutes)
     }
 }
 
 pub fn verify_email(link: &str, ttl_minutes: i64) -> Result<Email, askama::Error> {
     render(ActionEmail {
-        subject: "Verify your email address",
-        intro: "Please confirm that this is your email address to finish setting up your account.",
-        button: "Verify email address",
+        subject: &t("mail-verify-subject"),
+        intro: &t("mail-verify-intro"),
+        button: &t("mail-verify-button"),
         link,
         expiry: expiry_text(ttl_minutes),
-        outro: "If you did not create an account, you can ignore this email.",
+        outro: &t("mail-verify-outro"),
         brand: None,
     })
 }
 
 pub fn password_reset(link: &str, ttl_minutes: i64) -> Result<Email, askama::Error> {
     render(ActionEmail {
-        subject: "Reset your password",
-        intro: "Someone asked to reset the password of your account. Choose a new password with the link below.",
-        button: "Choose a new password",
+        subject: &t("mail-reset-subject"),
+        intro: &t("mail-reset-intro"),
+        button: &t("mail-reset-button"),
         link,
         expiry: expiry_text(ttl_minutes),
-        outro: "If this wasn't you, ignore this email: your password stays unchanged.",
+        outro: &t("mail-reset-outro"),
         brand: None,
     })
 }
@@ -117,16 +123,15 @@ pub fn magic_link(
     context: &str,
     brand: Option<&Brand>,
 ) -> Result<Email, askama::Error> {
-    let intro =
-        format!("Use the button below to sign in to {context}. You did not need a password.");
-    let subject = format!("Your sign-in link for {context}");
+    let intro = t1("mail-magic-intro", "context", context);
+    let subject = t1("mail-magic-subject", "context", context);
     render(ActionEmail {
         subject: &subject,
         intro: &intro,
-        button: "Sign in",
+        button: &t("mail-sign-in-button"),
         link,
         expiry: expiry_text(ttl_minutes),
-        outro: "If this wasn't you, ignore this email: nobody can sign in without opening this link.",
+        outro: &t("mail-magic-outro"),
         brand,
     })
 }
@@ -156,12 +161,12 @@ pub fn invitation(
 /// Sent instead of a second account when someone registers with an address that has one.
 pub fn account_exists(login_link: &str) -> Result<Email, askama::Error> {
     render(ActionEmail {
-        subject: "You already have an account",
-        intro: "Someone tried to create an account with this email address, but you already have one. You can sign in, or reset your password from the sign-in page.",
-        button: "Sign in",
+        subject: &t("mail-exists-subject"),
+        intro: &t("mail-exists-intro"),
+        button: &t("mail-sign-in-button"),
         link: login_link,
         expiry: String::new(),
-        outro: "If this wasn't you, ignore this email: nothing has changed.",
+        outro: &t("mail-exists-outro"),
         brand: None,
     })
 }
@@ -181,44 +186,26 @@ pub enum SecurityChange {
 }
 
 impl SecurityChange {
-    fn subject(self) -> &'static str {
+    /// The catalogue key of this change's messages (`mail-change-<key>-subject` / `-what`).
+    fn key(self) -> &'static str {
         match self {
-            Self::PasswordChanged => "Your password was changed",
-            Self::TotpEnabled => "Two-step sign-in was turned on",
-            Self::TotpDisabled => "Two-step sign-in was turned off",
-            Self::BackupCodesRegenerated => "New backup codes were created",
-            Self::PasskeyAdded => "A passkey was added to your account",
-            Self::PasskeyRemoved => "A passkey was removed from your account",
-            Self::IdentityLinked => "A sign-in provider was linked to your account",
-            Self::IdentityUnlinked => "A sign-in provider was unlinked from your account",
+            Self::PasswordChanged => "password-changed",
+            Self::TotpEnabled => "totp-enabled",
+            Self::TotpDisabled => "totp-disabled",
+            Self::BackupCodesRegenerated => "backup-codes",
+            Self::PasskeyAdded => "passkey-added",
+            Self::PasskeyRemoved => "passkey-removed",
+            Self::IdentityLinked => "identity-linked",
+            Self::IdentityUnlinked => "identity-unlinked",
         }
     }
 
-    fn what(self) -> &'static str {
-        match self {
-            Self::PasswordChanged => {
-                "The password of your account was changed, and every device that was signed in has been signed out."
-            }
-            Self::TotpEnabled => {
-                "An authenticator app was set up for two-step sign-in on your account."
-            }
-            Self::TotpDisabled => {
-                "Two-step sign-in was turned off on your account: the authenticator app and its backup codes no longer work."
-            }
-            Self::BackupCodesRegenerated => {
-                "A new set of backup codes was created for your account. The previous codes no longer work."
-            }
-            Self::PasskeyAdded => {
-                "A passkey was added to your account. It can sign in without a password."
-            }
-            Self::PasskeyRemoved => "A passkey was removed from your account.",
-            Self::IdentityLinked => {
-                "An account at another provider was linked to your account. It can sign in without a password."
-            }
-            Self::IdentityUnlinked => {
-                "An account at another provider was unlinked from your account and can no longer sign in to it."
-            }
-        }
+    fn subject(self) -> String {
+        t(&format!("mail-change-{}-subject", self.key()))
+    }
+
+    fn what(self) -> String {
+        t(&format!("mail-change-{}-what", self.key()))
     }
 }
 
@@ -230,22 +217,22 @@ pub fn security_change(
     from: Option<&str>,
     settings_link: &str,
 ) -> Result<Email, askama::Error> {
-    let mut intro = change.what().to_owned();
+    let mut intro = change.what();
     if let Some(detail) = detail {
         intro.push_str(&format!(" ({detail})"));
     }
-    intro.push_str(&format!(" This happened on {when}"));
-    if let Some(from) = from {
-        intro.push_str(&format!(" from the address {from}"));
-    }
-    intro.push('.');
+    intro.push(' ');
+    intro.push_str(&match from {
+        Some(from) => t2("mail-change-when-from", "when", when, "address", from),
+        None => t1("mail-change-when", "when", when),
+    });
     render(ActionEmail {
-        subject: change.subject(),
+        subject: &change.subject(),
         intro: &intro,
-        button: "Review your security settings",
+        button: &t("mail-change-button"),
         link: settings_link,
         expiry: String::new(),
-        outro: "If this was you, there is nothing to do. If it wasn't, reset your password now and remove any sign-in method you do not recognise.",
+        outro: &t("mail-change-outro"),
         brand: None,
     })
 }
@@ -260,27 +247,31 @@ pub struct SignInContext<'a> {
 
 impl SignInContext<'_> {
     fn describe(&self) -> String {
-        let mut text = format!("on {} with {} ({})", self.when, self.browser, self.method);
-        if let Some(ip) = self.ip {
-            text.push_str(&format!(" from the address {ip}"));
-        }
-        text
+        let args = [
+            ("when", self.when.into()),
+            ("browser", self.browser.into()),
+            ("method", self.method.into()),
+            ("address", self.ip.unwrap_or_default().into()),
+        ];
+        let key = if self.ip.is_some() {
+            "mail-context-from"
+        } else {
+            "mail-context"
+        };
+        crate::i18n::current().text_with(key, &args)
     }
 }
 
 /// A sign-in succeeded from a browser the account had not used before (once per device).
 pub fn new_sign_in(context: &SignInContext<'_>, reset_link: &str) -> Result<Email, askama::Error> {
-    let intro = format!(
-        "Your account was signed in to from a new device {}.",
-        context.describe()
-    );
+    let intro = t1("mail-new-sign-in-intro", "context", context.describe());
     render(ActionEmail {
-        subject: "New sign-in to your account",
+        subject: &t("mail-new-sign-in-subject"),
         intro: &intro,
-        button: "Wasn't you? Reset your password",
+        button: &t("mail-not-you-button"),
         link: reset_link,
         expiry: String::new(),
-        outro: "If this was you, there is nothing to do. If it wasn't, reset your password now: that signs out every device.",
+        outro: &t("mail-new-sign-in-outro"),
         brand: None,
     })
 }
@@ -290,17 +281,14 @@ pub fn sign_in_blocked(
     context: &SignInContext<'_>,
     reset_link: &str,
 ) -> Result<Email, askama::Error> {
-    let intro = format!(
-        "We refused a sign-in to your account {}: it looked suspicious, although the first sign-in step was passed.",
-        context.describe()
-    );
+    let intro = t1("mail-blocked-intro", "context", context.describe());
     render(ActionEmail {
-        subject: "Suspicious sign-in blocked",
+        subject: &t("mail-blocked-subject"),
         intro: &intro,
-        button: "Reset your password",
+        button: &t("mail-reset-subject"),
         link: reset_link,
         expiry: String::new(),
-        outro: "If this was you, try again later from a device you have used before, or contact support. If it wasn't, someone knows how to sign in as you: reset your password now.",
+        outro: &t("mail-blocked-outro"),
         brand: None,
     })
 }
@@ -313,17 +301,20 @@ pub fn sign_in_code(
     context: &SignInContext<'_>,
     reset_link: &str,
 ) -> Result<Email, askama::Error> {
-    let intro = format!(
-        "Your sign-in code is {code}. Enter it on the page that asked for it to finish signing in {}.",
-        context.describe()
+    let intro = t2(
+        "mail-code-intro",
+        "code",
+        code,
+        "context",
+        context.describe(),
     );
     render(ActionEmail {
-        subject: "Your sign-in code",
+        subject: &t("mail-code-subject"),
         intro: &intro,
-        button: "Wasn't you? Reset your password",
+        button: &t("mail-not-you-button"),
         link: reset_link,
-        expiry: format!("The code expires in {ttl_minutes} minutes and works once."),
-        outro: "If you did not try to sign in, someone knows your password: reset it now.",
+        expiry: tn("mail-code-expiry", "minutes", ttl_minutes),
+        outro: &t("mail-code-outro"),
         brand: None,
     })
 }

@@ -138,30 +138,19 @@ impl SignInContext {
 impl SignInContext {
     /// Why the page asks a signed-in person to sign in again, in plain words.
     pub fn reauth_message(&self) -> Option<String> {
+        use crate::i18n::{t, t1};
         let service = self.service.as_ref().map(|s| s.service.as_str());
         let message = match (self.reauth?, service) {
-            (Reauth::Requested, Some(service)) => {
-                format!("{service} asks you to sign in again to confirm it's you.")
+            (Reauth::Requested, Some(service)) => t1("reauth-requested-by", "service", service),
+            (Reauth::Requested, None) => t("reauth-requested"),
+            (Reauth::TooOld, Some(service)) => t1("reauth-too-old-for", "service", service),
+            (Reauth::TooOld, None) => t("reauth-too-old"),
+            (Reauth::OtherAccount, Some(service)) => {
+                t1("reauth-other-account-for", "service", service)
             }
-            (Reauth::Requested, None) => "Sign in again to confirm it's you.".to_owned(),
-            (Reauth::TooOld, Some(service)) => format!(
-                "You last signed in a while ago. {service} asks you to sign in again to confirm it's you."
-            ),
-            (Reauth::TooOld, None) => {
-                "You last signed in a while ago. Sign in again to confirm it's you.".to_owned()
-            }
-            (Reauth::OtherAccount, Some(service)) => format!(
-                "{service} expects a different account. Sign in with the account you use there."
-            ),
-            (Reauth::OtherAccount, None) => "Sign in with the account you want to use.".to_owned(),
-            (Reauth::SecondFactor, _) => {
-                "Connecting a device needs your two-step sign-in. Sign in again to continue."
-                    .to_owned()
-            }
-            (Reauth::AccountChange, _) => {
-                "You are about to change how you sign in. Sign in again to confirm it's you."
-                    .to_owned()
-            }
+            (Reauth::OtherAccount, None) => t("reauth-other-account"),
+            (Reauth::SecondFactor, _) => t("reauth-second-factor"),
+            (Reauth::AccountChange, _) => t("reauth-account-change"),
         };
         Some(message)
     }

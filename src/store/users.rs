@@ -31,6 +31,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewUser<'_>) -> Result<User
         created_at: Set(now),
         updated_at: Set(now),
         is_platform_owner: Set(false),
+        locale: Set(None),
     }
     .insert(db)
     .await
@@ -226,6 +227,23 @@ pub async fn set_status<C: ConnectionTrait>(
     users::ActiveModel {
         id: Set(id),
         status: Set(status),
+        updated_at: Set(super::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// Saves the language chosen for the hosted pages and mail; `None` follows the browser.
+pub async fn update_locale<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    locale: Option<&str>,
+) -> Result<(), DbErr> {
+    users::ActiveModel {
+        id: Set(id),
+        locale: Set(locale.map(str::to_owned)),
         updated_at: Set(super::now()),
         ..Default::default()
     }

@@ -111,8 +111,7 @@ impl std::fmt::Display for PageError {
 /// How long to wait, in whole minutes (people do not count seconds).
 fn wait_message(retry_after: std::time::Duration) -> String {
     let minutes = retry_after.as_secs().div_ceil(60).max(1);
-    let unit = if minutes == 1 { "minute" } else { "minutes" };
-    format!("There were too many attempts. Wait {minutes} {unit}, then try again.")
+    crate::i18n::tn("error-wait-minutes", "minutes", minutes)
 }
 
 impl ResponseError for PageError {
@@ -121,31 +120,34 @@ impl ResponseError for PageError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        use crate::i18n::t;
         let (title, message, reference) = match &self.0 {
             AppError::Unexpected(cause) => {
                 let reference = crate::keys::random_token()[..10].to_owned();
                 tracing::error!(error = ?cause, reference, "page failed");
                 (
-                    "Something went wrong",
-                    "We could not complete your request. Please try again in a moment.".to_owned(),
+                    t("error-unexpected-title"),
+                    t("error-unexpected-message"),
                     Some(reference),
                 )
             }
             AppError::NotFound(_) => (
-                "Page not found",
-                "There is nothing at this address.".to_owned(),
+                t("error-not-found-title"),
+                t("error-not-found-message"),
                 None,
             ),
-            AppError::RateLimited { retry_after, .. } => {
-                ("Too many attempts", wait_message(*retry_after), None)
-            }
+            AppError::RateLimited { retry_after, .. } => (
+                t("error-rate-limited-title"),
+                wait_message(*retry_after),
+                None,
+            ),
             other => {
                 other.log();
-                ("We could not do that", other.to_string(), None)
+                (t("error-refused-title"), other.to_string(), None)
             }
         };
         let html = ErrorPage {
-            title,
+            title: &title,
             message: &message,
             reference,
         }

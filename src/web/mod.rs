@@ -6,6 +6,7 @@ pub mod csrf;
 pub mod errors;
 pub mod extract;
 pub mod health;
+pub mod locale;
 pub mod middleware;
 pub mod oidc;
 pub mod pages;
@@ -264,6 +265,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, federation: &pages::providers::Sessi
             web::post().to(pages::passkeys::delete_submit),
         )
         .route("/account", web::get().to(pages::account::account_page))
+        .route(
+            "/account/language",
+            web::post().to(pages::account::language_submit),
+        )
         .route(
             "/account/sessions/end",
             web::post().to(pages::account::end_sessions_submit),

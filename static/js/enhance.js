@@ -10,13 +10,16 @@ document.querySelectorAll('input[type=password]').forEach((input) => {
   const toggle = document.createElement('button');
   toggle.type = 'button';
   toggle.className = 'link password-toggle';
-  toggle.textContent = 'Show password';
+  const labels = document.body.dataset;
+  const showLabel = labels.showPassword || 'Show password';
+  const hideLabel = labels.hidePassword || 'Hide password';
+  toggle.textContent = showLabel;
   toggle.setAttribute('aria-controls', input.id);
   toggle.setAttribute('aria-pressed', 'false');
   toggle.addEventListener('click', () => {
     const show = input.type === 'password';
     input.type = show ? 'text' : 'password';
-    toggle.textContent = show ? 'Hide password' : 'Show password';
+    toggle.textContent = show ? hideLabel : showLabel;
     toggle.setAttribute('aria-pressed', String(show));
   });
   input.insertAdjacentElement('afterend', toggle);
@@ -31,4 +34,15 @@ document.querySelectorAll('[data-copy]').forEach((button) => {
     await navigator.clipboard.writeText(source.textContent.trim());
     button.textContent = 'Copied';
   });
+});
+// - Moments (<time data-local>) in the browser's time zone and the page's language; the server
+//   wrote them in UTC, which stays on hover (title).
+document.querySelectorAll('time[data-local]').forEach((time) => {
+  const at = new Date(time.getAttribute('datetime'));
+  if (Number.isNaN(at.getTime())) return;
+  const format = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+    dateStyle: 'long',
+    timeStyle: 'short',
+  });
+  time.textContent = format.format(at);
 });

@@ -565,7 +565,7 @@ async fn a_person_continues_with_github_from_a_relying_apps_login_page_in_a_real
 }
 
 /// Where the browser tests leave their screenshots for a reviewer: `target/screenshots/`.
-fn screenshot_dir() -> String {
+pub(crate) fn screenshot_dir() -> String {
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));

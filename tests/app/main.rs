@@ -37,6 +37,8 @@ mod first_run;
 mod graceful_shutdown;
 mod health;
 mod hosted_pages;
+mod i18n;
+mod i18n_browser;
 mod interop;
 mod introspection;
 mod invalidation;

@@ -18,6 +18,9 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// May sign in to the admin console of every organization (`gatehouse user grant-owner`).
     pub is_platform_owner: bool,
+    /// The language chosen for the hosted pages and mail (`i18n::Locale` tag); None follows
+    /// the browser.
+    pub locale: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -56,7 +56,7 @@ pub async fn verify_email(
     let proof = PasswordProof::Unavailable;
     match crate::auth::email_verification::verify(&state, &query.token, proof, &meta).await? {
         Verification::Verified(verified) => {
-            respond::ok_page(&crate::web::pages::verify_email::verified_page(&verified))
+            crate::web::pages::verify_email::verified_page(&verified)
         }
         Verification::PasswordNeeded => Err(AppError::Unexpected(anyhow::anyhow!(
             "a consuming verification cannot ask for a password"

@@ -169,26 +169,27 @@ struct ConsentPage<'a> {
     request: &'a str,
     service: &'a str,
     email: &'a str,
-    scopes: Vec<&'static str>,
+    scopes: Vec<String>,
     /// The organization's branding in the header.
     context: crate::oidc::sign_in_context::SignInContext,
 }
 
-fn describe_scope(scope: &str) -> Option<&'static str> {
-    match scope {
-        "openid" => Some("Confirm who you are (your account id)"),
-        "email" => Some("See your email address"),
-        "profile" => Some("See your name"),
-        "offline_access" => Some("Stay signed in, even when you are not using it"),
-        _ => None,
-    }
+fn describe_scope(scope: &str) -> Option<String> {
+    let key = match scope {
+        "openid" => "scope-openid",
+        "email" => "scope-email",
+        "profile" => "scope-profile",
+        "offline_access" => "scope-offline-access",
+        _ => return None,
+    };
+    Some(crate::i18n::t(key))
 }
 
 /// What a set of scopes lets the application do, in words (consent and device pages).
-pub(crate) fn describe_scopes(scope: &ScopeSet) -> Vec<&'static str> {
-    let mut described: Vec<&'static str> = scope.iter().filter_map(describe_scope).collect();
+pub(crate) fn describe_scopes(scope: &ScopeSet) -> Vec<String> {
+    let mut described: Vec<String> = scope.iter().filter_map(describe_scope).collect();
     if scope.iter().any(|s| describe_scope(s).is_none()) {
-        described.push("Use other permissions of this service");
+        described.push(crate::i18n::t("scope-other"));
     }
     described
 }

@@ -87,10 +87,10 @@ fn finish(
     let mut response = match &plan.redirect {
         Some(target) => respond::to_client(actix_web::http::StatusCode::SEE_OTHER, target),
         None => respond::ok_page(&MessagePage {
-            title: "You are signed out",
-            message: "You have been signed out of Gatehouse.",
+            title: &crate::i18n::t("msg-you-are-signed-out"),
+            message: &crate::i18n::t1("msg-signed-out-of", "brand", crate::i18n::site_name()),
             link_href: "/login",
-            link_label: "Sign in again",
+            link_label: &crate::i18n::t("msg-sign-in-again"),
         })?,
     };
     if clear_cookie {

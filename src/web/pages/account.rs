@@ -4,6 +4,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::error::AppError;
+use crate::i18n::{Locale, When};
 use crate::state::AppState;
 use crate::store::{consents, services};
 use crate::web::csrf::{CsrfForm, CsrfToken};
@@ -25,7 +26,7 @@ struct SessionRow {
     browser: String,
     /// The address it was opened from (no geo database: the address itself).
     ip: String,
-    last_active: String,
+    last_active: When,
     /// The session of this browser.
     current: bool,
 }
@@ -37,9 +38,13 @@ struct AccountPage<'a> {
     csrf: &'a str,
     email: &'a str,
     email_verified: bool,
-    signed_in_at: String,
+    signed_in_at: When,
     methods: String,
     consents: Vec<ConsentRow>,
+    /// The shipped languages: (tag, name, chosen).
+    languages: Vec<(&'static str, &'static str, bool)>,
+    /// No language chosen: the browser's decides.
+    follows_browser: bool,
 }
 
 pub async fn account_page(
@@ -48,12 +53,13 @@ pub async fn account_page(
     csrf: CsrfToken,
 ) -> Result<HttpResponse, PageError> {
     let methods = sign_in_methods(&signed_in.session.amr_list());
+    let saved = signed_in.user.locale.as_deref().and_then(Locale::from_tag);
     let mut rows = Vec::new();
     for consent in consents::list_for_user(&state.db, signed_in.user.id).await? {
         let service = services::find_by_id(&state.db, consent.service_id).await?;
         rows.push(ConsentRow {
             id: consent.id.to_string(),
-            service: service.map_or_else(|| "A removed application".to_owned(), |s| s.name),
+            service: service.map_or_else(|| crate::i18n::t("account-removed-app"), |s| s.name),
             // What the application may do, in words, never the scope names.
             scopes: crate::web::oidc::authorize::describe_scopes(
                 &crate::oidc::scope::ScopeSet::from_list(&consent.scopes_list()),
@@ -72,11 +78,8 @@ pub async fn account_page(
                 ip: session
                     .ip
                     .clone()
-                    .unwrap_or_else(|| "Unknown address".to_owned()),
-                last_active: session
-                    .last_seen_at
-                    .format("%Y-%m-%d %H:%M UTC")
-                    .to_string(),
+                    .unwrap_or_else(|| crate::i18n::t("account-unknown-address")),
+                last_active: When::new(session.last_seen_at),
                 current: session.id == signed_in.session.id,
             })
             .collect();
@@ -85,14 +88,39 @@ pub async fn account_page(
         csrf: &csrf.0,
         email: &signed_in.user.email,
         email_verified: signed_in.user.email_verified,
-        signed_in_at: signed_in
-            .session
-            .auth_time
-            .format("%Y-%m-%d %H:%M UTC")
-            .to_string(),
+        signed_in_at: When::new(signed_in.session.auth_time),
         methods,
         consents: rows,
+        languages: Locale::ALL
+            .into_iter()
+            .map(|l| (l.tag(), l.native_name(), saved == Some(l)))
+            .collect(),
+        follows_browser: saved.is_none(),
     })?)
+}
+
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    /// A shipped language's tag, or empty to follow the browser.
+    #[serde(default)]
+    language: String,
+}
+
+/// `POST /account/language`: the language of the hosted pages and mail for this account.
+pub async fn language_submit(
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<LanguageForm>,
+    signed_in: SignedIn,
+) -> Result<HttpResponse, PageError> {
+    let choice = match form.language.as_str() {
+        "" => None,
+        tag => Some(
+            Locale::from_tag(tag)
+                .ok_or_else(|| AppError::invalid(crate::i18n::t("account-language-invalid")))?,
+        ),
+    };
+    crate::auth::profile::set_language(&state, signed_in.user.id, choice).await?;
+    Ok(respond::see_other("/account#language"))
 }
 
 #[derive(Deserialize)]
@@ -172,10 +200,10 @@ pub async fn change_password_submit(
     let (user, keep) = (&signed_in.user, signed_in.session.id);
     match crate::auth::password_change::change(&state, user, keep, current, new, &meta).await {
         Ok(()) => Ok(respond::ok_page(&super::MessagePage {
-            title: "Password changed",
-            message: "Your password is changed. Other devices were signed out; you stay signed in here.",
+            title: &crate::i18n::t("msg-password-changed"),
+            message: &crate::i18n::t("msg-your-password-is-changed-other-devices"),
             link_href: "/account",
-            link_label: "Back to your account",
+            link_label: &crate::i18n::t("msg-back-to-your-account"),
         })?),
         Err(AppError::Unauthorized { message, .. }) => {
             Ok(rerender(StatusCode::UNAUTHORIZED, Some(&message), None)?)
@@ -246,32 +274,33 @@ fn describe_browser(user_agent: Option<&str>) -> String {
 /// RFC 8176 codes (`pwd`, `hwk`, `mfa`).
 fn sign_in_methods(amr: &[String]) -> String {
     use crate::auth::federation::IDP_PREFIX;
+    use crate::i18n::t;
     let has = |code: &str| amr.iter().any(|m| m == code);
     let passkey = has("hwk") || has("swk");
     let mut names: Vec<String> = Vec::new();
     if has("pwd") {
-        names.push("Password".into());
+        names.push(t("method-password"));
     }
     if passkey {
-        names.push("Passkey".into());
+        names.push(t("method-passkey"));
     }
     if has("fed") {
         let provider = amr.iter().find_map(|m| m.strip_prefix(IDP_PREFIX));
         names.push(provider.map_or_else(
-            || "A sign-in provider".to_owned(),
+            || t("method-provider"),
             |p| crate::auth::federation::providers::display_name(p).to_owned(),
         ));
     }
     // A one-time code is the email link when it was the first factor, else the second step.
     let second_step = has("mfa") && !passkey;
     if has("otp") && names.is_empty() {
-        names.push("Email link".into());
+        names.push(t("method-email-link"));
     }
     if second_step {
-        names.push("two-step sign-in".into());
+        names.push(t("method-second-step"));
     }
     if names.is_empty() {
-        names.push("Unknown".into());
+        names.push(t("method-unknown"));
     }
     names.join(", ")
 }

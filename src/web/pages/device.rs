@@ -29,7 +29,7 @@ struct DeviceConfirmPage<'a> {
     user_code: &'a str,
     service: &'a str,
     email: &'a str,
-    scopes: Vec<&'static str>,
+    scopes: Vec<String>,
     /// The organization's branding in the header.
     context: crate::oidc::sign_in_context::SignInContext,
 }
@@ -195,7 +195,7 @@ pub async fn confirm_submit(
                 title,
                 message: &message,
                 link_href: "/account",
-                link_label: "Go to your account",
+                link_label: &crate::i18n::t("msg-go-to-your-account"),
             })?)
         }
         Err(e) => refused(e, &form.user_code, &csrf),

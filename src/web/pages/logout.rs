@@ -45,9 +45,9 @@ pub async fn logout_submit(
 
 fn signed_out_page() -> Result<HttpResponse, AppError> {
     respond::ok_page(&MessagePage {
-        title: "You are signed out",
-        message: "You have been signed out of Gatehouse.",
+        title: &crate::i18n::t("msg-you-are-signed-out"),
+        message: &crate::i18n::t1("msg-signed-out-of", "brand", crate::i18n::site_name()),
         link_href: "/login",
-        link_label: "Sign in again",
+        link_label: &crate::i18n::t("msg-sign-in-again"),
     })
 }

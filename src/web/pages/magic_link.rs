@@ -80,13 +80,13 @@ pub async fn magic_link_submit(
     let brand = Some(&context.brand);
     crate::auth::magic_link::request(&state, &email, Some(next), &label, brand, &meta).await?;
     Ok(respond::ok_page(&MessagePage {
-        title: "Check your email",
+        title: &crate::i18n::t("msg-check-your-email"),
         message: &format!(
             "If an account uses this address, we sent it a sign-in link. It works once and expires in {} minutes.",
             state.settings.magic_link.ttl_minutes
         ),
         link_href: "/login",
-        link_label: "Back to sign in",
+        link_label: &crate::i18n::t("msg-back-to-sign-in"),
     })?)
 }
 
@@ -108,10 +108,10 @@ fn unusable() -> Result<HttpResponse, AppError> {
     respond::html(
         StatusCode::BAD_REQUEST,
         &MessagePage {
-            title: "This link cannot be used",
-            message: "This sign-in link is invalid, expired or already used. Ask for a new one.",
+            title: &crate::i18n::t("msg-this-link-cannot-be-used"),
+            message: &crate::i18n::t("msg-this-sign-in-link-is-invalid"),
             link_href: "/magic-link",
-            link_label: "Email me a new link",
+            link_label: &crate::i18n::t("msg-email-me-a-new-link"),
         },
     )
 }

@@ -53,13 +53,13 @@ pub async fn forgot_password_submit(
     };
     crate::auth::password_reset::request(&state, &email, &meta).await?;
     Ok(respond::ok_page(&MessagePage {
-        title: "Check your email",
+        title: &crate::i18n::t("msg-check-your-email"),
         message: &format!(
             "If an account with that email exists, we sent it a link to reset the password. The link works once and expires in {} minutes.",
             state.settings.tokens.password_reset_ttl_minutes
         ),
         link_href: "/login",
-        link_label: "Back to sign in",
+        link_label: &crate::i18n::t("msg-back-to-sign-in"),
     })?)
 }
 
@@ -81,10 +81,10 @@ fn unusable_link(message: &str) -> Result<HttpResponse, AppError> {
     respond::html(
         StatusCode::BAD_REQUEST,
         &MessagePage {
-            title: "This link cannot be used",
+            title: &crate::i18n::t("msg-this-link-cannot-be-used"),
             message: &format!("{message}. You can ask for a new link."),
             link_href: "/forgot-password",
-            link_label: "Get a new link",
+            link_label: &crate::i18n::t("msg-get-a-new-link"),
         },
     )
 }
@@ -132,10 +132,10 @@ pub async fn reset_password_submit(
     };
     match crate::auth::password_reset::reset(&state, &form.token, password, &meta).await {
         Ok(()) => Ok(respond::ok_page(&MessagePage {
-            title: "Password changed",
-            message: "Your password has been reset and every session was signed out. Sign in with your new password.",
+            title: &crate::i18n::t("msg-password-changed"),
+            message: &crate::i18n::t("msg-your-password-has-been-reset-and"),
             link_href: "/login",
-            link_label: "Sign in",
+            link_label: &crate::i18n::t("msg-sign-in"),
         })?),
         Err(AppError::Invalid { message, .. }) => Ok(unusable_link(&message)?),
         Err(e) => Err(e.into()),

@@ -284,10 +284,10 @@ pub async fn callback(
             Ok(respond::html(
                 StatusCode::CONFLICT,
                 &MessagePage {
-                    title: "You already have an account",
+                    title: &crate::i18n::t("msg-you-already-have-an-account"),
                     message: &message,
                     link_href: "/login?next=/auth/link",
-                    link_label: "Sign in to link",
+                    link_label: &crate::i18n::t("msg-sign-in-to-link"),
                 },
             )?)
         }

@@ -94,13 +94,13 @@ pub async fn register_submit(
     // The same answer whether or not the address already has an account.
     crate::auth::registration::register(&state, &email, password, &meta).await?;
     Ok(respond::ok_page(&MessagePage {
-        title: "Check your email",
-        message: "We sent a verification link to your email address. Open it to activate your account, then sign in.",
+        title: &crate::i18n::t("msg-check-your-email"),
+        message: &crate::i18n::t("msg-we-sent-a-verification-link-to"),
         link_href: &format!(
             "/login?next={}",
             url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
         ),
-        link_label: "Go to sign in",
+        link_label: &crate::i18n::t("msg-go-to-sign-in"),
     })?)
 }
 

@@ -60,10 +60,10 @@ pub async fn verify_email_page(
         return Ok(respond::html(
             StatusCode::BAD_REQUEST,
             &MessagePage {
-                title: "This link cannot be used",
+                title: &crate::i18n::t("msg-this-link-cannot-be-used"),
                 message,
                 link_href: "/login",
-                link_label: "Go to sign in",
+                link_label: &crate::i18n::t("msg-go-to-sign-in"),
             },
         )?);
     }
@@ -75,22 +75,27 @@ pub async fn verify_email_page(
 }
 
 /// What a used verification link shows (the hosted form and the seed's consuming GET).
-pub fn verified_page(verified: &Verified) -> MessagePage<'static> {
-    if verified.password_withheld {
-        MessagePage {
-            title: "Email verified",
-            message: "Your email address is verified. More than one sign-up used this address, so none of their passwords was kept: choose your password now.",
-            link_href: "/forgot-password",
-            link_label: "Choose a password",
-        }
+pub fn verified_page(verified: &Verified) -> Result<HttpResponse, AppError> {
+    use crate::i18n::t;
+    let (message, link_href, link_label) = if verified.password_withheld {
+        (
+            "msg-your-email-address-is-verified-more",
+            "/forgot-password",
+            "msg-choose-a-password",
+        )
     } else {
-        MessagePage {
-            title: "Email verified",
-            message: "Your email address is verified. You can sign in now.",
-            link_href: "/login",
-            link_label: "Sign in",
-        }
-    }
+        (
+            "msg-your-email-address-is-verified-you",
+            "/login",
+            "msg-sign-in",
+        )
+    };
+    respond::ok_page(&MessagePage {
+        title: &t("msg-email-verified"),
+        message: &t(message),
+        link_href,
+        link_label: &t(link_label),
+    })
 }
 
 #[derive(Deserialize)]
@@ -112,7 +117,7 @@ pub async fn verify_email_submit(
         None => PasswordProof::AskIfContested,
     };
     match crate::auth::email_verification::verify(&state, &form.token, proof, &meta).await {
-        Ok(Verification::Verified(verified)) => Ok(respond::ok_page(&verified_page(&verified))?),
+        Ok(Verification::Verified(verified)) => Ok(verified_page(&verified)?),
         Ok(Verification::PasswordNeeded) => Ok(respond::ok_page(&VerifyEmailPage {
             csrf: &csrf.0,
             token: &form.token,
@@ -121,10 +126,10 @@ pub async fn verify_email_submit(
         Err(AppError::Invalid { message, .. }) => Ok(respond::html(
             StatusCode::BAD_REQUEST,
             &MessagePage {
-                title: "This link cannot be used",
+                title: &crate::i18n::t("msg-this-link-cannot-be-used"),
                 message: &format!("{message}. Sign in to get a new verification link."),
                 link_href: "/login",
-                link_label: "Go to sign in",
+                link_label: &crate::i18n::t("msg-go-to-sign-in"),
             },
         )?),
         Err(e) => Err(e.into()),
@@ -146,9 +151,9 @@ pub async fn resend_submit(
         crate::auth::email_verification::resend(&state, &email, &meta).await?;
     }
     Ok(respond::ok_page(&MessagePage {
-        title: "Check your email",
-        message: "If that account is waiting for verification, we sent it a new link.",
+        title: &crate::i18n::t("msg-check-your-email"),
+        message: &crate::i18n::t("msg-if-that-account-is-waiting-for"),
         link_href: "/login",
-        link_label: "Back to sign in",
+        link_label: &crate::i18n::t("msg-back-to-sign-in"),
     })?)
 }

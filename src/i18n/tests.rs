@@ -1,0 +1,122 @@
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use super::*;
+
+/// The message ids of every `.ftl` file of one language's folder.
+fn keys_of(lang: &str) -> BTreeSet<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("templates/locales")
+        .join(lang);
+    let mut keys = BTreeSet::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        for line in std::fs::read_to_string(&path).unwrap().lines() {
+            let Some((id, _)) = line.split_once('=') else {
+                continue;
+            };
+            let id = id.trim_end();
+            let is_message = line.starts_with(|c: char| c.is_ascii_alphabetic())
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if is_message {
+                assert!(
+                    keys.insert((file.clone(), id.to_owned())),
+                    "{lang}/{file}: {id} twice"
+                );
+            }
+        }
+    }
+    keys
+}
+
+#[test]
+fn every_shipped_language_has_exactly_the_english_keys() {
+    let english = keys_of("en");
+    assert!(
+        english.len() > 100,
+        "the English catalogue is the reference"
+    );
+    for locale in Locale::ALL {
+        let keys = keys_of(locale.tag());
+        let missing: Vec<_> = english.difference(&keys).collect();
+        let extra: Vec<_> = keys.difference(&english).collect();
+        assert!(missing.is_empty(), "{} lacks {missing:?}", locale.tag());
+        assert!(
+            extra.is_empty(),
+            "{} has extra keys {extra:?}",
+            locale.tag()
+        );
+    }
+}
+
+#[test]
+fn every_key_a_template_uses_exists() {
+    let english: BTreeSet<String> = keys_of("en").into_iter().map(|(_, k)| k).collect();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut sources = vec![root.join("templates/base.html")];
+    for dir in ["templates/pages", "templates/email"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            sources.push(entry.unwrap().path());
+        }
+    }
+    let call = regex_lite_calls();
+    for path in sources {
+        let text = std::fs::read_to_string(&path).unwrap();
+        for key in call(&text) {
+            assert!(
+                english.contains(&key),
+                "{}: unknown message {key}",
+                path.display()
+            );
+        }
+    }
+}
+
+/// The first argument of every `i18n::t…("key"` call in a template.
+fn regex_lite_calls() -> impl Fn(&str) -> Vec<String> {
+    |text: &str| {
+        text.split("i18n::t")
+            .skip(1)
+            .filter_map(|rest| {
+                let rest = rest.split_once("(\"")?.1;
+                Some(rest.split_once('"')?.0.to_owned())
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn ui_locales_win_over_the_saved_preference_and_accept_language() {
+    let default = Locale::En;
+    assert_eq!(
+        negotiate(Some("de"), Some("en"), Some("en"), default),
+        Locale::De
+    );
+    assert_eq!(negotiate(Some("ja de-CH"), None, None, default), Locale::De);
+    assert_eq!(
+        negotiate(Some("ja"), Some("de"), Some("en"), default),
+        Locale::De
+    );
+    assert_eq!(negotiate(None, Some("de"), Some("en"), default), Locale::De);
+    assert_eq!(
+        negotiate(None, None, Some("ja, fr;q=0.4, de;q=0.8"), default),
+        Locale::De
+    );
+    assert_eq!(negotiate(None, None, Some("de-AT"), default), Locale::De);
+    assert_eq!(negotiate(None, None, Some("ja"), Locale::De), Locale::De);
+    assert_eq!(negotiate(None, None, None, default), Locale::En);
+}
+
+#[test]
+fn messages_fill_their_arguments_without_isolation_marks() {
+    let text = in_locale(Locale::De, || tn("mail-expiry-minutes", "minutes", 5));
+    assert_eq!(
+        text,
+        "Dieser Link läuft in 5 Minuten ab und funktioniert einmal."
+    );
+    let html = t1_html("context-continue-to", "service", "<Acme>");
+    assert!(html.contains("&lt;Acme&gt;"), "{html}");
+}

@@ -1,0 +1,56 @@
+# E-Mails (templates/email, src/mail/templates.rs).
+mail-greeting = Hallo,
+mail-paste-link = Oder fügen Sie diesen Link in Ihren Browser ein:
+mail-expiry-hours = { $hours ->
+    [one] Dieser Link läuft in 1 Stunde ab und funktioniert einmal.
+   *[other] Dieser Link läuft in { $hours } Stunden ab und funktioniert einmal.
+}
+mail-expiry-minutes = Dieser Link läuft in { $minutes } Minuten ab und funktioniert einmal.
+mail-sign-in-button = Anmelden
+mail-not-you-button = Das waren nicht Sie? Passwort zurücksetzen
+mail-verify-subject = Bestätigen Sie Ihre E-Mail-Adresse
+mail-verify-intro = Bitte bestätigen Sie, dass dies Ihre E-Mail-Adresse ist, um die Einrichtung Ihres Kontos abzuschließen.
+mail-verify-button = E-Mail-Adresse bestätigen
+mail-verify-outro = Wenn Sie kein Konto erstellt haben, können Sie diese E-Mail ignorieren.
+mail-reset-subject = Passwort zurücksetzen
+mail-reset-intro = Jemand hat das Zurücksetzen des Passworts Ihres Kontos angefordert. Wählen Sie mit dem Link unten ein neues Passwort.
+mail-reset-button = Neues Passwort wählen
+mail-reset-outro = Wenn Sie das nicht waren, ignorieren Sie diese E-Mail: Ihr Passwort bleibt unverändert.
+mail-magic-subject = Ihr Anmeldelink für { $context }
+mail-magic-intro = Melden Sie sich mit der Schaltfläche unten bei { $context } an. Ein Passwort ist nicht nötig.
+mail-magic-outro = Wenn Sie das nicht waren, ignorieren Sie diese E-Mail: Ohne diesen Link kann sich niemand anmelden.
+mail-exists-subject = Sie haben bereits ein Konto
+mail-exists-intro = Jemand wollte mit dieser E-Mail-Adresse ein Konto erstellen, aber Sie haben schon eines. Sie können sich anmelden oder Ihr Passwort auf der Anmeldeseite zurücksetzen.
+mail-exists-outro = Wenn Sie das nicht waren, ignorieren Sie diese E-Mail: Es hat sich nichts geändert.
+mail-change-password-changed-subject = Ihr Passwort wurde geändert
+mail-change-password-changed-what = Das Passwort Ihres Kontos wurde geändert, und alle angemeldeten Geräte wurden abgemeldet.
+mail-change-totp-enabled-subject = Die Anmeldung in zwei Schritten wurde eingeschaltet
+mail-change-totp-enabled-what = Für Ihr Konto wurde eine Authenticator-App für die Anmeldung in zwei Schritten eingerichtet.
+mail-change-totp-disabled-subject = Die Anmeldung in zwei Schritten wurde ausgeschaltet
+mail-change-totp-disabled-what = Die Anmeldung in zwei Schritten wurde für Ihr Konto ausgeschaltet: Die Authenticator-App und ihre Backup-Codes funktionieren nicht mehr.
+mail-change-backup-codes-subject = Neue Backup-Codes wurden erstellt
+mail-change-backup-codes-what = Für Ihr Konto wurden neue Backup-Codes erstellt. Die bisherigen Codes funktionieren nicht mehr.
+mail-change-passkey-added-subject = Ihrem Konto wurde ein Passkey hinzugefügt
+mail-change-passkey-added-what = Ihrem Konto wurde ein Passkey hinzugefügt. Mit ihm ist eine Anmeldung ohne Passwort möglich.
+mail-change-passkey-removed-subject = Aus Ihrem Konto wurde ein Passkey entfernt
+mail-change-passkey-removed-what = Aus Ihrem Konto wurde ein Passkey entfernt.
+mail-change-identity-linked-subject = Ein Anmeldedienst wurde mit Ihrem Konto verknüpft
+mail-change-identity-linked-what = Ein Konto bei einem anderen Anbieter wurde mit Ihrem Konto verknüpft. Mit ihm ist eine Anmeldung ohne Passwort möglich.
+mail-change-identity-unlinked-subject = Ein Anmeldedienst wurde von Ihrem Konto getrennt
+mail-change-identity-unlinked-what = Ein Konto bei einem anderen Anbieter wurde von Ihrem Konto getrennt und kann sich nicht mehr anmelden.
+mail-change-when = Das geschah am { $when }.
+mail-change-when-from = Das geschah am { $when } von der Adresse { $address }.
+mail-change-button = Sicherheitseinstellungen prüfen
+mail-change-outro = Wenn Sie das waren, ist nichts zu tun. Wenn nicht, setzen Sie jetzt Ihr Passwort zurück und entfernen Sie jede Anmeldemethode, die Sie nicht kennen.
+mail-context = am { $when } mit { $browser } ({ $method })
+mail-context-from = am { $when } mit { $browser } ({ $method }) von der Adresse { $address }
+mail-new-sign-in-subject = Neue Anmeldung bei Ihrem Konto
+mail-new-sign-in-intro = Bei Ihrem Konto wurde sich von einem neuen Gerät angemeldet, { $context }.
+mail-new-sign-in-outro = Wenn Sie das waren, ist nichts zu tun. Wenn nicht, setzen Sie jetzt Ihr Passwort zurück: Das meldet alle Geräte ab.
+mail-blocked-subject = Verdächtige Anmeldung blockiert
+mail-blocked-intro = Wir haben eine Anmeldung bei Ihrem Konto abgelehnt, { $context }: Sie wirkte verdächtig, obwohl der erste Anmeldeschritt bestanden wurde.
+mail-blocked-outro = Wenn Sie das waren, versuchen Sie es später von einem Gerät, das Sie schon benutzt haben, oder wenden Sie sich an den Support. Wenn nicht, weiß jemand, wie man sich als Sie anmeldet: Setzen Sie jetzt Ihr Passwort zurück.
+mail-code-subject = Ihr Anmeldecode
+mail-code-intro = Ihr Anmeldecode lautet { $code }. Geben Sie ihn auf der Seite ein, die danach gefragt hat, um die Anmeldung abzuschließen, { $context }.
+mail-code-expiry = Der Code läuft in { $minutes } Minuten ab und funktioniert einmal.
+mail-code-outro = Wenn Sie sich nicht anmelden wollten, kennt jemand Ihr Passwort: Setzen Sie es jetzt zurück.

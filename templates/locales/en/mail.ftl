@@ -1,0 +1,56 @@
+# Mail (templates/email, src/mail/templates.rs).
+mail-greeting = Hello,
+mail-paste-link = Or paste this link into your browser:
+mail-expiry-hours = { $hours ->
+    [one] This link expires in 1 hour and works once.
+   *[other] This link expires in { $hours } hours and works once.
+}
+mail-expiry-minutes = This link expires in { $minutes } minutes and works once.
+mail-sign-in-button = Sign in
+mail-not-you-button = Wasn't you? Reset your password
+mail-verify-subject = Verify your email address
+mail-verify-intro = Please confirm that this is your email address to finish setting up your account.
+mail-verify-button = Verify email address
+mail-verify-outro = If you did not create an account, you can ignore this email.
+mail-reset-subject = Reset your password
+mail-reset-intro = Someone asked to reset the password of your account. Choose a new password with the link below.
+mail-reset-button = Choose a new password
+mail-reset-outro = If this wasn't you, ignore this email: your password stays unchanged.
+mail-magic-subject = Your sign-in link for { $context }
+mail-magic-intro = Use the button below to sign in to { $context }. You did not need a password.
+mail-magic-outro = If this wasn't you, ignore this email: nobody can sign in without opening this link.
+mail-exists-subject = You already have an account
+mail-exists-intro = Someone tried to create an account with this email address, but you already have one. You can sign in, or reset your password from the sign-in page.
+mail-exists-outro = If this wasn't you, ignore this email: nothing has changed.
+mail-change-password-changed-subject = Your password was changed
+mail-change-password-changed-what = The password of your account was changed, and every device that was signed in has been signed out.
+mail-change-totp-enabled-subject = Two-step sign-in was turned on
+mail-change-totp-enabled-what = An authenticator app was set up for two-step sign-in on your account.
+mail-change-totp-disabled-subject = Two-step sign-in was turned off
+mail-change-totp-disabled-what = Two-step sign-in was turned off on your account: the authenticator app and its backup codes no longer work.
+mail-change-backup-codes-subject = New backup codes were created
+mail-change-backup-codes-what = A new set of backup codes was created for your account. The previous codes no longer work.
+mail-change-passkey-added-subject = A passkey was added to your account
+mail-change-passkey-added-what = A passkey was added to your account. It can sign in without a password.
+mail-change-passkey-removed-subject = A passkey was removed from your account
+mail-change-passkey-removed-what = A passkey was removed from your account.
+mail-change-identity-linked-subject = A sign-in provider was linked to your account
+mail-change-identity-linked-what = An account at another provider was linked to your account. It can sign in without a password.
+mail-change-identity-unlinked-subject = A sign-in provider was unlinked from your account
+mail-change-identity-unlinked-what = An account at another provider was unlinked from your account and can no longer sign in to it.
+mail-change-when = This happened on { $when }.
+mail-change-when-from = This happened on { $when } from the address { $address }.
+mail-change-button = Review your security settings
+mail-change-outro = If this was you, there is nothing to do. If it wasn't, reset your password now and remove any sign-in method you do not recognise.
+mail-context = on { $when } with { $browser } ({ $method })
+mail-context-from = on { $when } with { $browser } ({ $method }) from the address { $address }
+mail-new-sign-in-subject = New sign-in to your account
+mail-new-sign-in-intro = Your account was signed in to from a new device { $context }.
+mail-new-sign-in-outro = If this was you, there is nothing to do. If it wasn't, reset your password now: that signs out every device.
+mail-blocked-subject = Suspicious sign-in blocked
+mail-blocked-intro = We refused a sign-in to your account { $context }: it looked suspicious, although the first sign-in step was passed.
+mail-blocked-outro = If this was you, try again later from a device you have used before, or contact support. If it wasn't, someone knows how to sign in as you: reset your password now.
+mail-code-subject = Your sign-in code
+mail-code-intro = Your sign-in code is { $code }. Enter it on the page that asked for it to finish signing in { $context }.
+mail-code-expiry = The code expires in { $minutes } minutes and works once.
+mail-code-outro = If you did not try to sign in, someone knows your password: reset it now.

@@ -1,0 +1,186 @@
+//! Translations (issue 17): the language of a page from `ui_locales`, the saved preference,
+//! `Accept-Language` and the default, in that order; `<html lang>`; mail in German.
+use reqwest::StatusCode;
+
+use crate::helpers::{PASSWORD, ServiceOptions, TestApp, csrf_of, spawn_app, unique_email};
+
+/// A page fetched with an `Accept-Language` header: its status and body.
+async fn page_in(app: &TestApp, path: &str, accept_language: &str) -> (StatusCode, String) {
+    let response = app
+        .client
+        .get(app.url(path))
+        .header("Accept-Language", accept_language)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+fn is_german_login(html: &str) -> bool {
+    html.contains(r#"<html lang="de">"#) && html.contains("<h1>Anmelden</h1>")
+}
+
+fn is_english_login(html: &str) -> bool {
+    html.contains(r#"<html lang="en">"#) && html.contains("<h1>Sign in</h1>")
+}
+
+#[tokio::test]
+async fn accept_language_chooses_a_shipped_language_and_english_is_the_default() {
+    let app = spawn_app().await;
+    let (status, html) = page_in(&app, "/login", "de-AT, en;q=0.5").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(is_german_login(&html), "{html}");
+    assert!(html.contains("Passwort vergessen?"), "{html}");
+    let (_, html) = page_in(&app, "/login", "ja, de;q=0.9, en;q=0.8").await;
+    assert!(is_german_login(&html), "quality values decide: {html}");
+    let (_, html) = page_in(&app, "/login", "ja").await;
+    assert!(is_english_login(&html), "no shipped language: {html}");
+    let html = app.get_html("/login").await;
+    assert!(is_english_login(&html), "no header: {html}");
+    let (_, html) = page_in(&app, "/forgot-password", "de").await;
+    assert!(html.contains("Passwort zurücksetzen"), "{html}");
+}
+
+#[tokio::test]
+async fn the_configured_default_applies_when_the_browser_names_no_shipped_language() {
+    let app = crate::helpers::spawn_app_with(|s| s.branding.default_language = "de".into()).await;
+    let html = app.get_html("/login").await;
+    assert!(is_german_login(&html), "{html}");
+    let (_, html) = page_in(&app, "/login", "en").await;
+    assert!(
+        is_english_login(&html),
+        "the browser's language wins: {html}"
+    );
+}
+
+#[tokio::test]
+async fn ui_locales_of_an_authorization_request_carry_through_the_sign_in() {
+    let app = spawn_app().await;
+    let service = app.create_service(ServiceOptions::first_party()).await;
+    let rp = app.rp(&service).await;
+    let url = format!("{}&ui_locales=fr-CA%20de", rp.authorize(&["openid"]).url);
+    let response = app
+        .client
+        .get(&url)
+        .header("Accept-Language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    let login = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(login.starts_with("/login?"), "{login}");
+    // The login page does not repeat ui_locales: the sign-in remembers them.
+    let (_, html) = page_in(&app, &login, "en").await;
+    assert!(is_german_login(&html), "{html}");
+    assert!(
+        html.contains("um mit <strong>Acme Web</strong> fortzufahren"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn the_saved_preference_beats_accept_language_and_ui_locales_beat_it() {
+    let app = spawn_app().await;
+    let email = unique_email();
+    app.verified_user(&email).await;
+    assert!(app.login(&email, PASSWORD).await.status().is_redirection());
+
+    let (_, account) = page_in(&app, "/account", "en").await;
+    assert!(
+        account.contains(r#"<option value="" selected>"#),
+        "{account}"
+    );
+    let saved = app
+        .post_form("/account/language", &account, &[("language", "de")])
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+
+    let (_, account) = page_in(&app, "/account", "en").await;
+    assert!(account.contains(r#"<html lang="de">"#), "{account}");
+    assert!(account.contains("<h1>Ihr Konto</h1>"), "{account}");
+    assert!(
+        account.contains(r#"<option value="de" lang="de" selected>Deutsch</option>"#),
+        "{account}"
+    );
+    // A moment: the German text, the UTC time on hover, the machine-readable value.
+    assert!(account.contains(r#"<time datetime=""#), "{account}");
+    assert!(account.contains(" UTC</time>"), "{account}");
+
+    let (_, english) = page_in(&app, "/account?ui_locales=en", "de").await;
+    assert!(english.contains("<h1>Your account</h1>"), "{english}");
+
+    let refused = app
+        .post_form("/account/language", &account, &[("language", "xx")])
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+
+    // Back to following the browser.
+    let reset = app
+        .post_form("/account/language", &account, &[("language", "")])
+        .await;
+    assert_eq!(reset.status(), StatusCode::SEE_OTHER);
+    let (_, account) = page_in(&app, "/account", "en").await;
+    assert!(account.contains("<h1>Your account</h1>"), "{account}");
+}
+
+#[tokio::test]
+async fn a_german_registration_gets_a_german_verification_mail() {
+    let app = spawn_app().await;
+    let email = unique_email();
+    let (_, page) = page_in(&app, "/register", "de").await;
+    assert!(page.contains("<h1>Konto erstellen</h1>"), "{page}");
+    let registered = app
+        .client
+        .post(app.url("/register"))
+        .header("Accept-Language", "de")
+        .form(&[
+            ("email", email.as_str()),
+            ("password", PASSWORD),
+            ("csrf_token", &csrf_of(&page)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), StatusCode::OK);
+    let mail = app.mail.wait_for(&email).await;
+    let text = mail.text();
+    assert!(text.starts_with("Hallo,"), "{text}");
+    assert!(
+        text.contains("Bitte bestätigen Sie, dass dies Ihre E-Mail-Adresse ist"),
+        "{text}"
+    );
+    assert!(!mail.subject().contains("Verify"), "{}", mail.subject());
+    assert!(mail.raw.contains(r#"lang=3D"de""#) || mail.raw.contains(r#"lang="de""#));
+    // The link still verifies, and the page it opens is German too.
+    let link = url::Url::parse(&mail.link()).unwrap();
+    let path = format!("{}?{}", link.path(), link.query().unwrap_or_default());
+    let (_, verify) = page_in(&app, &path, "de").await;
+    assert!(verify.contains("E-Mail-Adresse bestätigen"), "{verify}");
+}
+
+#[tokio::test]
+async fn a_refused_sign_in_is_explained_in_the_pages_language() {
+    let app = spawn_app().await;
+    let (_, page) = page_in(&app, "/login", "de").await;
+    let refused = app
+        .client
+        .post(app.url("/login"))
+        .header("Accept-Language", "de")
+        .form(&[
+            ("email", "nobody@example.com"),
+            ("password", "wrong password"),
+            ("csrf_token", &csrf_of(&page)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("E-Mail-Adresse oder Passwort ist falsch"),
+        "{html}"
+    );
+    let (status, missing) = page_in(&app, "/no-such-page", "de").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(missing.contains("Seite nicht gefunden"), "{missing}");
+}
