@@ -55,6 +55,7 @@ async fn mail_claimed_by_a_stopping_instance_is_delivered_by_another() {
         html: "<p>html</p>".into(),
         link: None,
         from_name: None,
+        org_id: None,
     };
     state
         .mailer
