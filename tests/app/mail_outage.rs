@@ -16,14 +16,10 @@ async fn outbox_row(app: &TestApp, email: &str) -> Option<mail_outbox::Model> {
 
 #[tokio::test]
 async fn mail_queued_while_smtp_is_down_arrives_once_when_it_is_back() {
-    // A port with nothing listening: the SMTP server is down.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let app =
-        spawn_app_with(|s| s.mail.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into())).await;
+    // The SMTP server is down: it hangs up before its greeting.
+    let smtp = SmtpSink::start_down().await;
+    let url = smtp.url();
+    let app = spawn_app_with(|s| s.mail.smtp_url = Some(url.into())).await;
     let email = unique_email();
     app.register(&email, PASSWORD).await;
 
@@ -41,8 +37,8 @@ async fn mail_queued_while_smtp_is_down_arrives_once_when_it_is_back() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    // The server comes back on the same port.
-    let smtp = SmtpSink::start_on(port).await;
+    // The server comes back.
+    smtp.bring_up();
 
     // The retry (10 s after the first failure) delivers it.
     let deadline = Instant::now() + Duration::from_secs(40);

@@ -1,5 +1,6 @@
 //! A real SMTP listener on 127.0.0.1:0 that captures messages, plus a small HTTP "mailbox" so
 //! browser scripts can fetch the link of the last message sent to an address.
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -57,25 +58,42 @@ pub struct SmtpSink {
     arrived: Arc<Notify>,
     /// The `AUTH PLAIN` credentials presented, decoded (`user\0password`).
     auths: Arc<Mutex<Vec<String>>>,
+    /// While set, every connection is closed before the greeting: the server is down. The port
+    /// stays held, so nothing else (e.g. an outgoing connection's ephemeral port) can take it.
+    down: Arc<AtomicBool>,
 }
 
 impl SmtpSink {
     pub async fn start() -> Self {
-        Self::start_on(0).await
+        Self::start_with(false).await
     }
 
-    /// A sink on `port` (0: any free port), e.g. an SMTP server coming back after an outage.
-    pub async fn start_on(port: u16) -> Self {
-        let listener = TcpListener::bind(("127.0.0.1", port))
+    /// A sink that drops every connection until [`SmtpSink::bring_up`]: an SMTP outage.
+    pub async fn start_down() -> Self {
+        Self::start_with(true).await
+    }
+
+    /// The server is back: connections from now on get a normal SMTP conversation.
+    pub fn bring_up(&self) {
+        self.down.store(false, Ordering::SeqCst);
+    }
+
+    async fn start_with(down: bool) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", 0))
             .await
             .expect("bind smtp sink");
         let sink = Self {
             port: listener.local_addr().expect("addr").port(),
+            down: Arc::new(AtomicBool::new(down)),
             ..Self::default()
         };
         let accept = sink.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                if accept.down.load(Ordering::SeqCst) {
+                    drop(stream);
+                    continue;
+                }
                 let sink = accept.clone();
                 tokio::spawn(async move {
                     let _ = sink.serve(stream).await;
