@@ -237,7 +237,10 @@ fn load_or_create_key_file(path: &Path) -> anyhow::Result<MasterKey> {
 /// old mail every ten minutes (`housekeeping`).
 fn spawn_housekeeping(state: AppState) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(10));
+        // The first round runs once the server's workers have started, so the startup work's
+        // freed memory is returned with it.
+        let first = tokio::time::Instant::now() + Duration::from_secs(1);
+        let mut tick = tokio::time::interval_at(first, Duration::from_secs(10));
         let mut rounds: u64 = 0;
         loop {
             tick.tick().await;
@@ -245,7 +248,11 @@ fn spawn_housekeeping(state: AppState) {
             if let Err(e) = rotate_keys(&state).await {
                 tracing::warn!(error = %e, "signing key upkeep failed");
             }
+            if rounds == 1 {
+                crate::housekeeping::release_free_memory();
+            }
             if rounds.is_multiple_of(6) {
+                crate::housekeeping::release_free_memory();
                 state.limits.retain_recent();
                 if let Err(e) =
                     crate::housekeeping::audit_refusals(&state, Duration::from_secs(60)).await

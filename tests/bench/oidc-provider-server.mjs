@@ -3,11 +3,19 @@
 // resourceIndicators feature: every token is for the resource https://api.bench.example.
 // Env: PORT, CLIENT_ID, CLIENT_SECRET; INTROSPECTION=1 enables RFC 7662 introspection, which
 // node-oidc-provider answers only for tokens it stores, so its access tokens are then opaque.
+// REFRESH_TOKENS_FILE=<path> (with REFRESH_SEEDS=<n>) adds a confidential web client `web`
+// (same secret) and writes n refresh tokens (openid offline_access, rotated on every use) for one
+// account to <path> before listening: the refresh-grant comparison needs tokens without an
+// interactive sign-in. Its grants and tokens live in the in-memory adapter, its access tokens for
+// `web` are opaque and its ID tokens ES256: less work per refresh than Gatehouse's database write
+// and two signatures, so the comparison favours node-oidc-provider.
 import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { Provider } from 'oidc-provider';
 
 const port = Number(process.env.PORT);
 const introspection = process.env.INTROSPECTION === '1';
+const refreshTokensFile = process.env.REFRESH_TOKENS_FILE;
 const resource = 'https://api.bench.example';
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'bench-es256', alg: 'ES256', use: 'sig' };
@@ -22,9 +30,18 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
     redirect_uris: [],
     token_endpoint_auth_method: 'client_secret_basic',
     scope: 'api:read',
-  }],
+  }, ...(refreshTokensFile ? [{
+    client_id: 'web',
+    client_secret: process.env.CLIENT_SECRET,
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: ['https://app.bench.example/callback'],
+    token_endpoint_auth_method: 'client_secret_basic',
+  }] : [])],
+  findAccount: (ctx, accountId) => ({ accountId, claims: () => ({ sub: accountId }) }),
+  rotateRefreshToken: true,
   clientDefaults: { id_token_signed_response_alg: 'ES256' },
-  scopes: ['api:read'],
+  scopes: ['openid', 'offline_access', 'api:read'],
   cookies: { keys: ['gatehouse-bench-cookie-key-not-secret'] },
   ttl: { ClientCredentials: 900 },
   features: {
@@ -32,7 +49,7 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
     clientCredentials: { enabled: true },
     introspection: { enabled: introspection },
     resourceIndicators: {
-      enabled: true,
+      enabled: !refreshTokensFile,
       defaultResource: () => resource,
       useGrantedResource: () => true,
       getResourceServerInfo: () => ({
@@ -45,6 +62,26 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
     },
   },
 });
+
+if (refreshTokensFile) {
+  const client = await provider.Client.find('web');
+  const grant = new provider.Grant({ accountId: 'bench-user', clientId: 'web' });
+  grant.addOIDCScope('openid offline_access');
+  const grantId = await grant.save();
+  const tokens = [];
+  for (let i = 0; i < Number(process.env.REFRESH_SEEDS || 64); i += 1) {
+    const token = new provider.RefreshToken({
+      accountId: 'bench-user',
+      authTime: Math.floor(Date.now() / 1000),
+      client,
+      grantId,
+      gty: 'authorization_code',
+      scope: 'openid offline_access',
+    });
+    tokens.push(await token.save());
+  }
+  writeFileSync(refreshTokensFile, `${tokens.join('\n')}\n`);
+}
 
 provider.listen(port, '127.0.0.1', () => {
   console.log(`oidc-provider ${process.version} listening on 127.0.0.1:${port}`);

@@ -481,13 +481,17 @@ refresh_run() { # refresh_run <name> <base url>: CONNS refresh tokens from sign-
     BENCH_REFRESH_TOKENS=$CONNS timeout 600 python3 "$BENCH_DIR/signin_flow.py" "$2" "$WEB_ID" "$WEB_SECRET" \
         "$WEB_REDIRECT" "$EMAIL" "$PASSWORD" >"$WORK/refresh-tokens-$1.txt" ||
         die "$1: could not collect refresh tokens"
-    export BENCH_BASIC=$(basic "$WEB_ID" "$WEB_SECRET") BENCH_TOKENS="$WORK/refresh-tokens-$1.txt" BENCH_THREADS_N=$THREADS
+    refresh_wrk "$1" "$2" "$(basic "$WEB_ID" "$WEB_SECRET")" "$WORK/refresh-tokens-$1.txt"
+}
+refresh_wrk() { # refresh_wrk <name> <base url> <basic> <tokens file>: sets REFRESH_RPS, REFRESH_BAD
+    export BENCH_BASIC=$3 BENCH_TOKENS=$4 BENCH_THREADS_N=$THREADS
     run_wrk "$WORK/wrk-refresh-$1.txt" -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency -s "$BENCH_DIR/refresh.lua" "$2/token"
     REFRESH_RPS=$(rps "$WORK/wrk-refresh-$1.txt")
     REFRESH_BAD=$(non2xx "$WORK/wrk-refresh-$1.txt")
 }
 quiet "(i) refresh grant, SQLite"
 refresh_run gatehouse-sqlite "$BASE"
+REFRESH_SQLITE=$REFRESH_RPS
 row "(i) refresh_token grant, SQLite, $CONNS conns (non-200: $REFRESH_BAD)" "$(calc "$REFRESH_RPS" 0)/s, p99 $(percentile_ms "$WORK/wrk-refresh-gatehouse-sqlite.txt" 99%) ms" "-" "info"
 
 quiet "(j) whole sign-in"
@@ -532,6 +536,7 @@ if [[ -n ${BENCH_PG_URL:-} ]]; then
     wait_http "$PG_BASE/healthz" "$PG_PID" 60
     quiet "(i) refresh grant, PostgreSQL"
     refresh_run gatehouse-postgres "$PG_BASE"
+    REFRESH_PG=$REFRESH_RPS
     row "(i) refresh_token grant, PostgreSQL, $CONNS conns (non-200: $REFRESH_BAD)" "$(calc "$REFRESH_RPS" 0)/s, p99 $(percentile_ms "$WORK/wrk-refresh-gatehouse-postgres.txt" 99%) ms" "-" "info"
     stop_pid "$PG_PID"
     unset DATABASE_URL
@@ -575,6 +580,23 @@ if [[ -z ${BENCH_SKIP_NODE:-} ]]; then
         row "(h) introspection, node-oidc-provider" "$(calc "$INTRO_NODE" 0)/s, p99 $(percentile_ms "$WORK/wrk-introspect-node.txt" 99%) ms" "-" "info"
         x=$(calc "$INTRO_GH / $INTRO_NODE" 2)
         row "(h) introspection gatehouse / node-oidc-provider" "${x}x" ">= 5x" "$(verdict "$x" 5)"
+        REFRESH_SEEDS=$CONNS REFRESH_TOKENS_FILE="$WORK/refresh-tokens-node.txt" PORT=$NODE_PORT CLIENT_ID=machine \
+            CLIENT_SECRET=$NODE_SECRET node "$NODE_DIR/oidc-provider-server.mjs" >"$WORK/node-refresh.log" 2>&1 &
+        NODE_PID=$!
+        STARTED+=("$NODE_PID")
+        wait_http "http://127.0.0.1:$NODE_PORT/.well-known/openid-configuration" "$NODE_PID" 30
+        quiet "(i) refresh grant, node-oidc-provider"
+        log "(i) node-oidc-provider refresh grant (rotation; in-memory adapter, opaque access token, one ES256 ID token)"
+        refresh_wrk node "http://127.0.0.1:$NODE_PORT" "$(basic web "$NODE_SECRET")" "$WORK/refresh-tokens-node.txt"
+        REFRESH_NODE=$REFRESH_RPS
+        stop_pid "$NODE_PID"
+        row "(i) refresh_token grant, node-oidc-provider (non-200: $REFRESH_BAD)" "$(calc "$REFRESH_NODE" 0)/s, p99 $(percentile_ms "$WORK/wrk-refresh-node.txt" 99%) ms" "-" "info"
+        x=$(calc "$REFRESH_SQLITE / $REFRESH_NODE" 2)
+        row "(i) refresh grant gatehouse SQLite / node-oidc-provider" "${x}x" ">= 1x" "$(verdict "$x" 1)"
+        if [[ -n ${REFRESH_PG:-} ]]; then
+            x=$(calc "$REFRESH_PG / $REFRESH_NODE" 2)
+            row "(i) refresh grant gatehouse PostgreSQL / node-oidc-provider" "${x}x" ">= 1x" "$(verdict "$x" 1)"
+        fi
         row "(f) client_credentials ES256, node-oidc-provider" "$(calc "$CC_NODE" 0)/s, p99 $(percentile_ms "$WORK/wrk-cc-node-es256.txt" 99%) ms" "-" "info"
         if [[ -n $HAVE_ES256 ]]; then
             x=$(calc "$CC_ES / $CC_NODE" 2)
