@@ -1,5 +1,7 @@
-//! Organizations: create and list (platform), read, rename, suspend / resume, MFA policy.
+//! Organizations: create and list (platform), read, rename, suspend / resume, MFA and sign-up
+//! policies.
 use chrono::{DateTime, Utc};
+use sea_orm::DatabaseTransaction;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -26,6 +28,36 @@ pub struct NewOrg {
 pub struct OrgUpdate {
     pub name: Option<String>,
     pub status: Option<OrgStatus>,
+    /// Every member must use a second factor to sign in.
+    pub mfa_required: Option<bool>,
+    /// Who may create an account on the sign-in pages of the organization's services.
+    pub sign_up_policy: Option<SignUpPolicyView>,
+}
+
+/// `open`: anyone may register; `invite_only`: only people the admins invite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SignUpPolicyView {
+    Open,
+    InviteOnly,
+}
+
+impl From<SignUpPolicyView> for SignUpPolicy {
+    fn from(view: SignUpPolicyView) -> Self {
+        match view {
+            SignUpPolicyView::Open => SignUpPolicy::Open,
+            SignUpPolicyView::InviteOnly => SignUpPolicy::InviteOnly,
+        }
+    }
+}
+
+impl From<SignUpPolicy> for SignUpPolicyView {
+    fn from(policy: SignUpPolicy) -> Self {
+        match policy {
+            SignUpPolicy::Open => SignUpPolicyView::Open,
+            SignUpPolicy::InviteOnly => SignUpPolicyView::InviteOnly,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -44,6 +76,7 @@ pub struct OrgView {
     /// `active`, `suspended` (or `disabled`).
     pub status: String,
     pub mfa_required: bool,
+    pub sign_up_policy: SignUpPolicyView,
     pub created_at: DateTime<Utc>,
 }
 
@@ -55,6 +88,7 @@ impl From<&Organization> for OrgView {
             name: o.name.clone(),
             status: o.status.as_str().to_owned(),
             mfa_required: o.mfa_required,
+            sign_up_policy: o.sign_up_policy.into(),
             created_at: o.created_at,
         }
     }
@@ -157,9 +191,13 @@ pub async fn update(
         // Suspending cuts every user of the organization off: a platform decision.
         actor.require(Scope::OrgsWrite, Reach::Platform)?;
     }
-    if input.name.is_none() && input.status.is_none() {
+    if input.name.is_none()
+        && input.status.is_none()
+        && input.mfa_required.is_none()
+        && input.sign_up_policy.is_none()
+    {
         return Err(AppError::invalid(
-            "nothing to change: give name and/or status",
+            "nothing to change: give name, status, mfa_required and/or sign_up_policy",
         ));
     }
     let name = input.name.as_deref().map(valid_name).transpose()?;
@@ -168,21 +206,33 @@ pub async fn update(
         OrgStatus::Suspended => AccountStatus::Suspended,
     });
     let txn = crate::store::begin(&state.db).await?;
-    let updated = organizations::update(&txn, org.id, name, status).await?;
-    let action = match input.status {
-        Some(OrgStatus::Suspended) if org.status != AccountStatus::Suspended => {
-            "admin.org.suspended"
-        }
-        Some(OrgStatus::Active) if org.status != AccountStatus::Active => "admin.org.resumed",
-        _ => "admin.org.updated",
-    };
-    audit::record(
-        &txn,
-        AuditEvent::new(action, Outcome::Success, meta)
-            .by(actor, format!("org:{}", org.id), Some(org.id))
-            .details(serde_json::json!({ "name": name, "status": input.status })),
-    )
-    .await?;
+    let target = format!("org:{}", org.id);
+    if name.is_some() || status.is_some() {
+        organizations::update(&txn, org.id, name, status).await?;
+        let action = match input.status {
+            Some(OrgStatus::Suspended) if org.status != AccountStatus::Suspended => {
+                "admin.org.suspended"
+            }
+            Some(OrgStatus::Active) if org.status != AccountStatus::Active => "admin.org.resumed",
+            _ => "admin.org.updated",
+        };
+        audit::record(
+            &txn,
+            AuditEvent::new(action, Outcome::Success, meta)
+                .by(actor, target.clone(), Some(org.id))
+                .details(serde_json::json!({ "name": name, "status": input.status })),
+        )
+        .await?;
+    }
+    if let Some(required) = input.mfa_required {
+        record_mfa_policy(&txn, actor, meta, &org, required).await?;
+    }
+    if let Some(policy) = input.sign_up_policy {
+        record_sign_up_policy(&txn, actor, meta, &org, policy.into()).await?;
+    }
+    let updated = organizations::find_by_id(&txn, org.id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     commit_and_invalidate(state, txn, &Invalidation::Org(org.id)).await?;
     Ok(OrgView::from(&updated))
 }
@@ -197,15 +247,26 @@ pub async fn set_mfa_required(
 ) -> Result<(), AppError> {
     let org = find_for(state, actor, Scope::OrgsWrite, slug).await?;
     let txn = crate::store::begin(&state.db).await?;
-    organizations::set_mfa_required(&txn, org.id, required).await?;
+    record_mfa_policy(&txn, actor, meta, &org, required).await?;
+    commit_and_invalidate(state, txn, &Invalidation::Org(org.id)).await
+}
+
+async fn record_mfa_policy(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    meta: &RequestMeta,
+    org: &Organization,
+    required: bool,
+) -> Result<(), AppError> {
+    organizations::set_mfa_required(txn, org.id, required).await?;
     audit::record(
-        &txn,
+        txn,
         AuditEvent::new("admin.org.mfa_policy_changed", Outcome::Success, meta)
             .by(actor, format!("org:{}", org.id), Some(org.id))
             .details(serde_json::json!({ "mfa_required": required })),
     )
     .await?;
-    commit_and_invalidate(state, txn, &Invalidation::Org(org.id)).await
+    Ok(())
 }
 
 /// Sets who may create an account from the organization's sign-in pages (`/register` with one
@@ -220,13 +281,24 @@ pub async fn set_sign_up_policy(
 ) -> Result<(), AppError> {
     let org = find_for(state, actor, Scope::OrgsWrite, slug).await?;
     let txn = crate::store::begin(&state.db).await?;
-    organizations::set_sign_up_policy(&txn, org.id, policy).await?;
+    record_sign_up_policy(&txn, actor, meta, &org, policy).await?;
+    commit_and_invalidate(state, txn, &Invalidation::Org(org.id)).await
+}
+
+async fn record_sign_up_policy(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    meta: &RequestMeta,
+    org: &Organization,
+    policy: SignUpPolicy,
+) -> Result<(), AppError> {
+    organizations::set_sign_up_policy(txn, org.id, policy).await?;
     audit::record(
-        &txn,
+        txn,
         AuditEvent::new("admin.org.sign_up_policy_changed", Outcome::Success, meta)
             .by(actor, format!("org:{}", org.id), Some(org.id))
             .details(serde_json::json!({ "sign_up_policy": policy.as_str() })),
     )
     .await?;
-    commit_and_invalidate(state, txn, &Invalidation::Org(org.id)).await
+    Ok(())
 }

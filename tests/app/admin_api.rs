@@ -527,6 +527,62 @@ async fn orgs_by_owner_org_admin_and_member() {
 }
 
 #[tokio::test]
+async fn an_org_admin_sets_the_mfa_and_sign_up_policies_through_the_api() {
+    // Arrange
+    let app = spawn_app().await;
+    app.create_org("acme", "Acme").await;
+    let admin = org_admin_token(&app, "acme").await;
+    let before = get(&app, &admin, "/api/admin/orgs/acme").await;
+    assert_eq!(before.1["mfa_required"], false);
+    assert_eq!(before.1["sign_up_policy"], "open");
+
+    // Act
+    let updated = patch(
+        &app,
+        &admin,
+        "/api/admin/orgs/acme",
+        json!({"mfa_required": true, "sign_up_policy": "invite_only"}),
+    )
+    .await;
+
+    // Assert: the answer and a later read agree, and each change is audited once.
+    assert_eq!(updated.0, StatusCode::OK, "{}", updated.1);
+    assert_eq!(updated.1["mfa_required"], true);
+    assert_eq!(updated.1["sign_up_policy"], "invite_only");
+    let after = get(&app, &admin, "/api/admin/orgs/acme").await;
+    assert_eq!(after.1["sign_up_policy"], "invite_only");
+    assert_eq!(
+        audit_actions(&app, "admin.org.mfa_policy_changed")
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(
+        audit_actions(&app, "admin.org.sign_up_policy_changed")
+            .await
+            .len(),
+        1
+    );
+    assert!(audit_actions(&app, "admin.org.updated").await.is_empty());
+    // An unknown policy is refused and changes nothing.
+    assert_error(
+        &patch(
+            &app,
+            &admin,
+            "/api/admin/orgs/acme",
+            json!({"sign_up_policy": "anyone", "mfa_required": false}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "BAD_REQUEST",
+    );
+    assert_eq!(
+        get(&app, &admin, "/api/admin/orgs/acme").await.1["mfa_required"],
+        true
+    );
+}
+
+#[tokio::test]
 async fn the_cli_and_the_api_write_the_same_audit_event() {
     let app = spawn_app().await;
     let (owner_id, owner) = owner_token(&app).await;

@@ -129,7 +129,7 @@ pub async fn rename(
 ) -> Result<HttpResponse, PageError> {
     let input = OrgUpdate {
         name: Some(form.name.clone()),
-        status: None,
+        ..OrgUpdate::default()
     };
     match orgs::update(&state, &admin.actor(), &meta, &slug, input).await {
         Ok(_) => Ok(respond::see_other(&format!(
@@ -172,8 +172,8 @@ pub async fn status(
         _ => return Err(AppError::invalid("Choose suspend or resume.").into()),
     };
     let input = OrgUpdate {
-        name: None,
         status: Some(status),
+        ..OrgUpdate::default()
     };
     let result = orgs::update(&state, &admin.actor(), &meta, &slug, input)
         .await
