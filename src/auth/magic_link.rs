@@ -13,7 +13,8 @@ use crate::store::users::{self, NewUser, User};
 
 use super::{purpose, token_problem};
 
-/// Sends a link when the address has an account (or sign-up by link is allowed).
+/// Sends a link when the address has an account (or sign-up by link is allowed, and
+/// `sign_up_open`: the service's organization is not invite-only).
 /// `context` names what the user signs in to (service and org, or the deployment).
 #[tracing::instrument(skip_all, err(level = "warn"))]
 pub async fn request(
@@ -22,6 +23,7 @@ pub async fn request(
     next: Option<&str>,
     context: &str,
     brand: Option<&crate::branding::Brand>,
+    sign_up_open: bool,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     state.limits.check_request(meta.ip).await?;
@@ -32,7 +34,7 @@ pub async fn request(
     let user = users::find_by_email(&state.db, email.normalized()).await?;
     let allowed = match &user {
         Some(user) => user.is_active(),
-        None => state.settings.magic_link.allow_signup,
+        None => state.settings.magic_link.allow_signup && sign_up_open,
     };
     if !allowed {
         return Ok(());

@@ -359,3 +359,40 @@ async fn a_second_gatehouse_as_generic_oidc_provider_signs_in_end_to_end() {
         .unwrap();
     assert_eq!(linked[0].subject, upstream_user.id.to_string());
 }
+
+#[tokio::test]
+async fn github_creates_no_account_on_the_sign_in_of_an_invite_only_organizations_service() {
+    // Arrange: a service whose organization takes new accounts by invitation only.
+    let mock = MockUpstream::start().await;
+    let app = app_with_github(&mock).await;
+    let email = unique_email();
+    mock.sign_in_as(GithubUser::with_email(5151, &email, true));
+    let service = app.create_service(ServiceOptions::first_party()).await;
+    let row = gatehouse::store::services::find_by_client_id(&app.db, &service.client_id)
+        .await
+        .unwrap()
+        .unwrap();
+    gatehouse::store::organizations::set_sign_up_policy(
+        &app.db,
+        row.org_id,
+        gatehouse::store::organizations::SignUpPolicy::InviteOnly,
+    )
+    .await
+    .unwrap();
+    let rp = app.rp(&service).await;
+    let request = rp.authorize(&["openid", "email"]);
+
+    // Act
+    let link = login_page_link(&app, &request.url, "GitHub").await;
+    let (status, body) = page(follow(&app, &link).await);
+
+    // Assert: refused with a page, no account and no linked identity.
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("new accounts cannot be created"), "{body}");
+    assert!(
+        users::find_by_email(&app.db, &email)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

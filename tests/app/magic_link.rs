@@ -1,6 +1,6 @@
 use gatehouse::store::entities::one_time_tokens;
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 
 use crate::helpers::rp::callback_params;
@@ -378,4 +378,42 @@ async fn a_user_with_totp_goes_through_the_mfa_step() {
         jsonwebtoken::decode_header(preauth).unwrap().typ.as_deref(),
         Some("preauth+jwt")
     );
+}
+
+#[tokio::test]
+async fn an_invite_only_organization_sends_no_sign_up_link() {
+    // Arrange: sign-up by link is allowed, but Acme takes new accounts by invitation only.
+    let app = spawn_app_with(|s| s.magic_link.allow_signup = true).await;
+    let org = app.create_org("acme", "Acme").await;
+    gatehouse::store::organizations::set_sign_up_policy(
+        &app.db,
+        org.id,
+        gatehouse::store::organizations::SignUpPolicy::InviteOnly,
+    )
+    .await
+    .unwrap();
+    let (for_acme, elsewhere) = (unique_email(), unique_email());
+
+    // Act: the same answer either way.
+    for (email, body) in [
+        (&for_acme, json!({"email": for_acme, "org_slug": "acme"})),
+        (&elsewhere, json!({"email": elsewhere})),
+    ] {
+        let response = app.post_json("/api/auth/magic-link/request", body).await;
+        assert_eq!(response.status(), reqwest::StatusCode::OK, "{email}");
+    }
+
+    // Assert: mail is queued before the answer; none for the address signing up to Acme.
+    let queued = |email: String| {
+        let db = app.db.clone();
+        async move {
+            gatehouse::store::entities::mail_outbox::Entity::find()
+                .filter(gatehouse::store::entities::mail_outbox::Column::Recipient.eq(email))
+                .count(&db)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(queued(for_acme.to_lowercase()).await, 0);
+    assert_eq!(queued(elsewhere.to_lowercase()).await, 1);
 }

@@ -88,11 +88,13 @@ pub async fn link<C: ConnectionTrait>(
     .await
 }
 
-/// Applies the rules to a sign-in (not a link from a signed-in account).
+/// Applies the rules to a sign-in (not a link from a signed-in account). `sign_up_open` is
+/// false on the sign-in of an invite-only organization's service: no account is created there.
 pub async fn sign_in(
     state: &AppState,
     provider: &ProviderConfig,
     identity: &UpstreamIdentity,
+    sign_up_open: bool,
     meta: &RequestMeta,
 ) -> Result<Decision, AppError> {
     let name = &provider.name;
@@ -141,7 +143,7 @@ pub async fn sign_in(
     let existing = users::find_by_email(&state.db, email.normalized()).await?;
     match existing {
         None => {
-            if !state.settings.providers.allow_signup {
+            if !state.settings.providers.allow_signup || !sign_up_open {
                 return Err(refused(format!(
                     "There is no account for {} here, and new accounts cannot be created with {name}.",
                     email.as_str()

@@ -7,6 +7,7 @@ use serde_json::json;
 use crate::domain::{Email, NewPassword};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::organizations::SignUpPolicy;
 use crate::web::extract::{BearerUser, Meta};
 use crate::web::respond;
 
@@ -245,9 +246,13 @@ pub async fn request_magic_link(
         Some(o) => crate::branding::Brand::of_org(&state, o.id, &o.name).await,
         None => crate::branding::Brand::platform(&state),
     };
+    let sign_up_open = org
+        .as_ref()
+        .is_none_or(|o| o.sign_up_policy != SignUpPolicy::InviteOnly);
     let context = org.map_or_else(|| state.settings.branding.name.clone(), |o| o.name);
     let brand = Some(&brand);
-    crate::auth::magic_link::request(&state, &email, None, &context, brand, &meta).await?;
+    crate::auth::magic_link::request(&state, &email, None, &context, brand, sign_up_open, &meta)
+        .await?;
     Ok(HttpResponse::Ok()
         .json(json!({ "message": "If the email exists, a magic link has been sent." })))
 }

@@ -78,7 +78,17 @@ pub async fn magic_link_submit(
     };
     let label = context.mail_label(&state.settings.branding.name);
     let brand = Some(&context.brand);
-    crate::auth::magic_link::request(&state, &email, Some(next), &label, brand, &meta).await?;
+    let sign_up_open = !context.sign_up_closed();
+    crate::auth::magic_link::request(
+        &state,
+        &email,
+        Some(next),
+        &label,
+        brand,
+        sign_up_open,
+        &meta,
+    )
+    .await?;
     Ok(respond::ok_page(&MessagePage {
         title: &crate::i18n::t("msg-check-your-email"),
         message: &format!(

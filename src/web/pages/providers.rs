@@ -17,6 +17,7 @@ use crate::auth::federation::flow::{self, BrowserHalf, CallbackParams, KIND_LINK
 use crate::auth::federation::linking::{self, Decision};
 use crate::auth::federation::providers::{self, display_name};
 use crate::error::AppError;
+use crate::oidc::sign_in_context;
 use crate::state::AppState;
 use crate::store::{federated_identities, organizations, services};
 use crate::web::csrf::{CsrfForm, CsrfToken};
@@ -254,7 +255,9 @@ pub async fn callback(
         linking::add_to_account(&state, &signed_in.user, &identity, None, "account", &meta).await?;
         return Ok(respond::see_other("/account/providers"));
     }
-    match linking::sign_in(&state, &config, &identity, &meta).await? {
+    let context = sign_in_context::for_next(&state, &browser.next, false, &meta).await;
+    let sign_up_open = !context.sign_up_closed();
+    match linking::sign_in(&state, &config, &identity, sign_up_open, &meta).await? {
         Decision::SignIn(user) => {
             if let Some(asked) = session
                 .remove_as::<TokenRedirect>(TOKEN_REDIRECT_ASKED)

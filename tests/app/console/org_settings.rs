@@ -377,6 +377,7 @@ async fn mail_of_an_orgs_people_goes_through_its_server_and_other_mail_through_t
         None,
         "Acme Web",
         Some(&brand),
+        true,
         &Default::default(),
     )
     .await
