@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::users::{UserActionResult, find_for};
+use super::users::{Reached, UserActionResult, UserMail, find_for, send_mail};
 use super::{Actor, Scope};
-use crate::audit::{self, AuditEvent, Outcome};
+use crate::audit;
 use crate::domain::RequestMeta;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -55,7 +55,7 @@ pub struct Access {
 }
 
 pub async fn access(state: &AppState, actor: &Actor, id: Uuid) -> Result<Access, AppError> {
-    let user = find_for(state, actor, Scope::UsersRead, id, false).await?;
+    let Reached { user, .. } = find_for(state, actor, Scope::UsersRead, id, false).await?;
     let sessions = browser_sessions::list_active_for_user(&state.db, user.id)
         .await?
         .into_iter()
@@ -112,7 +112,8 @@ pub async fn revoke_session(
     id: Uuid,
     session_id: Uuid,
 ) -> Result<UserActionResult, AppError> {
-    let user = find_for(state, actor, Scope::UsersWrite, id, false).await?;
+    let reached = find_for(state, actor, Scope::UsersWrite, id, false).await?;
+    let user = &reached.user;
     let txn = crate::store::begin(&state.db).await?;
     let live = browser_sessions::list_active_for_user(&txn, user.id)
         .await?
@@ -125,8 +126,8 @@ pub async fn revoke_session(
     crate::oidc::revocation::revoke(state, &txn, Some(Families::Session(session_id)), &[]).await?;
     audit::record(
         &txn,
-        AuditEvent::new("admin.user.session_revoked", Outcome::Success, meta)
-            .by(actor, format!("user:{}", user.id), None)
+        reached
+            .event("admin.user.session_revoked", actor, meta)
             .details(serde_json::json!({ "session_id": session_id })),
     )
     .await?;
@@ -146,34 +147,11 @@ pub async fn send_password_reset(
     meta: &RequestMeta,
     id: Uuid,
 ) -> Result<UserActionResult, AppError> {
-    let user = find_for(state, actor, Scope::UsersWrite, id, false).await?;
-    if !user.is_active() {
+    let reached = find_for(state, actor, Scope::UsersWrite, id, false).await?;
+    if !reached.user.is_active() {
         return Err(AppError::invalid(
             "this account is disabled; enable it before sending a reset link",
         ));
     }
-    if !state.limits.allow_mail_to(&user.email_normalized).await {
-        return Err(AppError::RateLimited {
-            retry_after: std::time::Duration::from_secs(3600),
-            limit: state.settings.rate_limit.mail_per_address_per_hour,
-        });
-    }
-    let txn = crate::store::begin(&state.db).await?;
-    crate::auth::password_reset::issue(state, &txn, &user).await?;
-    audit::record(
-        &txn,
-        AuditEvent::new("admin.user.password_reset_sent", Outcome::Success, meta).by(
-            actor,
-            format!("user:{}", user.id),
-            None,
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    state.mailer.wake();
-    Ok(UserActionResult {
-        user_id: user.id,
-        result: "password_reset_sent",
-        count: None,
-    })
+    send_mail(state, actor, meta, &reached, UserMail::PasswordReset).await
 }

@@ -110,25 +110,54 @@ pub(super) async fn find_for(
     scope: Scope,
     id: Uuid,
     platform_only: bool,
-) -> Result<User, AppError> {
-    if actor.may(scope, Reach::Platform) {
-        return users::find_by_id(&state.db, id)
+) -> Result<Reached, AppError> {
+    let orgs = memberships::of_user(&state.db, id).await?;
+    let reached = |org| async move {
+        users::find_by_id(&state.db, id)
             .await?
-            .ok_or(AppError::NotFound("User not found"));
+            .map(|user| Reached { user, org })
+            .ok_or(AppError::NotFound("User not found"))
+    };
+    if actor.may(scope, Reach::Platform) {
+        // A member of one organization: that org's admins see what the platform did.
+        let only = match orgs.as_slice() {
+            [(org, _)] => Some(*org),
+            _ => None,
+        };
+        return reached(only).await;
     }
-    if !platform_only {
-        let orgs = memberships::of_user(&state.db, id).await?;
-        if orgs
+    if !platform_only
+        && let Some((org, _)) = orgs
             .iter()
-            .any(|(org, _)| actor.may(scope, Reach::Org(*org)))
-        {
-            return users::find_by_id(&state.db, id)
-                .await?
-                .ok_or(AppError::NotFound("User not found"));
-        }
+            .find(|(org, _)| actor.may(scope, Reach::Org(*org)))
+    {
+        return reached(Some(*org)).await;
     }
     actor.require(scope, Reach::Platform)?;
     Err(AppError::NotFound("User not found"))
+}
+
+/// A user an admin may act on, and the organization the action belongs to in the audit log
+/// (the one through which an org admin reaches the user).
+pub(super) struct Reached {
+    pub user: User,
+    pub org: Option<Uuid>,
+}
+
+impl Reached {
+    /// An audit event of an admin action on this user.
+    pub fn event<'a>(
+        &self,
+        action: &'static str,
+        actor: &Actor,
+        meta: &'a RequestMeta,
+    ) -> AuditEvent<'a> {
+        AuditEvent::new(action, Outcome::Success, meta).by(
+            actor,
+            format!("user:{}", self.user.id),
+            self.org,
+        )
+    }
 }
 
 pub async fn create(
@@ -207,7 +236,7 @@ pub async fn list(state: &AppState, actor: &Actor, query: UserQuery) -> Result<U
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> Result<UserDetail, AppError> {
-    let user = find_for(state, actor, Scope::UsersRead, id, false).await?;
+    let Reached { user, .. } = find_for(state, actor, Scope::UsersRead, id, false).await?;
     let mut memberships_view = Vec::new();
     for (org_id, roles) in memberships::of_user(&state.db, id).await? {
         // An org admin sees the memberships of its own organization only.
@@ -237,7 +266,8 @@ pub async fn set_enabled(
     id: Uuid,
     enabled: bool,
 ) -> Result<UserActionResult, AppError> {
-    let user = find_for(state, actor, Scope::UsersWrite, id, true).await?;
+    let reached = find_for(state, actor, Scope::UsersWrite, id, true).await?;
+    let user = &reached.user;
     if let Actor::User(me) = actor
         && me.id == user.id
         && !enabled
@@ -254,15 +284,7 @@ pub async fn set_enabled(
     if !enabled {
         end_sessions(state, &txn, user.id).await?;
     }
-    audit::record(
-        &txn,
-        AuditEvent::new(action, Outcome::Success, meta).by(
-            actor,
-            format!("user:{}", user.id),
-            None,
-        ),
-    )
-    .await?;
+    audit::record(&txn, reached.event(action, actor, meta)).await?;
     txn.commit().await?;
     Ok(UserActionResult {
         user_id: user.id,
@@ -293,7 +315,7 @@ pub async fn reset_mfa(
     meta: &RequestMeta,
     id: Uuid,
 ) -> Result<UserActionResult, AppError> {
-    let user = find_for(state, actor, Scope::UsersWrite, id, false).await?;
+    let Reached { user, .. } = find_for(state, actor, Scope::UsersWrite, id, false).await?;
     let had = crate::auth::totp::reset(state, user.id, actor, meta).await?;
     Ok(UserActionResult {
         user_id: user.id,
@@ -310,13 +332,14 @@ pub async fn revoke_sessions(
     meta: &RequestMeta,
     id: Uuid,
 ) -> Result<UserActionResult, AppError> {
-    let user = find_for(state, actor, Scope::UsersWrite, id, false).await?;
+    let reached = find_for(state, actor, Scope::UsersWrite, id, false).await?;
+    let user = &reached.user;
     let txn = crate::store::begin(&state.db).await?;
     let ended = end_sessions(state, &txn, user.id).await?;
     audit::record(
         &txn,
-        AuditEvent::new("admin.user.sessions_revoked", Outcome::Success, meta)
-            .by(actor, format!("user:{}", user.id), None)
+        reached
+            .event("admin.user.sessions_revoked", actor, meta)
             .details(serde_json::json!({ "browser_sessions": ended })),
     )
     .await?;
@@ -334,10 +357,28 @@ pub async fn resend_verification(
     meta: &RequestMeta,
     id: Uuid,
 ) -> Result<UserActionResult, AppError> {
-    let user = find_for(state, actor, Scope::UsersWrite, id, false).await?;
-    if user.email_verified {
+    let reached = find_for(state, actor, Scope::UsersWrite, id, false).await?;
+    if reached.user.email_verified {
         return Err(AppError::invalid("this address is already verified"));
     }
+    send_mail(state, actor, meta, &reached, UserMail::Verification).await
+}
+
+/// A mail an admin sends a user: the same tokens and mail as the hosted pages send.
+pub(super) enum UserMail {
+    Verification,
+    PasswordReset,
+}
+
+/// Issues `kind`'s token and queues its mail, within the per-address mail budget, audited.
+pub(super) async fn send_mail(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    reached: &Reached,
+    kind: UserMail,
+) -> Result<UserActionResult, AppError> {
+    let user = &reached.user;
     if !state.limits.allow_mail_to(&user.email_normalized).await {
         return Err(AppError::RateLimited {
             retry_after: std::time::Duration::from_secs(3600),
@@ -345,21 +386,22 @@ pub async fn resend_verification(
         });
     }
     let txn = crate::store::begin(&state.db).await?;
-    crate::auth::email_verification::issue(state, &txn, &user, None).await?;
-    audit::record(
-        &txn,
-        AuditEvent::new("admin.user.verification_sent", Outcome::Success, meta).by(
-            actor,
-            format!("user:{}", user.id),
-            None,
-        ),
-    )
-    .await?;
+    let (action, result) = match kind {
+        UserMail::Verification => {
+            crate::auth::email_verification::issue(state, &txn, user, None).await?;
+            ("admin.user.verification_sent", "verification_sent")
+        }
+        UserMail::PasswordReset => {
+            crate::auth::password_reset::issue(state, &txn, user).await?;
+            ("admin.user.password_reset_sent", "password_reset_sent")
+        }
+    };
+    audit::record(&txn, reached.event(action, actor, meta)).await?;
     txn.commit().await?;
     state.mailer.wake();
     Ok(UserActionResult {
         user_id: user.id,
-        result: "verification_sent",
+        result,
         count: None,
     })
 }

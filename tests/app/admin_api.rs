@@ -1498,3 +1498,31 @@ async fn a_suspended_organizations_admin_token_is_refused() {
         "ORGANIZATION_NOT_ACTIVE",
     );
 }
+
+#[tokio::test]
+async fn an_org_admins_action_on_a_member_is_in_that_orgs_audit_log() {
+    // Arrange: a member of Acme, Acme's admin, and a platform owner.
+    let app = spawn_app().await;
+    let acme = app.create_org("acme", "Acme").await;
+    let member = member_of(&app, "acme", &[]).await;
+    let admin = org_admin_token(&app, "acme").await;
+    let (_, owner) = owner_token(&app).await;
+
+    // Act: both end the member's sessions.
+    for token in [&admin, &owner] {
+        let path = format!("/api/admin/users/{}/revoke-sessions", member.id);
+        let answer = post(&app, token, &path, json!({})).await;
+        assert_eq!(answer.0, StatusCode::OK, "{}", answer.1);
+    }
+
+    // Assert: both events belong to Acme, where its admins read them.
+    let events =
+        gatehouse::store::audit_events::list_for_action(&app.db, "admin.user.sessions_revoked")
+            .await
+            .unwrap();
+    assert_eq!(events.len(), 2);
+    assert!(
+        events.iter().all(|e| e.org_id == Some(acme.id)),
+        "{events:?}"
+    );
+}
