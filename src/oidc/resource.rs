@@ -144,10 +144,20 @@ pub async fn revoke(
         }
         return Ok(());
     }
-    if let Some(claims) = verify_access_token(state, token)
-        && claims.client_id == client.client_id()
-    {
-        let access = super::revocation::access_token(&claims);
+    let access = match (
+        verify_access_token(state, token),
+        verify_service_jwt(state, token),
+    ) {
+        (Some(claims), _) if claims.client_id == client.client_id() => {
+            Some(super::revocation::access_token(&claims))
+        }
+        // A JWT this client got for a service token: introspection answers inactive from now.
+        (_, Some(claims)) if claims.client_id == client.client_id() => {
+            Some(super::revocation::jwt(&claims.jti, claims.exp))
+        }
+        _ => None,
+    };
+    if let Some(access) = access {
         super::revocation::revoke(state, &state.db, None, &[access]).await?;
     }
     Ok(())
@@ -265,14 +275,17 @@ fn verify_service_jwt(state: &AppState, token: &str) -> Option<ServiceAccessClai
         .filter(|claims| claims.token_use == "service")
 }
 
-/// An exchanged JWT is active while it has not expired and its service token is still live
-/// (revoking the token ends its JWTs for introspecting backends at once), for a client of the
-/// token's organization.
+/// An exchanged JWT is active while it has not expired, was not revoked itself (RFC 7009 by
+/// the client that got it) and its service token is still live (revoking the token ends its
+/// JWTs for introspecting backends at once), for a client of the token's organization.
 async fn introspect_exchanged(
     state: &AppState,
     client: &Client,
     claims: ServiceAccessClaims,
 ) -> Result<Option<Value>, OAuthError> {
+    if state.revoked.contains(&claims.jti) {
+        return Ok(None);
+    }
     let Some(row) = service_tokens::live(state, &claims.sub).await? else {
         return Ok(None);
     };

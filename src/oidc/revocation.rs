@@ -35,6 +35,11 @@ pub async fn revoke<C: ConnectionTrait>(
 
 /// An access token's (jti, expiry), as `revoke` deny-lists it.
 pub fn access_token(claims: &AccessClaims) -> (String, DateTime<Utc>) {
-    let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
-    (claims.jti.clone(), expires_at)
+    jwt(&claims.jti, claims.exp)
+}
+
+/// Any JWT's (jti, expiry) from its `jti` and `exp` claims.
+pub fn jwt(jti: &str, exp: i64) -> (String, DateTime<Utc>) {
+    let expires_at = DateTime::from_timestamp(exp, 0).unwrap_or_else(Utc::now);
+    (jti.to_owned(), expires_at)
 }

@@ -460,6 +460,27 @@ async fn an_exchanged_token_verifies_with_nothing_but_the_jwks() {
     assert!(shown["last_used_at"].is_string());
     assert_eq!(shown["last_used_ip"], "127.0.0.1");
 
+    // The client that got a JWT may revoke that one (RFC 7009); its siblings stay active.
+    let narrowed_jwt = narrowed["access_token"].as_str().unwrap();
+    assert_eq!(
+        introspect(&app, &service, narrowed_jwt).await["active"],
+        true
+    );
+    let revoked = app
+        .client
+        .post(app.url("/revoke"))
+        .basic_auth(&service.client_id, service.secret.as_deref())
+        .form(&[("token", narrowed_jwt)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    assert_eq!(
+        introspect(&app, &service, narrowed_jwt).await,
+        json!({"active": false})
+    );
+    assert_eq!(introspect(&app, &service, jwt).await["active"], true);
+
     // Revoking the service token ends its JWTs for introspecting backends at once.
     cli(&app, &["token", "revoke", "analytics", "--reason", "done"])
         .await
