@@ -29,6 +29,12 @@ pub enum AppError {
     Conflict(Cow<'static, str>),
     #[error("Too many requests. Please try again later.")]
     RateLimited { retry_after: Duration, limit: u32 },
+    /// 502, or 504 when it `timed_out`: an upstream provider failed us, not the request.
+    #[error("{message}")]
+    Upstream {
+        timed_out: bool,
+        message: Cow<'static, str>,
+    },
     /// 500; the cause is logged, never serialized.
     #[error("Something went wrong")]
     Unexpected(#[from] anyhow::Error),
@@ -97,4 +103,5 @@ pub enum ErrorCode {
     InternalServerError,
     OauthError,
     Conflict,
+    UpstreamError,
 }

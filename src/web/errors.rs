@@ -23,6 +23,7 @@ impl AppError {
             AppError::NotFound(_) => ErrorCode::NotFound,
             AppError::Conflict(_) => ErrorCode::Conflict,
             AppError::RateLimited { .. } => ErrorCode::RateLimitExceeded,
+            AppError::Upstream { .. } => ErrorCode::UpstreamError,
             AppError::Unexpected(_) => ErrorCode::InternalServerError,
         }
     }
@@ -45,6 +46,10 @@ impl ResponseError for AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Upstream {
+                timed_out: true, ..
+            } => StatusCode::GATEWAY_TIMEOUT,
+            AppError::Upstream { .. } => StatusCode::BAD_GATEWAY,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -189,16 +189,34 @@ async fn upstream_failures_each_give_a_friendly_page_and_create_nothing() {
     let mock = MockUpstream::start().await;
     let app = app_with_github(&mock).await;
     mock.sign_in_as(GithubUser::with_email(3, &unique_email(), true));
-    for (fault, expected) in [
-        (Fault::AccessDenied, "was cancelled"),
-        (Fault::TokenErrorIn200, "could not complete the sign-in"),
-        (Fault::Huge, "an answer Gatehouse cannot accept"),
-        (Fault::Hang, "did not answer in time"),
+    // The person cancelling is their choice (400); the provider failing is a bad gateway (502),
+    // or a gateway timeout (504).
+    for (fault, expected, expected_status) in [
+        (
+            Fault::AccessDenied,
+            "was cancelled",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            Fault::TokenErrorIn200,
+            "could not complete the sign-in",
+            StatusCode::BAD_GATEWAY,
+        ),
+        (
+            Fault::Huge,
+            "an answer Gatehouse cannot accept",
+            StatusCode::BAD_GATEWAY,
+        ),
+        (
+            Fault::Hang,
+            "did not answer in time",
+            StatusCode::GATEWAY_TIMEOUT,
+        ),
     ] {
         mock.set_fault(fault);
         let browser = app.new_device();
         let (status, body) = page(follow(&browser, "/auth/github").await);
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{fault:?}");
+        assert_eq!(status, expected_status, "{fault:?}");
         assert!(body.contains(expected), "{fault:?}: {body}");
         assert!(
             !body.contains("bad_verification_code"),

@@ -80,11 +80,18 @@ async fn a_microsoft_email_without_xms_edov_true_is_not_verified_and_creates_not
 async fn a_tenant_that_is_not_a_uuid_or_not_allowed_is_refused_and_creates_nothing() {
     let mock = MockOidc::start().await;
     let app = app_with_microsoft(&mock, &[TENANT]).await;
-    for (tid, expected) in [
-        ("../../evil", "could not be verified"),
+    // A token naming a malformed tenant is the provider's bad answer (502); a tenant that is
+    // not allowed is a refusal of the person (403).
+    for (tid, expected, expected_status) in [
+        (
+            "../../evil",
+            "could not be verified",
+            StatusCode::BAD_GATEWAY,
+        ),
         (
             "0b1f4a9c-0000-4000-8000-000000000001",
             "Your Microsoft organization is not allowed to sign in",
+            StatusCode::FORBIDDEN,
         ),
     ] {
         mock.sign_in_as(OidcUser::microsoft(
@@ -94,7 +101,7 @@ async fn a_tenant_that_is_not_a_uuid_or_not_allowed_is_refused_and_creates_nothi
             Some(true),
         ));
         let (status, body) = page(follow(&app.new_device(), "/auth/microsoft").await);
-        assert!(status.is_client_error(), "{tid}: {status}");
+        assert_eq!(status, expected_status, "{tid}");
         assert!(body.contains(expected), "{tid}: {body}");
     }
     assert_eq!(federated_rows(&app).await, (0, 0));
@@ -119,7 +126,7 @@ async fn bad_id_tokens_each_give_a_friendly_page_and_create_nothing() {
     ] {
         mock.set_flaw(flaw);
         let (status, body) = page(follow(&app.new_device(), "/auth/microsoft").await);
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{flaw:?}: {body}");
+        assert_eq!(status, StatusCode::BAD_GATEWAY, "{flaw:?}: {body}");
         assert!(
             body.contains("The answer from Microsoft could not be verified"),
             "{flaw:?}: {body}"

@@ -154,12 +154,13 @@ pub async fn check_state(
     Ok(row)
 }
 
-/// Records an upstream failure (never the code or any secret) and gives the user's message.
+/// Records an upstream failure (never the code or any secret) and gives back `error`, the
+/// answer to the person.
 pub async fn upstream_failed(
     state: &AppState,
     provider: &ProviderConfig,
     reason: &str,
-    message: String,
+    error: AppError,
     meta: &RequestMeta,
 ) -> AppError {
     let recorded = audit::record(
@@ -175,7 +176,7 @@ pub async fn upstream_failed(
         crate::metrics::SignInMethod::Federation,
         crate::metrics::SignInOutcome::Failure,
     );
-    AppError::invalid(message)
+    error
 }
 
 /// The callback after the state checked out: the provider's own error, or the code
@@ -189,12 +190,16 @@ pub async fn exchange(
 ) -> Result<UpstreamIdentity, AppError> {
     let name = provider.name.clone();
     if let Some(error) = params.error.as_deref() {
+        // The person cancelled (400), or the provider failed (502).
         let message = if error == "access_denied" {
-            format!(
+            AppError::invalid(format!(
                 "Sign-in with {name} was cancelled. You can try again or choose another way to sign in."
-            )
+            ))
         } else {
-            format!("{name} could not sign you in. Please try again.")
+            AppError::Upstream {
+                timed_out: false,
+                message: format!("{name} could not sign you in. Please try again.").into(),
+            }
         };
         // Only a known error code goes to the audit log, never free text from the upstream.
         let reason = if error == "access_denied" {
@@ -232,7 +237,7 @@ pub async fn exchange(
             state,
             provider,
             failure.reason(),
-            failure.message(&name),
+            failure.error(&name),
             meta,
         )
         .await),
@@ -267,7 +272,27 @@ impl Failure {
         }
     }
 
-    pub fn message(&self, name: &str) -> String {
+    /// The answer to the person: the provider's failure is a 502 (504 when it timed out), a
+    /// refused account a 403.
+    pub fn error(&self, name: &str) -> AppError {
+        let message = self.message(name).into();
+        match self {
+            Failure::Refused(_) => AppError::Forbidden {
+                code: crate::error::ErrorCode::Forbidden,
+                message,
+            },
+            Failure::Upstream(super::http::UpstreamError::Timeout) => AppError::Upstream {
+                timed_out: true,
+                message,
+            },
+            _ => AppError::Upstream {
+                timed_out: false,
+                message,
+            },
+        }
+    }
+
+    fn message(&self, name: &str) -> String {
         match self {
             Failure::Upstream(super::http::UpstreamError::Timeout) => {
                 format!("{name} did not answer in time. Please try again in a moment.")

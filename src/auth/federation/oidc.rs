@@ -84,7 +84,7 @@ async fn get(
 
 fn as_page_error(failure: Failure, provider: &ProviderConfig) -> AppError {
     tracing::info!(provider = %provider.slug, reason = failure.reason(), "upstream discovery failed");
-    AppError::invalid(failure.message(&provider.name))
+    failure.error(&provider.name)
 }
 
 pub async fn authorize_url(
