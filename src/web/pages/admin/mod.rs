@@ -143,15 +143,22 @@ fn forbidden() -> AppError {
 }
 
 /// Where a console request without a fitting sign-in goes back to: the page itself for a
-/// GET, the overview after a form POST (whose path is no page).
+/// GET; for a form POST (its path is an action, e.g. `/admin/users/{id}/reset-mfa`), the page
+/// the action belongs to, one segment up, where the person presses the button again.
 fn return_to(req: &HttpRequest) -> String {
     if req.method() == actix_web::http::Method::GET {
-        match req.query_string() {
+        return match req.query_string() {
             "" => req.path().to_owned(),
             query => format!("{}?{query}", req.path()),
-        }
-    } else {
-        "/admin".to_owned()
+        };
+    }
+    action_page(req.path())
+}
+
+fn action_page(path: &str) -> String {
+    match path.trim_end_matches('/').rsplit_once('/') {
+        Some((page, _)) if page.starts_with("/admin/") => page.to_owned(),
+        _ => "/admin".to_owned(),
     }
 }
 
@@ -288,4 +295,18 @@ pub fn done_message(code: Option<&str>, known: &[(&str, &'static str)]) -> Optio
         .iter()
         .find(|(c, _)| *c == code)
         .map(|(_, text)| *text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::action_page;
+
+    #[test]
+    fn a_refused_action_returns_to_its_page() {
+        assert_eq!(action_page("/admin/users/42/reset-mfa"), "/admin/users/42");
+        assert_eq!(action_page("/admin/keys/rotate"), "/admin/keys");
+        assert_eq!(action_page("/admin/orgs"), "/admin");
+        assert_eq!(action_page("/admin"), "/admin");
+        assert_eq!(action_page("/elsewhere/x"), "/admin");
+    }
 }
