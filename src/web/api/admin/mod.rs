@@ -139,20 +139,23 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    let document =
-        web::Data::new(serde_json::to_vec_pretty(&openapi()).unwrap_or_else(|_| b"{}".to_vec()));
-    cfg.service(
-        web::resource("/api/admin/openapi.json")
-            .app_data(document)
-            .route(web::get().to(openapi_json)),
-    )
-    .service(scope());
+    cfg.service(web::resource("/api/admin/openapi.json").route(web::get().to(openapi_json)))
+        .service(scope());
 }
 
-async fn openapi_json(document: web::Data<Vec<u8>>) -> HttpResponse {
+/// The document is the same for the process's life (it is generated from the code), built on
+/// its first request: generating it runs a lot of code a serving instance otherwise never
+/// needs, which would stay resident from startup on.
+static OPENAPI_JSON: std::sync::LazyLock<actix_web::web::Bytes> = std::sync::LazyLock::new(|| {
+    serde_json::to_vec_pretty(&openapi())
+        .unwrap_or_else(|_| b"{}".to_vec())
+        .into()
+});
+
+async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(document.get_ref().clone())
+        .body(OPENAPI_JSON.clone())
 }
 
 /// Bodies are JSON of at most 64 KiB; unknown fields (every input denies them), malformed JSON
