@@ -204,3 +204,26 @@ error-wait-minutes = { $minutes ->
     [one] Es gab zu viele Versuche. Warten Sie 1 Minute und versuchen Sie es dann erneut.
    *[other] Es gab zu viele Versuche. Warten Sie { $minutes } Minuten und versuchen Sie es dann erneut.
 }
+account-unknown-browser = Unbekannter Browser
+account-a-browser = Ein Browser
+account-browser-on = { $browser } unter { $system }
+passkey-js-cancelled = Die Passkey-Anfrage wurde abgebrochen oder ist abgelaufen.
+passkey-js-duplicate = Dieser Passkey ist bereits registriert.
+passkey-js-failed = Die Passkey-Anfrage ist fehlgeschlagen.
+passkey-js-refused = Der Server hat die Passkey-Anfrage abgelehnt.
+backup-file-heading = { $brand }: Backup-Codes
+backup-file-help = Jeder Code funktioniert einmal. Bewahren Sie sie sicher auf.
+setup-title = Gatehouse einrichten
+setup-intro = Legen Sie den <strong>Plattform-Eigentümer</strong> an: das Konto, das alle Organisationen, Apps und Personen verwaltet. Danach sind Sie direkt in der Admin-Konsole angemeldet.
+setup-email = E-Mail-Adresse
+setup-password = Passwort
+setup-password-help = Mindestens 8 Zeichen. Eine lange Passphrase ist am besten.
+setup-submit = Eigentümer anlegen und Konsole öffnen
+setup-afterwards = Fügen Sie danach auf der <a href="/account/security">Sicherheitsseite</a> Ihres Kontos eine Authenticator-App oder einen Passkey hinzu: Die Konsole fragt dann bei jeder Anmeldung danach.
+setup-email-taken = Ein Konto mit dieser Adresse gibt es bereits. Verwenden Sie eine andere Adresse oder machen Sie dieses Konto mit gatehouse user grant-owner zum Eigentümer.
+setup-done-title = Gatehouse ist bereits eingerichtet
+setup-done-message = Es gibt bereits einen Plattform-Eigentümer, deshalb funktionieren Einrichtungslinks nicht mehr. Es wurde nichts angelegt.
+setup-done-sign-in = Bei der Admin-Konsole anmelden
+setup-link-invalid-title = Dieser Einrichtungslink funktioniert nicht
+setup-link-invalid-message = Er ist falsch, wurde bereits verwendet oder gehört zu einem früheren Start des Servers: Jeder Start gibt einen neuen Link aus, und der vorherige funktioniert nicht mehr.
+setup-link-invalid-next = Kopieren Sie den Einrichtungslink aus der Ausgabe des letzten <code>gatehouse serve</code>. Es wurde nichts angelegt.
