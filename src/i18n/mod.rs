@@ -301,6 +301,16 @@ pub fn refusal(english: &str) -> String {
     english.to_owned()
 }
 
+/// A device as `auth::devices::browser_of` names it and stores it ("Firefox on Linux",
+/// "Unknown browser"), in the current language.
+pub fn device_name(english: &str) -> String {
+    match english.split_once(" on ") {
+        _ if english == "Unknown browser" => t("account-unknown-browser"),
+        Some((browser, system)) => t2("account-browser-on", "browser", browser, "system", system),
+        None => english.to_owned(),
+    }
+}
+
 /// A moment in UTC as the text of a page or mail in `locale` (labelled UTC: the reader's
 /// time zone is not known to the server). English keeps the ISO-like form it always had.
 pub fn format_utc(at: chrono::DateTime<chrono::Utc>, locale: Locale) -> String {

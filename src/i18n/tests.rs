@@ -187,3 +187,12 @@ fn every_refusal_reads_back_as_its_own_english_text() {
         assert_ne!(german, filled, "{key} is not found again");
     }
 }
+
+#[test]
+fn stored_device_names_read_in_the_pages_language() {
+    let german = |name: &str| in_locale(Locale::De, || device_name(name));
+    assert_eq!(german("Firefox on Linux"), "Firefox unter Linux");
+    assert_eq!(german("Unknown browser"), "Unbekannter Browser");
+    assert_eq!(german("curl"), "curl");
+    assert_eq!(device_name("Firefox on Linux"), "Firefox on Linux");
+}

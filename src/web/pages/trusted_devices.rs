@@ -42,7 +42,7 @@ pub async fn devices_page(
         .map(|d| DeviceRow {
             id: d.id.to_string(),
             current: current.as_deref() == Some(d.token_hash.as_str()),
-            browser: d.browser,
+            browser: crate::i18n::device_name(&d.browser),
             first_seen: When::new(d.first_seen_at),
             last_seen: When::new(d.last_seen_at),
             last_ip: d
