@@ -1,9 +1,7 @@
 //! Real-browser checks of the hosted pages (issue 17): axe-core finds no WCAG 2.1 AA violation
 //! on any page, light or dark, desktop or phone; German browsers and `ui_locales=de` get German.
 use crate::browser::{browser_app, run_script, screenshot_dir};
-use crate::helpers::{
-    PASSWORD, ServiceOptions, assert_redirect_to, spawn_app_with, unique_email,
-};
+use crate::helpers::{PASSWORD, ServiceOptions, assert_redirect_to, spawn_app_with, unique_email};
 
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
@@ -43,7 +41,10 @@ async fn axe_finds_no_violation_on_any_hosted_page() {
         .json()
         .await
         .unwrap();
-    let user_code = device["user_code"].as_str().expect("a user code").to_owned();
+    let user_code = device["user_code"]
+        .as_str()
+        .expect("a user code")
+        .to_owned();
     run_script(
         "hosted_a11y.mjs",
         vec![
