@@ -34,17 +34,19 @@ pub enum Locale {
     #[default]
     En,
     De,
+    Fr,
 }
 
 impl Locale {
     /// Every shipped language, in the order the account page offers them.
-    pub const ALL: [Locale; 2] = [Locale::En, Locale::De];
+    pub const ALL: [Locale; 3] = [Locale::En, Locale::De, Locale::Fr];
 
     /// The BCP 47 tag: `lang` attributes, the saved preference, the catalogue folder.
     pub fn tag(self) -> &'static str {
         match self {
             Self::En => "en",
             Self::De => "de",
+            Self::Fr => "fr",
         }
     }
 
@@ -53,6 +55,7 @@ impl Locale {
         match self {
             Self::En => "English",
             Self::De => "Deutsch",
+            Self::Fr => "Français",
         }
     }
 
@@ -325,6 +328,14 @@ pub fn format_utc(at: chrono::DateTime<chrono::Utc>, locale: Locale) -> String {
                 at.format("%H:%M")
             )
         }
+        Locale::Fr => {
+            let month = FRENCH_MONTHS[at.month0() as usize];
+            let day = match at.day() {
+                1 => "1er".to_owned(),
+                day => day.to_string(),
+            };
+            format!("{day} {month} {} à {} UTC", at.year(), at.format("%H:%M"))
+        }
     }
 }
 
@@ -342,7 +353,7 @@ impl When {
         let locale = current();
         let text = match locale {
             Locale::En => at.format("%Y-%m-%d %H:%M UTC").to_string(),
-            Locale::De => format_utc(at, locale),
+            Locale::De | Locale::Fr => format_utc(at, locale),
         };
         Self {
             iso: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -399,6 +410,21 @@ const GERMAN_MONTHS: [&str; 12] = [
     "Oktober",
     "November",
     "Dezember",
+];
+
+const FRENCH_MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
 ];
 
 #[cfg(test)]

@@ -120,6 +120,10 @@ fn ui_locales_win_over_the_saved_preference_and_accept_language() {
     assert_eq!(negotiate(None, None, Some("de-AT"), default), Locale::De);
     assert_eq!(negotiate(None, None, Some("ja"), Locale::De), Locale::De);
     assert_eq!(negotiate(None, None, None, default), Locale::En);
+    assert_eq!(
+        negotiate(None, None, Some("fr-CA, en;q=0.8"), default),
+        Locale::Fr
+    );
 }
 
 #[test]
@@ -183,8 +187,10 @@ fn every_refusal_reads_back_as_its_own_english_text() {
         }
         filled.push_str(rest);
         assert_eq!(refusal(&filled), filled, "{key}");
-        let german = in_locale(Locale::De, || refusal(&filled));
-        assert_ne!(german, filled, "{key} is not found again");
+        for locale in [Locale::De, Locale::Fr] {
+            let translated = in_locale(locale, || refusal(&filled));
+            assert_ne!(translated, filled, "{key} is not found again");
+        }
     }
 }
 
@@ -195,4 +201,23 @@ fn stored_device_names_read_in_the_pages_language() {
     assert_eq!(german("Unknown browser"), "Unbekannter Browser");
     assert_eq!(german("curl"), "curl");
     assert_eq!(device_name("Firefox on Linux"), "Firefox on Linux");
+}
+
+#[test]
+fn moments_read_in_each_language() {
+    let at = chrono::DateTime::parse_from_rfc3339("2026-08-01T14:05:00Z")
+        .unwrap()
+        .to_utc();
+    assert_eq!(format_utc(at, Locale::En), "2026-08-01 at 14:05 UTC");
+    assert_eq!(format_utc(at, Locale::De), "1. August 2026, 14:05 UTC");
+    assert_eq!(format_utc(at, Locale::Fr), "1er août 2026 à 14:05 UTC");
+    let when = in_locale(Locale::Fr, || When::new(at));
+    assert_eq!(
+        when.html(),
+        r#"<time datetime="2026-08-01T14:05:00Z" title="2026-08-01 14:05 UTC" data-local>1er août 2026 à 14:05 UTC</time>"#
+    );
+    let sentence = in_locale(Locale::Fr, || {
+        t_when("security-passkey-added", "when", &when)
+    });
+    assert!(sentence.starts_with("Ajoutée le <time "), "{sentence}");
 }

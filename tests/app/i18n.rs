@@ -58,7 +58,7 @@ async fn ui_locales_of_an_authorization_request_carry_through_the_sign_in() {
     let app = spawn_app().await;
     let service = app.create_service(ServiceOptions::first_party()).await;
     let rp = app.rp(&service).await;
-    let url = format!("{}&ui_locales=fr-CA%20de", rp.authorize(&["openid"]).url);
+    let url = format!("{}&ui_locales=es-MX%20de", rp.authorize(&["openid"]).url);
     let response = app
         .client
         .get(&url)
@@ -267,4 +267,31 @@ async fn dates_on_the_account_pages_are_time_elements_with_utc_on_hover() {
     }
     let (_, devices) = page_in(&app, "/account/devices", "de").await;
     assert!(devices.contains("Zuletzt verwendet am <time"), "{devices}");
+}
+
+#[tokio::test]
+async fn french_is_shipped_too() {
+    let app = spawn_app().await;
+    let (_, html) = page_in(&app, "/login", "fr-CA, en;q=0.5").await;
+    assert!(html.contains(r#"<html lang="fr">"#), "{html}");
+    assert!(html.contains("<h1>Se connecter</h1>"), "{html}");
+    assert!(html.contains("Mot de passe oublié ?"), "{html}");
+    let refused = app
+        .client
+        .post(app.url("/login"))
+        .header("Accept-Language", "fr")
+        .form(&[
+            ("email", "nobody@example.com"),
+            ("password", "wrong password"),
+            ("csrf_token", &csrf_of(&html)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("Adresse e-mail ou mot de passe incorrect"),
+        "{html}"
+    );
 }
