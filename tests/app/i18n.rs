@@ -295,3 +295,19 @@ async fn french_is_shipped_too() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn the_json_api_answers_in_english_whatever_the_browser_language() {
+    let app = spawn_app().await;
+    let refused = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .header("Accept-Language", "de")
+        .json(&serde_json::json!({"email": "ghost@example.com", "password": "nope nope"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "Invalid email or password", "{body}");
+}
