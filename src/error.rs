@@ -55,7 +55,7 @@ impl AppError {
     pub fn bad_credentials() -> Self {
         Self::Unauthorized {
             code: ErrorCode::Unauthorized,
-            message: crate::i18n::t("error-bad-credentials").into(),
+            message: "Invalid email or password".into(),
         }
     }
 }

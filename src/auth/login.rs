@@ -60,13 +60,13 @@ pub async fn authenticate_password(
     if !user.is_active() {
         return Err(AppError::Forbidden {
             code: ErrorCode::Forbidden,
-            message: crate::i18n::t("error-account-disabled").into(),
+            message: "This account is disabled".into(),
         });
     }
     if !user.email_verified {
         return Err(AppError::Forbidden {
             code: ErrorCode::EmailNotVerified,
-            message: crate::i18n::t("error-email-not-verified").into(),
+            message: "Please verify your email address before logging in".into(),
         });
     }
     if verification.needs_rehash {

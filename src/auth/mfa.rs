@@ -155,7 +155,7 @@ pub async fn load_ticket_for(
     token: &str,
     purposes: &[&str],
 ) -> Result<(LoginTicket, User), AppError> {
-    let expired = || AppError::invalid(crate::i18n::t("error-sign-in-expired"));
+    let expired = || AppError::invalid("Your sign-in expired. Please sign in again.");
     let ticket = login_tickets::find_live(&state.db, &hash_token(token), crate::store::now())
         .await?
         .filter(|t| purposes.contains(&t.purpose.as_str()))
@@ -183,7 +183,7 @@ pub async fn verify_second_factor(
         Err(message) => return Err(AppError::invalid(message)),
     };
     let attempt = state.limits.begin_mfa(user.id)?;
-    let expired = || AppError::invalid(crate::i18n::t("error-sign-in-expired"));
+    let expired = || AppError::invalid("Your sign-in expired. Please sign in again.");
     if !login_tickets::claim_attempt(&state.db, ticket.id, MAX_FAILURES).await? {
         attempt.release();
         return Err(expired());
@@ -204,7 +204,7 @@ pub async fn verify_second_factor(
                 .details(serde_json::json!({ "method": method })),
         )
         .await?;
-        return Err(AppError::invalid(crate::i18n::t("error-wrong-code")));
+        return Err(AppError::invalid("Invalid MFA code"));
     }
     if !login_tickets::consume(&state.db, ticket.id).await? {
         return Err(expired());

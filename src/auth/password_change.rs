@@ -39,7 +39,7 @@ pub async fn change(
         .await?;
         return Err(AppError::Unauthorized {
             code: ErrorCode::Unauthorized,
-            message: crate::i18n::t("error-wrong-current-password").into(),
+            message: "That is not your current password.".into(),
         });
     }
     let hash = state.passwords.hash(new.into_secret()).await?;

@@ -12,20 +12,36 @@ pub struct Email {
     normalized: String,
 }
 
+/// Why an email address is refused. The English text is the JSON API's message; pages show
+/// their own words for each variant (`web::refusals`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EmailRefusal {
+    #[error("Enter your email address")]
+    Empty,
+    #[error("Invalid email format")]
+    Malformed,
+}
+
+impl From<EmailRefusal> for std::borrow::Cow<'static, str> {
+    fn from(refusal: EmailRefusal) -> Self {
+        Self::Owned(refusal.to_string())
+    }
+}
+
 impl Email {
     /// Accepts what lettre can deliver to, at most 254 characters (RFC 5321 path limit).
-    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+    pub fn parse(raw: &str) -> Result<Self, EmailRefusal> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
-            return Err("Enter your email address");
+            return Err(EmailRefusal::Empty);
         }
         if trimmed.len() > 254
             || trimmed.parse::<lettre::Address>().is_err()
             || !trimmed.contains('@')
         {
-            return Err("Invalid email format");
+            return Err(EmailRefusal::Malformed);
         }
-        let normalized = normalize(trimmed).ok_or("Invalid email format")?;
+        let normalized = normalize(trimmed).ok_or(EmailRefusal::Malformed)?;
         Ok(Self {
             display: trimmed.to_owned(),
             normalized,

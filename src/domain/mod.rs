@@ -7,8 +7,8 @@ mod slug;
 mod user_code;
 
 pub use client_ip::{ProxyHeader, TrustedProxies};
-pub use email::Email;
-pub use password::NewPassword;
+pub use email::{Email, EmailRefusal};
+pub use password::{NewPassword, PasswordRefusal};
 pub use request_meta::{DeviceToken, RequestMeta};
 pub use slug::Slug;
 pub use user_code::UserCode;

@@ -15,19 +15,35 @@ pub struct NewPassword(SecretString);
 pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_BYTES: usize = 256;
 
+/// Why a new password is refused. The English text is the JSON API's message; pages show
+/// their own words for each variant (`web::refusals`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordRefusal {
+    #[error("Password must be at least 8 characters")]
+    TooShort,
+    #[error("Password must be at most 256 bytes")]
+    TooLong,
+    #[error("This password is one of the most common ones: choose one that is harder to guess")]
+    Common,
+}
+
+impl From<PasswordRefusal> for std::borrow::Cow<'static, str> {
+    fn from(refusal: PasswordRefusal) -> Self {
+        Self::Owned(refusal.to_string())
+    }
+}
+
 impl NewPassword {
-    pub fn parse(raw: String) -> Result<Self, &'static str> {
+    pub fn parse(raw: String) -> Result<Self, PasswordRefusal> {
         if raw.chars().count() < MIN_PASSWORD_CHARS {
-            return Err("Password must be at least 8 characters");
+            return Err(PasswordRefusal::TooShort);
         }
         if raw.len() > MAX_PASSWORD_BYTES {
-            return Err("Password must be at most 256 bytes");
+            return Err(PasswordRefusal::TooLong);
         }
         // NIST SP 800-63B §5.1.1.2: refuse passwords found in breach corpuses.
         if COMMON.contains(raw.to_lowercase().as_str()) {
-            return Err(
-                "This password is one of the most common ones: choose one that is harder to guess",
-            );
+            return Err(PasswordRefusal::Common);
         }
         Ok(Self(SecretString::from(raw)))
     }

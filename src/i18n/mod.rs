@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Display;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use chrono::Datelike;
 use fluent_templates::fluent_bundle::FluentValue;
@@ -34,17 +34,19 @@ pub enum Locale {
     #[default]
     En,
     De,
+    Fr,
 }
 
 impl Locale {
     /// Every shipped language, in the order the account page offers them.
-    pub const ALL: [Locale; 2] = [Locale::En, Locale::De];
+    pub const ALL: [Locale; 3] = [Locale::En, Locale::De, Locale::Fr];
 
     /// The BCP 47 tag: `lang` attributes, the saved preference, the catalogue folder.
     pub fn tag(self) -> &'static str {
         match self {
             Self::En => "en",
             Self::De => "de",
+            Self::Fr => "fr",
         }
     }
 
@@ -53,6 +55,7 @@ impl Locale {
         match self {
             Self::En => "English",
             Self::De => "Deutsch",
+            Self::Fr => "Français",
         }
     }
 
@@ -217,6 +220,100 @@ fn escape_html(text: &str) -> String {
     out
 }
 
+/// One refusal of the core as the English catalogue words it: the literal parts around its
+/// placeables (one more than the placeables) and the placeables' names.
+struct RefusalPattern {
+    key: &'static str,
+    literals: Vec<&'static str>,
+    names: Vec<&'static str>,
+}
+
+impl RefusalPattern {
+    fn parse(line: &'static str) -> Option<Self> {
+        let (key, text) = line.split_once(" = ")?;
+        let (mut literals, mut names) = (Vec::new(), Vec::new());
+        let mut rest = text;
+        while let Some((literal, tail)) = rest.split_once("{ $") {
+            let (name, tail) = tail.split_once(" }")?;
+            literals.push(literal);
+            names.push(name);
+            rest = tail;
+        }
+        literals.push(rest);
+        Some(Self {
+            key,
+            literals,
+            names,
+        })
+    }
+
+    /// The placeables' values if `text` is this message in English (each at least one
+    /// character, the first occurrence of the literal that follows ends it).
+    fn captures<'t>(&self, text: &'t str) -> Option<Vec<&'t str>> {
+        let mut rest = text.strip_prefix(self.literals[0])?;
+        let mut values = Vec::new();
+        for (i, literal) in self.literals.iter().enumerate().skip(1) {
+            let end = if i == self.literals.len() - 1 {
+                rest.strip_suffix(literal).map(str::len)?
+            } else {
+                let first = rest.chars().next()?.len_utf8();
+                rest[first..].find(literal)? + first
+            };
+            if end == 0 {
+                return None;
+            }
+            values.push(&rest[..end]);
+            rest = &rest[end + literal.len()..];
+        }
+        (self.literals.len() > 1 || rest.is_empty()).then_some(values)
+    }
+}
+
+/// The refusals of the core (`templates/locales/en/refusals.ftl`). The core (`auth`, `domain`)
+/// words its refusals in English, the one language of the JSON API; a page shows them through
+/// [`refusal`], which finds the message the English text came from.
+static REFUSALS: LazyLock<Vec<RefusalPattern>> = LazyLock::new(|| {
+    include_str!("../../templates/locales/en/refusals.ftl")
+        .lines()
+        .filter(|line| line.starts_with(|c: char| c.is_ascii_alphabetic()))
+        .filter_map(RefusalPattern::parse)
+        .collect()
+});
+
+/// A refusal of the core (its English message) in the current language; a message the
+/// catalogue does not hold is shown as it is.
+pub fn refusal(english: &str) -> String {
+    for pattern in REFUSALS.iter() {
+        let Some(found) = pattern.captures(english) else {
+            continue;
+        };
+        let mut args: Vec<(&'static str, FluentValue<'_>)> = Vec::new();
+        let mut consistent = true;
+        for (i, name) in pattern.names.iter().enumerate() {
+            let value = found[i];
+            match args.iter().find(|(n, _)| n == name) {
+                Some((_, FluentValue::String(seen))) => consistent &= seen == value,
+                Some(_) => consistent = false,
+                None => args.push((name, FluentValue::from(value.to_owned()))),
+            }
+        }
+        if consistent {
+            return current().text_with(pattern.key, &args);
+        }
+    }
+    english.to_owned()
+}
+
+/// A device as `auth::devices::browser_of` names it and stores it ("Firefox on Linux",
+/// "Unknown browser"), in the current language.
+pub fn device_name(english: &str) -> String {
+    match english.split_once(" on ") {
+        _ if english == "Unknown browser" => t("account-unknown-browser"),
+        Some((browser, system)) => t2("account-browser-on", "browser", browser, "system", system),
+        None => english.to_owned(),
+    }
+}
+
 /// A moment in UTC as the text of a page or mail in `locale` (labelled UTC: the reader's
 /// time zone is not known to the server). English keeps the ISO-like form it always had.
 pub fn format_utc(at: chrono::DateTime<chrono::Utc>, locale: Locale) -> String {
@@ -230,6 +327,14 @@ pub fn format_utc(at: chrono::DateTime<chrono::Utc>, locale: Locale) -> String {
                 at.year(),
                 at.format("%H:%M")
             )
+        }
+        Locale::Fr => {
+            let month = FRENCH_MONTHS[at.month0() as usize];
+            let day = match at.day() {
+                1 => "1er".to_owned(),
+                day => day.to_string(),
+            };
+            format!("{day} {month} {} à {} UTC", at.year(), at.format("%H:%M"))
         }
     }
 }
@@ -248,7 +353,7 @@ impl When {
         let locale = current();
         let text = match locale {
             Locale::En => at.format("%Y-%m-%d %H:%M UTC").to_string(),
-            Locale::De => format_utc(at, locale),
+            Locale::De | Locale::Fr => format_utc(at, locale),
         };
         Self {
             iso: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -256,6 +361,40 @@ impl When {
             utc: at.format("%Y-%m-%d %H:%M UTC").to_string(),
         }
     }
+
+    /// The `<time>` element, for a message that places the moment in a sentence
+    /// ([`t_when`]).
+    pub fn html(&self) -> String {
+        format!(
+            r#"<time datetime="{}" title="{}" data-local>{}</time>"#,
+            escape_html(&self.iso),
+            escape_html(&self.utc),
+            escape_html(&self.text)
+        )
+    }
+}
+
+/// Templates: the message `key` with a moment as its `name` argument, as markup (the
+/// `<time>` element of [`When::html`]); render with `|safe`.
+pub fn t_when(key: &str, name: &'static str, when: &When) -> String {
+    current().text_with(key, &[(name, FluentValue::from(when.html()))])
+}
+
+/// Templates: [`t_when`] plus a text argument (HTML-escaped here).
+pub fn t2_when(
+    key: &str,
+    name: &'static str,
+    when: &When,
+    name2: &'static str,
+    value2: impl Display,
+) -> String {
+    current().text_with(
+        key,
+        &[
+            (name, FluentValue::from(when.html())),
+            (name2, FluentValue::from(escape_html(&value2.to_string()))),
+        ],
+    )
 }
 
 const GERMAN_MONTHS: [&str; 12] = [
@@ -271,6 +410,21 @@ const GERMAN_MONTHS: [&str; 12] = [
     "Oktober",
     "November",
     "Dezember",
+];
+
+const FRENCH_MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
 ];
 
 #[cfg(test)]

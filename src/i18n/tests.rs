@@ -62,6 +62,17 @@ fn every_key_a_template_uses_exists() {
             sources.push(entry.unwrap().path());
         }
     }
+    let mut dirs = vec![root.join("src/web")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                sources.push(path);
+            }
+        }
+    }
     let call = regex_lite_calls();
     for path in sources {
         let text = std::fs::read_to_string(&path).unwrap();
@@ -75,13 +86,14 @@ fn every_key_a_template_uses_exists() {
     }
 }
 
-/// The first argument of every `i18n::t…("key"` call in a template.
+/// The first argument of every `i18n::t…("key"` call in a template or in the web layer.
 fn regex_lite_calls() -> impl Fn(&str) -> Vec<String> {
     |text: &str| {
         text.split("i18n::t")
             .skip(1)
             .filter_map(|rest| {
-                let rest = rest.split_once("(\"")?.1;
+                let rest = rest.trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_');
+                let rest = rest.strip_prefix("(\"")?;
                 Some(rest.split_once('"')?.0.to_owned())
             })
             .collect()
@@ -108,6 +120,10 @@ fn ui_locales_win_over_the_saved_preference_and_accept_language() {
     assert_eq!(negotiate(None, None, Some("de-AT"), default), Locale::De);
     assert_eq!(negotiate(None, None, Some("ja"), Locale::De), Locale::De);
     assert_eq!(negotiate(None, None, None, default), Locale::En);
+    assert_eq!(
+        negotiate(None, None, Some("fr-CA, en;q=0.8"), default),
+        Locale::Fr
+    );
 }
 
 #[test]
@@ -119,4 +135,89 @@ fn messages_fill_their_arguments_without_isolation_marks() {
     );
     let html = t1_html("context-continue-to", "service", "<Acme>");
     assert!(html.contains("&lt;Acme&gt;"), "{html}");
+}
+
+#[test]
+fn the_cores_english_refusals_are_shown_in_the_pages_language() {
+    let german = |english: &str| in_locale(Locale::De, || refusal(english));
+    assert_eq!(german("Invalid MFA code"), "Dieser Code stimmt nicht");
+    assert_eq!(
+        german("This GitHub account is already linked to another account."),
+        "Dieses GitHub-Konto ist bereits mit einem anderen Konto verknüpft."
+    );
+    // A placeable used twice must be the same text both times.
+    assert_eq!(
+        german(
+            "Acme did not confirm a verified email address for this account, so Gatehouse cannot \
+             create or link an account. Verify your primary email address at Acme, or sign in another way."
+        ),
+        "Acme hat für dieses Konto keine bestätigte E-Mail-Adresse gemeldet, deshalb kann \
+         Gatehouse kein Konto erstellen oder verknüpfen. Bestätigen Sie Ihre primäre \
+         E-Mail-Adresse bei Acme oder melden Sie sich anders an."
+    );
+    assert_eq!(
+        german(
+            "Acme did not confirm a verified email address for this account, so Gatehouse cannot create or link an account. Verify your primary email address at Other, or sign in another way."
+        ),
+        "Acme did not confirm a verified email address for this account, so Gatehouse cannot create or link an account. Verify your primary email address at Other, or sign in another way.",
+        "inconsistent placeables: shown as they are"
+    );
+    // English stays byte for byte what the core said; unknown messages pass through.
+    assert_eq!(refusal("Invalid MFA code"), "Invalid MFA code");
+    assert_eq!(german("Something nobody wrote"), "Something nobody wrote");
+    assert_eq!(
+        german("Invalid MFA code and more"),
+        "Invalid MFA code and more"
+    );
+}
+
+#[test]
+fn every_refusal_reads_back_as_its_own_english_text() {
+    for line in include_str!("../../templates/locales/en/refusals.ftl").lines() {
+        let Some((key, text)) = line.split_once(" = ") else {
+            continue;
+        };
+        // Fill each placeable with a sample name, then find the message again.
+        let mut filled = String::new();
+        let mut rest = text;
+        while let Some((literal, tail)) = rest.split_once("{ $") {
+            filled.push_str(literal);
+            filled.push_str("Acme");
+            rest = tail.split_once(" }").unwrap().1;
+        }
+        filled.push_str(rest);
+        assert_eq!(refusal(&filled), filled, "{key}");
+        for locale in [Locale::De, Locale::Fr] {
+            let translated = in_locale(locale, || refusal(&filled));
+            assert_ne!(translated, filled, "{key} is not found again");
+        }
+    }
+}
+
+#[test]
+fn stored_device_names_read_in_the_pages_language() {
+    let german = |name: &str| in_locale(Locale::De, || device_name(name));
+    assert_eq!(german("Firefox on Linux"), "Firefox unter Linux");
+    assert_eq!(german("Unknown browser"), "Unbekannter Browser");
+    assert_eq!(german("curl"), "curl");
+    assert_eq!(device_name("Firefox on Linux"), "Firefox on Linux");
+}
+
+#[test]
+fn moments_read_in_each_language() {
+    let at = chrono::DateTime::parse_from_rfc3339("2026-08-01T14:05:00Z")
+        .unwrap()
+        .to_utc();
+    assert_eq!(format_utc(at, Locale::En), "2026-08-01 at 14:05 UTC");
+    assert_eq!(format_utc(at, Locale::De), "1. August 2026, 14:05 UTC");
+    assert_eq!(format_utc(at, Locale::Fr), "1er août 2026 à 14:05 UTC");
+    let when = in_locale(Locale::Fr, || When::new(at));
+    assert_eq!(
+        when.html(),
+        r#"<time datetime="2026-08-01T14:05:00Z" title="2026-08-01 14:05 UTC" data-local>1er août 2026 à 14:05 UTC</time>"#
+    );
+    let sentence = in_locale(Locale::Fr, || {
+        t_when("security-passkey-added", "when", &when)
+    });
+    assert!(sentence.starts_with("Ajoutée le <time "), "{sentence}");
 }

@@ -249,7 +249,7 @@ impl SignInContext<'_> {
     fn describe(&self) -> String {
         let args = [
             ("when", self.when.into()),
-            ("browser", self.browser.into()),
+            ("browser", crate::i18n::device_name(self.browser).into()),
             ("method", self.method.into()),
             ("address", self.ip.unwrap_or_default().into()),
         ];

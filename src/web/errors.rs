@@ -148,7 +148,11 @@ impl ResponseError for PageError {
             ),
             other => {
                 other.log();
-                (t("error-refused-title"), other.to_string(), None)
+                (
+                    t("error-refused-title"),
+                    crate::web::refusals::message(other),
+                    None,
+                )
             }
         };
         let html = ErrorPage {

@@ -10,6 +10,7 @@ pub mod locale;
 pub mod middleware;
 pub mod oidc;
 pub mod pages;
+pub mod refusals;
 pub mod respond;
 
 use actix_web::{HttpRequest, HttpResponse, web};

@@ -29,10 +29,16 @@
       box.hidden = false;
     }
   };
+  // The page's own words (data-* of the error box, in the page's language).
+  const text = (name, english) => {
+    const box = document.getElementById('passkey-error');
+    return (box && box.dataset[name]) || english;
+  };
   const describe = (error) => {
-    if (error && error.name === 'NotAllowedError') return 'The passkey request was cancelled or timed out.';
-    if (error && error.name === 'InvalidStateError') return 'This passkey is already registered.';
-    return (error && error.message) || 'The passkey request failed.';
+    if (error && error.name === 'NotAllowedError') return text('cancelled', 'The passkey request was cancelled or timed out.');
+    if (error && error.name === 'InvalidStateError') return text('duplicate', 'This passkey is already registered.');
+    if (error && error.status) return error.message;
+    return text('failed', 'The passkey request failed.');
   };
 
   const post = async (url, body) => {
@@ -46,7 +52,7 @@
     const response = await fetch(url, init);
     const data = await response.json().catch(() => ({}));
     if (!response.ok) {
-      const error = new Error(data.error || 'The server refused the passkey request.');
+      const error = new Error(data.error || text('refused', 'The server refused the passkey request.'));
       error.status = response.status;
       throw error;
     }

@@ -918,3 +918,33 @@ async fn discovery_advertises_the_device_endpoint_and_grant() {
             .contains(&json!(DEVICE_GRANT))
     );
 }
+
+#[tokio::test]
+async fn a_german_person_is_told_in_german_that_the_device_was_denied() {
+    let app = spawn_app().await;
+    let email = unique_email();
+    app.verified_user(&email).await;
+    let service = device_service(&app, true, None).await;
+    let (_, user_code) = start(&app, &service).await;
+    let entry = app.get_html("/device?ui_locales=de").await;
+    assert!(entry.contains(r#"<html lang="de">"#), "{entry}");
+
+    let wrong = app
+        .submit("/device", "/device", &[("user_code", "BCDF-GHJK")])
+        .await;
+    let wrong = wrong.text().await.unwrap();
+    assert!(
+        wrong.contains("Dieser Code ist ungültig. Prüfen Sie den Code auf Ihrem Gerät"),
+        "{wrong}"
+    );
+    let confirmation = confirmation_page(&app, &user_code, &email).await;
+    let denied = decide(&app, &confirmation, "deny").await;
+
+    assert_eq!(denied.status(), StatusCode::OK);
+    let html = denied.text().await.unwrap();
+    assert!(html.contains("Anfrage abgelehnt"), "{html}");
+    assert!(
+        html.contains("Das Gerät hat keinen Zugriff auf Acme Web erhalten."),
+        "{html}"
+    );
+}

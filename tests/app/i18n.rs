@@ -58,7 +58,7 @@ async fn ui_locales_of_an_authorization_request_carry_through_the_sign_in() {
     let app = spawn_app().await;
     let service = app.create_service(ServiceOptions::first_party()).await;
     let rp = app.rp(&service).await;
-    let url = format!("{}&ui_locales=fr-CA%20de", rp.authorize(&["openid"]).url);
+    let url = format!("{}&ui_locales=es-MX%20de", rp.authorize(&["openid"]).url);
     let response = app
         .client
         .get(&url)
@@ -183,4 +183,131 @@ async fn a_refused_sign_in_is_explained_in_the_pages_language() {
     let (status, missing) = page_in(&app, "/no-such-page", "de").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(missing.contains("Seite nicht gefunden"), "{missing}");
+}
+
+#[tokio::test]
+async fn weak_passwords_and_bad_addresses_are_refused_in_german() {
+    let app = spawn_app().await;
+    let (_, page) = page_in(&app, "/register", "de").await;
+    let refused = app
+        .client
+        .post(app.url("/register"))
+        .header("Accept-Language", "de")
+        .form(&[
+            ("email", "not an address"),
+            ("password", "password"),
+            ("csrf_token", &csrf_of(&page)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("Dieses Passwort gehört zu den häufigsten"),
+        "{html}"
+    );
+    assert!(html.contains("Diese E-Mail-Adresse ist ungültig"), "{html}");
+    assert!(!html.contains("Invalid email format"), "{html}");
+
+    // Signed in with German saved: the change-password form says it in German too.
+    let email = unique_email();
+    app.verified_user(&email).await;
+    app.login(&email, PASSWORD).await;
+    let account = app.get_html("/account").await;
+    app.post_form("/account/language", &account, &[("language", "de")])
+        .await;
+    let form = app.get_html("/account/password").await;
+    let short = app
+        .post_form(
+            "/account/password",
+            &form,
+            &[("current_password", PASSWORD), ("new_password", "kurz")],
+        )
+        .await;
+    assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = short.text().await.unwrap();
+    assert!(
+        html.contains("Das Passwort muss mindestens 8 Zeichen lang sein"),
+        "{html}"
+    );
+    let wrong = app
+        .post_form(
+            "/account/password",
+            &form,
+            &[
+                ("current_password", "not the password"),
+                ("new_password", "a long new passphrase"),
+            ],
+        )
+        .await;
+    let html = wrong.text().await.unwrap();
+    assert!(
+        html.contains("Das ist nicht Ihr aktuelles Passwort."),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn dates_on_the_account_pages_are_time_elements_with_utc_on_hover() {
+    let app = spawn_app().await;
+    let email = unique_email();
+    app.verified_user(&email).await;
+    app.login(&email, PASSWORD).await;
+    for path in ["/account", "/account/devices"] {
+        let (_, html) = page_in(&app, path, "de").await;
+        assert!(html.contains(r#"<time datetime=""#), "{path}: {html}");
+        assert!(html.contains(r#" UTC" data-local>"#), "{path}: {html}");
+        // No moment printed as raw text: each sits in a <time> element.
+        let outside: String = html
+            .split("<time ")
+            .map(|part| part.split_once("</time>").map_or(part, |(_, rest)| rest))
+            .collect();
+        assert!(!outside.contains(" UTC"), "{path}: {outside}");
+    }
+    let (_, devices) = page_in(&app, "/account/devices", "de").await;
+    assert!(devices.contains("Zuletzt verwendet am <time"), "{devices}");
+}
+
+#[tokio::test]
+async fn french_is_shipped_too() {
+    let app = spawn_app().await;
+    let (_, html) = page_in(&app, "/login", "fr-CA, en;q=0.5").await;
+    assert!(html.contains(r#"<html lang="fr">"#), "{html}");
+    assert!(html.contains("<h1>Se connecter</h1>"), "{html}");
+    assert!(html.contains("Mot de passe oublié ?"), "{html}");
+    let refused = app
+        .client
+        .post(app.url("/login"))
+        .header("Accept-Language", "fr")
+        .form(&[
+            ("email", "nobody@example.com"),
+            ("password", "wrong password"),
+            ("csrf_token", &csrf_of(&html)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("Adresse e-mail ou mot de passe incorrect"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn the_json_api_answers_in_english_whatever_the_browser_language() {
+    let app = spawn_app().await;
+    let refused = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .header("Accept-Language", "de")
+        .json(&serde_json::json!({"email": "ghost@example.com", "password": "nope nope"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "Invalid email or password", "{body}");
 }

@@ -437,3 +437,19 @@ async fn an_admin_can_reset_mfa_with_the_cli() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_wrong_code_is_explained_in_german_to_a_german_sign_in() {
+    let app = spawn_app().await;
+    let (email, _, _) = enrolled_user(&app).await;
+    // ui_locales on any page holds for the rest of the sign-in (cookie).
+    let login = app.get_html("/login?ui_locales=de").await;
+    assert!(login.contains(r#"<html lang="de">"#), "{login}");
+    app.login(&email, PASSWORD).await;
+
+    let refused = submit_code(&app, "000000").await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("Dieser Code stimmt nicht"), "{html}");
+    assert!(!html.contains("Invalid MFA code"), "{html}");
+}

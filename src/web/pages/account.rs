@@ -16,7 +16,7 @@ struct ConsentRow {
     id: String,
     service: String,
     scopes: String,
-    granted: String,
+    granted: When,
 }
 
 /// One place the account is signed in.
@@ -65,7 +65,7 @@ pub async fn account_page(
                 &crate::oidc::scope::ScopeSet::from_list(&consent.scopes_list()),
             )
             .join("; "),
-            granted: consent.updated_at.format("%Y-%m-%d").to_string(),
+            granted: When::new(consent.updated_at),
         });
     }
     let sessions =
@@ -194,7 +194,14 @@ pub async fn change_password_submit(
     };
     let new = match crate::domain::NewPassword::parse(form.new_password) {
         Ok(new) => new,
-        Err(e) => return Ok(rerender(StatusCode::UNPROCESSABLE_ENTITY, None, Some(e))?),
+        Err(e) => {
+            let error = crate::web::refusals::password(e);
+            return Ok(rerender(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(&error),
+            )?);
+        }
     };
     let current = secrecy::SecretString::from(form.current_password);
     let (user, keep) = (&signed_in.user, signed_in.session.id);
@@ -206,7 +213,8 @@ pub async fn change_password_submit(
             link_label: &crate::i18n::t("msg-back-to-your-account"),
         })?),
         Err(AppError::Unauthorized { message, .. }) => {
-            Ok(rerender(StatusCode::UNAUTHORIZED, Some(&message), None)?)
+            let error = crate::i18n::refusal(&message);
+            Ok(rerender(StatusCode::UNAUTHORIZED, Some(&error), None)?)
         }
         Err(e) => Err(e.into()),
     }
@@ -240,7 +248,7 @@ pub async fn end_sessions_submit(
 /// "Firefox on Linux" from a user agent; enough to recognise a device, not a fingerprint.
 fn describe_browser(user_agent: Option<&str>) -> String {
     let Some(ua) = user_agent else {
-        return "Unknown browser".to_owned();
+        return crate::i18n::t("account-unknown-browser");
     };
     let browser = [
         ("Edg/", "Edge"),
@@ -251,7 +259,10 @@ fn describe_browser(user_agent: Option<&str>) -> String {
     ]
     .iter()
     .find(|(needle, _)| ua.contains(needle))
-    .map_or("A browser", |(_, name)| name);
+    .map_or_else(
+        || crate::i18n::t("account-a-browser"),
+        |(_, name)| (*name).to_owned(),
+    );
     let system = [
         ("iPhone", "iPhone"),
         ("iPad", "iPad"),
@@ -265,8 +276,8 @@ fn describe_browser(user_agent: Option<&str>) -> String {
     .find(|(needle, _)| ua.contains(needle))
     .map(|(_, name)| *name);
     match system {
-        Some(system) => format!("{browser} on {system}"),
-        None => browser.to_owned(),
+        Some(system) => crate::i18n::t2("account-browser-on", "browser", browser, "system", system),
+        None => browser,
     }
 }
 

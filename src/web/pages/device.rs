@@ -118,7 +118,7 @@ fn login_path(user_code: &UserCode, again: bool) -> String {
 
 /// The entry page again with what went wrong; rate limits and failures become error pages.
 fn refused(e: UserCodeError, raw: &str, csrf: &CsrfToken) -> Result<HttpResponse, PageError> {
-    let message = match e {
+    let message = crate::i18n::t(match e {
         UserCodeError::Failed(e) => return Err(e.into()),
         UserCodeError::FreshSignInRequired => {
             let Some(code) = UserCode::parse(raw) else {
@@ -126,24 +126,18 @@ fn refused(e: UserCodeError, raw: &str, csrf: &CsrfToken) -> Result<HttpResponse
             };
             return Ok(respond::see_other(&login_path(&code, true)));
         }
-        UserCodeError::Invalid => {
-            "That code is not valid. Check the code shown on your device and try again."
-        }
-        UserCodeError::Expired => {
-            "That code has expired. Start again on your device to get a new code."
-        }
-        UserCodeError::AlreadyAuthorized => "That code has already been used.",
-        UserCodeError::Denied => {
-            "That request was denied. Start again on your device to get a new code."
-        }
-    };
+        UserCodeError::Invalid => "device-code-invalid",
+        UserCodeError::Expired => "device-code-expired",
+        UserCodeError::AlreadyAuthorized => "device-code-used",
+        UserCodeError::Denied => "device-code-denied",
+    });
     let shown: String = raw.chars().take(16).collect();
     Ok(respond::html(
         StatusCode::BAD_REQUEST,
         &DevicePage {
             csrf: &csrf.0,
             user_code: shown.trim(),
-            error: Some(message),
+            error: Some(&message),
         },
     )?)
 }
@@ -180,20 +174,12 @@ pub async fn confirm_submit(
         Ok(pending) => {
             let service = &pending.client.service.name;
             let (title, message) = match decision {
-                Decision::Approve => (
-                    "Device connected",
-                    format!(
-                        "{service} is now signed in on your device. You can close this window and return to it."
-                    ),
-                ),
-                Decision::Deny => (
-                    "Request denied",
-                    format!("The device was not given access to {service}."),
-                ),
+                Decision::Approve => ("device-connected", "device-connected-message"),
+                Decision::Deny => ("device-denied", "device-denied-message"),
             };
             Ok(respond::ok_page(&MessagePage {
-                title,
-                message: &message,
+                title: &crate::i18n::t(title),
+                message: &crate::i18n::t1(message, "service", service),
                 link_href: "/account",
                 link_label: &crate::i18n::t("msg-go-to-your-account"),
             })?)

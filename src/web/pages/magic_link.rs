@@ -66,11 +66,12 @@ pub async fn magic_link_submit(
     let email = match Email::parse(&form.email) {
         Ok(email) => email,
         Err(error) => {
+            let error = crate::web::refusals::email(error);
             let page = MagicLinkPage {
                 csrf: &csrf.0,
                 email: form.email.trim(),
                 next,
-                error: Some(error),
+                error: Some(&error),
                 context,
             };
             return Ok(respond::html(StatusCode::UNPROCESSABLE_ENTITY, &page)?);
@@ -91,9 +92,10 @@ pub async fn magic_link_submit(
     .await?;
     Ok(respond::ok_page(&MessagePage {
         title: &crate::i18n::t("msg-check-your-email"),
-        message: &format!(
-            "If an account uses this address, we sent it a sign-in link. It works once and expires in {} minutes.",
-            state.settings.magic_link.ttl_minutes
+        message: &crate::i18n::tn(
+            "msg-magic-link-sent",
+            "minutes",
+            state.settings.magic_link.ttl_minutes,
         ),
         link_href: "/login",
         link_label: &crate::i18n::t("msg-back-to-sign-in"),

@@ -187,8 +187,14 @@ pub async fn mfa_submit(
             StatusCode::BAD_REQUEST,
             &MfaPage {
                 csrf: &csrf.0,
-                backup_error: form.backup.is_some().then(|| message.to_string()),
-                error: form.backup.is_none().then(|| message.into_owned()),
+                backup_error: form
+                    .backup
+                    .is_some()
+                    .then(|| crate::i18n::refusal(&message)),
+                error: form
+                    .backup
+                    .is_none()
+                    .then(|| crate::i18n::refusal(&message)),
                 context: context_of(&state, &ticket, &meta).await,
             },
         )?),
@@ -244,7 +250,7 @@ pub async fn enrol_submit(
                 &csrf.0,
                 "/login/mfa/enrol",
                 &enrolment,
-                Some(message.into_owned()),
+                Some(crate::i18n::refusal(&message)),
                 true,
             );
             Ok(respond::html(StatusCode::BAD_REQUEST, &page)?)
@@ -297,7 +303,7 @@ pub async fn code_submit(
             &EmailCodePage {
                 csrf: &csrf.0,
                 minutes: crate::auth::step_up::CODE_MINUTES,
-                error: Some(message.into_owned()),
+                error: Some(crate::i18n::refusal(&message)),
             },
         )?),
         Err(e) => Err(e.into()),

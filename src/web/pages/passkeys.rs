@@ -48,7 +48,7 @@ pub async fn sign_in_submit(
     let Ok(credential) = serde_json::from_str::<PublicKeyCredential>(&form.credential) else {
         return Ok(fail(
             StatusCode::BAD_REQUEST,
-            "Signing in with a passkey needs JavaScript. Sign in with your email instead.".into(),
+            crate::i18n::t("msg-passkey-needs-javascript"),
         )?);
     };
     match passkeys::finish_authentication(&state, &form.challenge_id, &credential, &meta).await {
@@ -90,7 +90,8 @@ pub async fn sign_in_options(
         passkeys::UnknownEmail::Disguise,
         &meta,
     )
-    .await?;
+    .await
+    .map_err(crate::web::refusals::for_page_script)?;
     Ok(ceremony_json(challenge_id, options))
 }
 
@@ -116,17 +117,18 @@ pub async fn register_options(
     let Some(signed_in) = user.0 else {
         return Err(AppError::Unauthorized {
             code: crate::error::ErrorCode::Unauthorized,
-            message: "Your session ended. Sign in again.".into(),
+            message: crate::i18n::t("refusal-session-ended").into(),
         });
     };
     if !crate::auth::sessions::signed_in_recently(signed_in.session.auth_time) {
         return Err(AppError::Unauthorized {
             code: crate::error::ErrorCode::Unauthorized,
-            message: "For your security, sign in again to add a passkey.".into(),
+            message: crate::i18n::t("refusal-passkey-sign-in-again").into(),
         });
     }
-    let (challenge_id, options) =
-        passkeys::start_registration(&state, &signed_in.user, &form.name).await?;
+    let (challenge_id, options) = passkeys::start_registration(&state, &signed_in.user, &form.name)
+        .await
+        .map_err(crate::web::refusals::for_page_script)?;
     Ok(ceremony_json(challenge_id, options))
 }
 
@@ -152,7 +154,7 @@ pub async fn register_submit(
             &state,
             &signed_in,
             &csrf.0,
-            Some("Adding a passkey needs JavaScript in this browser.".into()),
+            Some(crate::i18n::t("msg-passkey-add-needs-javascript")),
         )
         .await;
     };

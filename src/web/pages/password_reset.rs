@@ -43,10 +43,11 @@ pub async fn forgot_password_submit(
     let email = match Email::parse(&form.email) {
         Ok(email) => email,
         Err(error) => {
+            let error = crate::web::refusals::email(error);
             let page = ForgotPasswordPage {
                 csrf: &csrf.0,
                 email: form.email.trim(),
-                error: Some(error),
+                error: Some(&error),
             };
             return Ok(respond::html(StatusCode::UNPROCESSABLE_ENTITY, &page)?);
         }
@@ -54,9 +55,10 @@ pub async fn forgot_password_submit(
     crate::auth::password_reset::request(&state, &email, &meta).await?;
     Ok(respond::ok_page(&MessagePage {
         title: &crate::i18n::t("msg-check-your-email"),
-        message: &format!(
-            "If an account with that email exists, we sent it a link to reset the password. The link works once and expires in {} minutes.",
-            state.settings.tokens.password_reset_ttl_minutes
+        message: &crate::i18n::tn(
+            "msg-reset-link-sent",
+            "minutes",
+            state.settings.tokens.password_reset_ttl_minutes,
         ),
         link_href: "/login",
         link_label: &crate::i18n::t("msg-back-to-sign-in"),
@@ -82,7 +84,11 @@ fn unusable_link(message: &str) -> Result<HttpResponse, AppError> {
         StatusCode::BAD_REQUEST,
         &MessagePage {
             title: &crate::i18n::t("msg-this-link-cannot-be-used"),
-            message: &format!("{message}. You can ask for a new link."),
+            message: &crate::i18n::t1(
+                "msg-link-ask-for-a-new-one",
+                "problem",
+                crate::i18n::refusal(message),
+            ),
             link_href: "/forgot-password",
             link_label: &crate::i18n::t("msg-get-a-new-link"),
         },
@@ -122,10 +128,11 @@ pub async fn reset_password_submit(
     let password = match NewPassword::parse(form.password) {
         Ok(password) => password,
         Err(error) => {
+            let error = crate::web::refusals::password(error);
             let page = ResetPasswordPage {
                 csrf: &csrf.0,
                 token: &form.token,
-                error: Some(error),
+                error: Some(&error),
             };
             return Ok(respond::html(StatusCode::UNPROCESSABLE_ENTITY, &page)?);
         }

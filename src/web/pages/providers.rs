@@ -17,6 +17,7 @@ use crate::auth::federation::flow::{self, BrowserHalf, CallbackParams, KIND_LINK
 use crate::auth::federation::linking::{self, Decision};
 use crate::auth::federation::providers::{self, display_name};
 use crate::error::AppError;
+use crate::i18n::When;
 use crate::oidc::sign_in_context;
 use crate::state::AppState;
 use crate::store::{federated_identities, organizations, services};
@@ -280,9 +281,12 @@ pub async fn callback(
             session
                 .insert(PENDING_LINK, &token)
                 .map_err(session_error)?;
-            let message = format!(
-                "An account for {email} already exists. To use {} with it, sign in to that account in any way you usually do; you will then be asked to confirm the link.",
-                config.name
+            let message = crate::i18n::t2(
+                "msg-provider-account-exists",
+                "email",
+                email,
+                "provider",
+                &config.name,
             );
             Ok(respond::html(
                 StatusCode::CONFLICT,
@@ -405,7 +409,7 @@ struct IdentityRow {
     id: String,
     provider: String,
     email: String,
-    last_used: String,
+    last_used: Option<When>,
 }
 
 #[derive(Template)]
@@ -431,10 +435,7 @@ async fn providers_page(
             id: i.id.to_string(),
             provider: display_name(&i.provider).to_owned(),
             email: i.email.unwrap_or_default(),
-            last_used: i
-                .last_used_at
-                .map(|t| t.format("%Y-%m-%d").to_string())
-                .unwrap_or_default(),
+            last_used: i.last_used_at.map(When::new),
         })
         .collect();
     let available = providers::offered(state, None).await?;
@@ -444,7 +445,7 @@ async fn providers_page(
             csrf,
             identities,
             available,
-            error,
+            error: error.as_deref().map(crate::i18n::refusal),
         },
     )
 }

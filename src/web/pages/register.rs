@@ -79,11 +79,13 @@ pub async fn register_submit(
     let (email, password) = match (email, password) {
         (Ok(email), Ok(password)) => (email, password),
         (email, password) => {
+            let email_error = email.err().map(crate::web::refusals::email);
+            let password_error = password.err().map(crate::web::refusals::password);
             let page = RegisterPage {
                 csrf: &csrf.0,
                 email: form.email.trim(),
-                email_error: email.err(),
-                password_error: password.err(),
+                email_error: email_error.as_deref(),
+                password_error: password_error.as_deref(),
                 providers: links_for(&state, next, &meta).await,
                 next,
                 context,
@@ -107,22 +109,18 @@ pub async fn register_submit(
 /// The organization of the service being signed in to takes members by invitation only
 /// (`sign_up_policy` `invite_only`): no account is made here.
 fn invitation_only(context: &SignInContext, next: &str) -> Result<HttpResponse, PageError> {
-    let org = context
-        .service
-        .as_ref()
-        .map_or("This organization", |s| s.org.as_str());
-    let message = format!(
-        "{org} adds people by invitation only, so you cannot create an account here. \
-         Ask an administrator of {org} to invite you, or sign in if you already have an account."
-    );
+    let message = match context.service.as_ref() {
+        Some(service) => crate::i18n::t1("msg-invitation-only", "org", &service.org),
+        None => crate::i18n::t("msg-invitation-only-unnamed"),
+    };
     let page = MessagePage {
-        title: "Invitation required",
+        title: &crate::i18n::t("msg-invitation-required"),
         message: &message,
         link_href: &format!(
             "/login?next={}",
             url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
         ),
-        link_label: "Go to sign in",
+        link_label: &crate::i18n::t("msg-go-to-sign-in"),
     };
     Ok(respond::html(StatusCode::FORBIDDEN, &page)?)
 }

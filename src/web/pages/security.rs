@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use crate::auth::totp::{Enrolment, EnrolmentOwner};
 use crate::error::AppError;
+use crate::i18n::When;
 use crate::state::AppState;
 use crate::store::{backup_codes, totp_credentials};
 use crate::web::csrf::{CsrfForm, CsrfToken};
@@ -64,7 +65,9 @@ pub struct BackupCodesPage<'a> {
 impl<'a> BackupCodesPage<'a> {
     pub fn new(codes: &'a [String], continue_href: &'a str) -> Self {
         let text = format!(
-            "Gatehouse backup codes\nEach code works once. Keep them somewhere safe.\n\n{}\n",
+            "{}\n{}\n\n{}\n",
+            crate::i18n::t1("backup-file-heading", "brand", crate::i18n::site_name()),
+            crate::i18n::t("backup-file-help"),
             codes.join("\n")
         );
         let encoded: String = url::form_urlencoded::byte_serialize(text.as_bytes())
@@ -83,7 +86,7 @@ impl<'a> BackupCodesPage<'a> {
 struct SecurityPage<'a> {
     csrf: &'a str,
     enabled: bool,
-    enabled_since: String,
+    enabled_since: Option<When>,
     backup_codes_left: u64,
     error: Option<String>,
     passkeys: Vec<PasskeyRow>,
@@ -93,8 +96,8 @@ struct SecurityPage<'a> {
 struct PasskeyRow {
     id: uuid::Uuid,
     name: String,
-    created: String,
-    last_used: Option<String>,
+    created: When,
+    last_used: Option<When>,
 }
 
 pub async fn security_page(
@@ -109,22 +112,17 @@ pub async fn security_page(
     let page = SecurityPage {
         csrf,
         enabled: totp.is_some(),
-        enabled_since: totp
-            .and_then(|t| t.enabled_at)
-            .map(|t| t.format("%Y-%m-%d").to_string())
-            .unwrap_or_default(),
+        enabled_since: totp.and_then(|t| t.enabled_at).map(When::new),
         backup_codes_left: backup_codes::count_unused(&state.db, signed_in.user.id).await?,
-        error: error.clone(),
+        error: error.as_deref().map(crate::i18n::refusal),
         passkeys: crate::auth::passkeys::list(state, signed_in.user.id)
             .await?
             .into_iter()
             .map(|p| PasskeyRow {
                 id: p.id,
                 name: p.name,
-                created: p.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                last_used: p
-                    .last_used_at
-                    .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+                created: When::new(p.created_at),
+                last_used: p.last_used_at.map(When::new),
             })
             .collect(),
         passkeys_available: state.webauthn.is_some(),
@@ -203,7 +201,7 @@ pub async fn totp_confirm(
                 &csrf.0,
                 "/account/security/totp/confirm",
                 &enrolment,
-                Some(message.into_owned()),
+                Some(crate::i18n::refusal(&message)),
                 false,
             );
             Ok(respond::html(StatusCode::BAD_REQUEST, &page)?)

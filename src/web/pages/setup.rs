@@ -16,8 +16,6 @@ use crate::web::respond;
 /// Where the new owner lands.
 const CONSOLE: &str = "/admin";
 
-const EMAIL_TAKEN: &str = "An account with this address already exists. Use another address, or make that account an owner with gatehouse user grant-owner.";
-
 #[derive(Template)]
 #[template(path = "pages/setup.html")]
 struct SetupPage<'a> {
@@ -94,7 +92,9 @@ pub async fn setup_submit(
             if let Some(refused) = refusal(setup::check_link(&state, &form.token).await?) {
                 return refused;
             }
-            let page = retry(email.err(), password.err());
+            let email_error = email.err().map(crate::web::refusals::email);
+            let password_error = password.err().map(crate::web::refusals::password);
+            let page = retry(email_error.as_deref(), password_error.as_deref());
             return Ok(respond::html(StatusCode::UNPROCESSABLE_ENTITY, &page)?);
         }
     };
@@ -108,7 +108,7 @@ pub async fn setup_submit(
         FirstOwner::OwnerExists => already_set_up(),
         FirstOwner::EmailTaken => Ok(respond::html(
             StatusCode::CONFLICT,
-            &retry(Some(EMAIL_TAKEN), None),
+            &retry(Some(crate::i18n::t("setup-email-taken").as_str()), None),
         )?),
     }
 }

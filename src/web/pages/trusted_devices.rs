@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use uuid::Uuid;
 
+use crate::i18n::When;
 use crate::keys::hash_token;
 use crate::state::AppState;
 use crate::web::csrf::{CsrfForm, CsrfToken};
@@ -15,8 +16,8 @@ use crate::web::respond;
 struct DeviceRow {
     id: String,
     browser: String,
-    first_seen: String,
-    last_seen: String,
+    first_seen: When,
+    last_seen: When,
     last_ip: String,
     current: bool,
 }
@@ -35,17 +36,18 @@ pub async fn devices_page(
     Meta(meta): Meta,
 ) -> Result<HttpResponse, PageError> {
     let current = meta.device_token.as_ref().map(|t| hash_token(&t.0));
-    let format = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
     let devices = crate::auth::devices::list(&state, signed_in.user.id)
         .await?
         .into_iter()
         .map(|d| DeviceRow {
             id: d.id.to_string(),
             current: current.as_deref() == Some(d.token_hash.as_str()),
-            browser: d.browser,
-            first_seen: format(d.first_seen_at),
-            last_seen: format(d.last_seen_at),
-            last_ip: d.last_ip.unwrap_or_else(|| "unknown".to_owned()),
+            browser: crate::i18n::device_name(&d.browser),
+            first_seen: When::new(d.first_seen_at),
+            last_seen: When::new(d.last_seen_at),
+            last_ip: d
+                .last_ip
+                .unwrap_or_else(|| crate::i18n::t("account-unknown-address")),
         })
         .collect();
     Ok(respond::ok_page(&DevicesPage {

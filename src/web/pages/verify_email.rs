@@ -46,22 +46,16 @@ pub async fn verify_email_page(
     // A made-up, used or expired link gets no button that could only fail.
     if let Some(problem) = crate::auth::email_verification::check(&state, &query.token).await? {
         use crate::auth::email_verification::LinkProblem;
-        let message = match problem {
-            LinkProblem::Unknown => {
-                "This verification link is not valid. Check that you opened the whole link from the email."
-            }
-            LinkProblem::Used => {
-                "This verification link was already used. If your address is verified, sign in."
-            }
-            LinkProblem::Expired => {
-                "This verification link has expired. Sign in with your email and password to get a new one."
-            }
-        };
+        let message = crate::i18n::t(match problem {
+            LinkProblem::Unknown => "msg-verification-link-unknown",
+            LinkProblem::Used => "msg-verification-link-used",
+            LinkProblem::Expired => "msg-verification-link-expired",
+        });
         return Ok(respond::html(
             StatusCode::BAD_REQUEST,
             &MessagePage {
                 title: &crate::i18n::t("msg-this-link-cannot-be-used"),
-                message,
+                message: &message,
                 link_href: "/login",
                 link_label: &crate::i18n::t("msg-go-to-sign-in"),
             },
@@ -127,7 +121,11 @@ pub async fn verify_email_submit(
             StatusCode::BAD_REQUEST,
             &MessagePage {
                 title: &crate::i18n::t("msg-this-link-cannot-be-used"),
-                message: &format!("{message}. Sign in to get a new verification link."),
+                message: &crate::i18n::t1(
+                    "msg-verification-sign-in-for-a-new-link",
+                    "problem",
+                    crate::i18n::refusal(&message),
+                ),
                 link_href: "/login",
                 link_label: &crate::i18n::t("msg-go-to-sign-in"),
             },

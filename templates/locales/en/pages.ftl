@@ -204,3 +204,26 @@ error-wait-minutes = { $minutes ->
     [one] There were too many attempts. Wait 1 minute, then try again.
    *[other] There were too many attempts. Wait { $minutes } minutes, then try again.
 }
+account-unknown-browser = Unknown browser
+account-a-browser = A browser
+account-browser-on = { $browser } on { $system }
+passkey-js-cancelled = The passkey request was cancelled or timed out.
+passkey-js-duplicate = This passkey is already registered.
+passkey-js-failed = The passkey request failed.
+passkey-js-refused = The server refused the passkey request.
+backup-file-heading = { $brand } backup codes
+backup-file-help = Each code works once. Keep them somewhere safe.
+setup-title = Set up Gatehouse
+setup-intro = Create the <strong>platform owner</strong>: the account that manages every organization, app and user. You are signed in to the admin console right after.
+setup-email = Email
+setup-password = Password
+setup-password-help = At least 8 characters. A long passphrase is best.
+setup-submit = Create owner and open the console
+setup-afterwards = Afterwards, add an authenticator app or a passkey on your account's <a href="/account/security">security page</a>: the console then asks for it at every sign-in.
+setup-email-taken = An account with this address already exists. Use another address, or make that account an owner with gatehouse user grant-owner.
+setup-done-title = Gatehouse is already set up
+setup-done-message = A platform owner exists, so setup links no longer work. Nothing was created.
+setup-done-sign-in = Sign in to the admin console
+setup-link-invalid-title = This setup link does not work
+setup-link-invalid-message = It is wrong, was already used, or belongs to an earlier start of the server: each start prints a new link and the previous one stops working.
+setup-link-invalid-next = Copy the setup link from the output of the most recent <code>gatehouse serve</code>. Nothing was created.

@@ -24,7 +24,18 @@ impl CapturedMail {
         let rest = &self.raw[start..];
         let body_start = rest.find("\r\n\r\n").expect("part body") + 4;
         let body = &rest[body_start..];
-        let end = body.find("\r\n--").unwrap_or(body.len());
+        // The part ends at the MIME boundary, not at any line starting with "--": a
+        // quoted-printable soft line break may put "--" of a token at a line's start.
+        let boundary = self
+            .raw
+            .split_once("boundary=\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(boundary, _)| format!("\r\n--{boundary}"));
+        let end = match boundary {
+            Some(boundary) => body.find(&boundary),
+            None => body.find("\r\n--"),
+        }
+        .unwrap_or(body.len());
         let encoded = &body[..end];
         let decoded =
             quoted_printable::decode(encoded.as_bytes(), quoted_printable::ParseMode::Robust)

@@ -150,7 +150,7 @@ pub async fn invite(
         email: form.email.trim().to_owned(),
         roles: form.roles.clone(),
         // The admin layer's own checks first, so each message lands next to its field.
-        email_error: Email::parse(&form.email).err().map(str::to_owned),
+        email_error: Email::parse(&form.email).err().map(|e| e.to_string()),
         roles_error: members::valid_roles(roles.clone())
             .err()
             .map(|e| super::sentence(&e.to_string())),

@@ -1,0 +1,56 @@
+# E-mails (templates/email, src/mail/templates.rs).
+mail-greeting = Bonjour,
+mail-paste-link = Ou collez ce lien dans votre navigateur :
+mail-expiry-hours = { $hours ->
+    [one] Ce lien expire dans 1 heure et fonctionne une fois.
+   *[other] Ce lien expire dans { $hours } heures et fonctionne une fois.
+}
+mail-expiry-minutes = Ce lien expire dans { $minutes } minutes et fonctionne une fois.
+mail-sign-in-button = Se connecter
+mail-not-you-button = Ce n'était pas vous ? Réinitialisez votre mot de passe
+mail-verify-subject = Vérifiez votre adresse e-mail
+mail-verify-intro = Veuillez confirmer qu'il s'agit bien de votre adresse e-mail pour terminer la création de votre compte.
+mail-verify-button = Vérifier l'adresse e-mail
+mail-verify-outro = Si vous n'avez pas créé de compte, vous pouvez ignorer cet e-mail.
+mail-reset-subject = Réinitialisez votre mot de passe
+mail-reset-intro = Quelqu'un a demandé la réinitialisation du mot de passe de votre compte. Choisissez un nouveau mot de passe avec le lien ci-dessous.
+mail-reset-button = Choisir un nouveau mot de passe
+mail-reset-outro = Si ce n'était pas vous, ignorez cet e-mail : votre mot de passe reste inchangé.
+mail-magic-subject = Votre lien de connexion pour { $context }
+mail-magic-intro = Utilisez le bouton ci-dessous pour vous connecter à { $context }. Aucun mot de passe n'est nécessaire.
+mail-magic-outro = Si ce n'était pas vous, ignorez cet e-mail : personne ne peut se connecter sans ouvrir ce lien.
+mail-exists-subject = Vous avez déjà un compte
+mail-exists-intro = Quelqu'un a essayé de créer un compte avec cette adresse e-mail, mais vous en avez déjà un. Vous pouvez vous connecter, ou réinitialiser votre mot de passe depuis la page de connexion.
+mail-exists-outro = Si ce n'était pas vous, ignorez cet e-mail : rien n'a changé.
+mail-change-password-changed-subject = Votre mot de passe a été modifié
+mail-change-password-changed-what = Le mot de passe de votre compte a été modifié, et tous les appareils connectés ont été déconnectés.
+mail-change-totp-enabled-subject = La connexion en deux étapes a été activée
+mail-change-totp-enabled-what = Une application d'authentification a été configurée pour la connexion en deux étapes de votre compte.
+mail-change-totp-disabled-subject = La connexion en deux étapes a été désactivée
+mail-change-totp-disabled-what = La connexion en deux étapes a été désactivée sur votre compte : l'application d'authentification et ses codes de secours ne fonctionnent plus.
+mail-change-backup-codes-subject = De nouveaux codes de secours ont été créés
+mail-change-backup-codes-what = Une nouvelle série de codes de secours a été créée pour votre compte. Les codes précédents ne fonctionnent plus.
+mail-change-passkey-added-subject = Une clé d'accès a été ajoutée à votre compte
+mail-change-passkey-added-what = Une clé d'accès a été ajoutée à votre compte. Elle permet de se connecter sans mot de passe.
+mail-change-passkey-removed-subject = Une clé d'accès a été retirée de votre compte
+mail-change-passkey-removed-what = Une clé d'accès a été retirée de votre compte.
+mail-change-identity-linked-subject = Un service de connexion a été associé à votre compte
+mail-change-identity-linked-what = Un compte d'un autre service a été associé à votre compte. Il permet de se connecter sans mot de passe.
+mail-change-identity-unlinked-subject = Un service de connexion a été dissocié de votre compte
+mail-change-identity-unlinked-what = Un compte d'un autre service a été dissocié de votre compte et ne permet plus de s'y connecter.
+mail-change-when = Cela s'est produit le { $when }.
+mail-change-when-from = Cela s'est produit le { $when } depuis l'adresse { $address }.
+mail-change-button = Vérifier vos paramètres de sécurité
+mail-change-outro = Si c'était vous, il n'y a rien à faire. Sinon, réinitialisez votre mot de passe maintenant et retirez toute méthode de connexion que vous ne reconnaissez pas.
+mail-context = le { $when } avec { $browser } ({ $method })
+mail-context-from = le { $when } avec { $browser } ({ $method }) depuis l'adresse { $address }
+mail-new-sign-in-subject = Nouvelle connexion à votre compte
+mail-new-sign-in-intro = Quelqu'un s'est connecté à votre compte depuis un nouvel appareil { $context }.
+mail-new-sign-in-outro = Si c'était vous, il n'y a rien à faire. Sinon, réinitialisez votre mot de passe maintenant : cela déconnecte tous les appareils.
+mail-blocked-subject = Connexion suspecte bloquée
+mail-blocked-intro = Nous avons refusé une connexion à votre compte { $context } : elle semblait suspecte, bien que la première étape de connexion ait été franchie.
+mail-blocked-outro = Si c'était vous, réessayez plus tard depuis un appareil que vous avez déjà utilisé, ou contactez l'assistance. Sinon, quelqu'un sait comment se connecter à votre place : réinitialisez votre mot de passe maintenant.
+mail-code-subject = Votre code de connexion
+mail-code-intro = Votre code de connexion est { $code }. Saisissez-le sur la page qui l'a demandé pour terminer la connexion { $context }.
+mail-code-expiry = Le code expire dans { $minutes } minutes et fonctionne une fois.
+mail-code-outro = Si vous n'avez pas essayé de vous connecter, quelqu'un connaît votre mot de passe : réinitialisez-le maintenant.
