@@ -119,9 +119,16 @@ impl IssuedGrant {
 const SIGN_IN_CELLS: usize = SignInMethod::ALL.len() * SignInOutcome::ALL.len();
 
 #[derive(Default)]
+struct RouteStats {
+    by_status: BTreeMap<u16, u64>,
+    latency: Histogram,
+}
+
+#[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
+    /// By route: requests by status, and the latency histogram. One lock per request, and no
+    /// allocation once a route has been seen.
+    routes: Mutex<BTreeMap<String, RouteStats>>,
     // Fixed label sets: plain atomics, no lock on the sign-in and token paths.
     sign_ins: [AtomicU64; SIGN_IN_CELLS],
     tokens_issued: [AtomicU64; IssuedGrant::ALL.len()],
@@ -139,20 +146,25 @@ pub struct Gauges {
 
 impl Metrics {
     pub fn observe_request(&self, route: &str, status: u16, elapsed: Duration) {
-        if let Ok(mut requests) = self.requests.lock() {
-            *requests.entry((route.to_owned(), status)).or_default() += 1;
+        let Ok(mut routes) = self.routes.lock() else {
+            return;
+        };
+        if !routes.contains_key(route) {
+            routes.insert(route.to_owned(), RouteStats::default());
         }
-        if let Ok(mut latency) = self.latency.lock() {
-            let histogram = latency.entry(route.to_owned()).or_default();
-            let seconds = elapsed.as_secs_f64();
-            for (i, bound) in BUCKETS.iter().enumerate() {
-                if seconds <= *bound {
-                    histogram.counts[i] += 1;
-                }
+        let Some(stats) = routes.get_mut(route) else {
+            return;
+        };
+        *stats.by_status.entry(status).or_default() += 1;
+        let histogram = &mut stats.latency;
+        let seconds = elapsed.as_secs_f64();
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if seconds <= *bound {
+                histogram.counts[i] += 1;
             }
-            histogram.count += 1;
-            histogram.sum += seconds;
         }
+        histogram.count += 1;
+        histogram.sum += seconds;
     }
 
     pub fn sign_in(&self, method: SignInMethod, outcome: SignInOutcome) {
@@ -178,8 +190,9 @@ impl Metrics {
         let mut out = String::new();
         self.render_counters(&mut out);
         out.push_str("# HELP gatehouse_http_requests_total HTTP requests by route and status.\n# TYPE gatehouse_http_requests_total counter\n");
-        if let Ok(requests) = self.requests.lock() {
-            for ((route, status), n) in requests.iter() {
+        let routes = self.routes.lock().ok();
+        for (route, stats) in routes.iter().flat_map(|r| r.iter()) {
+            for (status, n) in &stats.by_status {
                 let _ = writeln!(
                     out,
                     "gatehouse_http_requests_total{{route=\"{}\",status=\"{status}\"}} {n}",
@@ -188,8 +201,9 @@ impl Metrics {
             }
         }
         out.push_str("# HELP gatehouse_http_request_duration_seconds HTTP request latency by route.\n# TYPE gatehouse_http_request_duration_seconds histogram\n");
-        if let Ok(latency) = self.latency.lock() {
-            for (route, h) in latency.iter() {
+        for (route, stats) in routes.iter().flat_map(|r| r.iter()) {
+            let h = &stats.latency;
+            {
                 let route = escape(route);
                 for (bound, n) in BUCKETS.iter().zip(h.counts) {
                     let _ = writeln!(

@@ -18,12 +18,15 @@ pub const UI_LOCALE_COOKIE: &str = "gh_ui_locale";
 /// Long enough for one sign-in; afterwards the saved preference and the browser decide again.
 const UI_LOCALE_MINUTES: i64 = 30;
 
-/// Requests that render no page and mail nothing in a person's language: no session lookup.
-const NO_PAGE_PREFIXES: [&str; 9] = [
+/// Requests that render no page and mail nothing in a person's language: no negotiation at
+/// all (these are the hot protocol paths; their texts are English, for developers).
+const NO_PAGE_PREFIXES: [&str; 11] = [
     "/static/",
     "/.well-known/",
     "/jwks",
     "/token",
+    "/introspect",
+    "/revoke",
     "/userinfo",
     "/branding/",
     "/healthz",
@@ -31,12 +34,17 @@ const NO_PAGE_PREFIXES: [&str; 9] = [
     "/metrics",
 ];
 
+fn renders_no_page(path: &str) -> bool {
+    NO_PAGE_PREFIXES.iter().any(|p| path.starts_with(p))
+}
+
 pub async fn negotiate(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return next.call(req).await;
+    let state = match req.app_data::<web::Data<AppState>>() {
+        Some(state) if !renders_no_page(req.path()) => state.clone(),
+        _ => return next.call(req).await,
     };
     let from_query = web::Query::<UiLocales>::from_query(req.query_string())
         .ok()
@@ -87,7 +95,7 @@ struct UiLocales {
 /// The signed-in person's chosen language, if the request belongs to a session.
 async fn saved_preference(state: &AppState, req: &ServiceRequest) -> Option<String> {
     let path = req.path();
-    if path.starts_with("/api/") || NO_PAGE_PREFIXES.iter().any(|p| path.starts_with(p)) {
+    if path.starts_with("/api/") || renders_no_page(path) {
         return None;
     }
     let cookie = req.cookie(&state.settings.session.cookie_name)?;

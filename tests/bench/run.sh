@@ -247,6 +247,10 @@ export GATEHOUSE_LOG__LEVEL=warn
 export GATEHOUSE_RATE_LIMIT__LOGIN_PER_IP_PER_MINUTE=1000000
 export GATEHOUSE_RATE_LIMIT__LOGIN_PER_ACCOUNT_PER_15_MINUTES=1000000
 export GATEHOUSE_RATE_LIMIT__LOGIN_PER_ACCOUNT_CEILING_PER_15_MINUTES=1000000
+# The whole-sign-in and refresh-seeding phases (i, j) open thousands of sign-in pages and
+# authorization requests from 127.0.0.1: lift the per-address page and /authorize budgets too.
+export GATEHOUSE_RATE_LIMIT__REQUESTS_PER_IP_PER_MINUTE=1000000
+export GATEHOUSE_RATE_LIMIT__AUTHORIZE_PER_IP_PER_MINUTE=1000000
 mkdir -p "$GATEHOUSE_DATA_DIR"
 log "data dir $GATEHOUSE_DATA_DIR, server $BASE (Argon2 defaults m=19456 t=2 p=1)"
 
