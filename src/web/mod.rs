@@ -23,6 +23,21 @@ pub fn routes(cfg: &mut web::ServiceConfig, federation: &pages::providers::Sessi
     cfg.app_data(json_config())
         .app_data(form_config())
         .app_data(query_config())
+        // Hot protocol routes first: actix tries the routes in order, and relying apps and
+        // load balancers call these far more often than anything else.
+        .route(
+            "/.well-known/openid-configuration",
+            web::get().to(oidc::openid_configuration),
+        )
+        .route("/.well-known/jwks.json", web::get().to(oidc::jwks))
+        .route("/token", web::post().to(oidc::token::token))
+        .service(
+            web::resource("/userinfo")
+                .route(web::get().to(oidc::token::userinfo))
+                .route(web::post().to(oidc::token::userinfo)),
+        )
+        .route("/introspect", web::post().to(oidc::token::introspect))
+        .route("/revoke", web::post().to(oidc::token::revoke))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(health::metrics))
@@ -52,11 +67,6 @@ pub fn routes(cfg: &mut web::ServiceConfig, federation: &pages::providers::Sessi
             web::get().to(branding::org_theme),
         )
         // OIDC / OAuth 2
-        .route(
-            "/.well-known/openid-configuration",
-            web::get().to(oidc::openid_configuration),
-        )
-        .route("/.well-known/jwks.json", web::get().to(oidc::jwks))
         .service(
             web::resource("/authorize")
                 .route(web::get().to(oidc::authorize::authorize))
@@ -70,18 +80,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, federation: &pages::providers::Sessi
             "/authorize/consent",
             web::post().to(oidc::authorize::consent_submit),
         )
-        .route("/token", web::post().to(oidc::token::token))
         .route(
             "/device_authorization",
             web::post().to(oidc::device_authorization::device_authorization),
         )
-        .service(
-            web::resource("/userinfo")
-                .route(web::get().to(oidc::token::userinfo))
-                .route(web::post().to(oidc::token::userinfo)),
-        )
-        .route("/revoke", web::post().to(oidc::token::revoke))
-        .route("/introspect", web::post().to(oidc::token::introspect))
         .service(
             web::resource("/end-session")
                 .route(web::get().to(oidc::end_session::end_session))
