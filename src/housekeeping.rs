@@ -9,23 +9,13 @@ use crate::domain::RequestMeta;
 use crate::state::AppState;
 use crate::store::cleanup::{self, Cutoffs, Deleted};
 
+pub mod memory;
+
 /// Short-lived rows stay this long past their expiry, so a late request still gets "expired"
 /// rather than "unknown" for a while.
 const GRACE: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 /// Codes and device codes stay a day past their expiry (see `Cutoffs`).
 const CODE_GRACE: chrono::TimeDelta = chrono::TimeDelta::days(1);
-
-/// Hands the allocator's free pages back to the system. glibc keeps memory freed by startup
-/// work (migrations, key loading, catalogues) and by traffic bursts resident in its per-thread
-/// arenas until asked; this keeps an idle instance small. Takes a few milliseconds.
-#[allow(unsafe_code)]
-pub fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only walks and trims the allocator's own arenas, under their locks.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
 
 /// Deletes expired rows and mail older than `mail.retention_days`.
 pub async fn prune_expired(state: &AppState) -> Result<Deleted, DbErr> {

@@ -238,7 +238,7 @@ fn load_or_create_key_file(path: &Path) -> anyhow::Result<MasterKey> {
 fn spawn_housekeeping(state: AppState) {
     tokio::spawn(async move {
         // The first round runs once the server's workers have started, so the startup work's
-        // freed memory is returned with it.
+        // freed memory and the code pages it touched are returned with it.
         let first = tokio::time::Instant::now() + Duration::from_secs(1);
         let mut tick = tokio::time::interval_at(first, Duration::from_secs(10));
         let mut rounds: u64 = 0;
@@ -249,10 +249,11 @@ fn spawn_housekeeping(state: AppState) {
                 tracing::warn!(error = %e, "signing key upkeep failed");
             }
             if rounds == 1 {
-                crate::housekeeping::release_free_memory();
+                crate::housekeeping::memory::release_free_memory();
+                crate::housekeeping::memory::release_start_up_code();
             }
             if rounds.is_multiple_of(6) {
-                crate::housekeeping::release_free_memory();
+                crate::housekeeping::memory::release_free_memory();
                 state.limits.retain_recent();
                 if let Err(e) =
                     crate::housekeeping::audit_refusals(&state, Duration::from_secs(60)).await
