@@ -274,7 +274,7 @@ pub enum Invalidation {
 /// process died between commit and publish.
 pub async fn commit_and_invalidate(
     state: &AppState,
-    txn: sea_orm::DatabaseTransaction,
+    txn: crate::store::WriteTxn,
     changed: &Invalidation,
 ) -> Result<(), AppError> {
     broadcast::publish_in(&txn, changed).await?;

@@ -43,9 +43,10 @@ pub async fn sign_in(
         .keys
         .ensure_active(&state.db, &client.service.signing_alg)
         .await?;
-    let txn = crate::store::begin(&state.db).await?;
     let tokens = UserTokens::new(client, user, &scope, crate::store::now(), amr);
-    let issued = issue::user_tokens(state, &txn, tokens).await?;
+    let minted = issue::mint(state, tokens).await?;
+    let txn = crate::store::begin(&state.db).await?;
+    let issued = minted.store(&txn).await?;
     users::update_last_login(&txn, user.id, method).await?;
     audit::record(
         &txn,

@@ -88,17 +88,23 @@ pub struct Issued {
     pub access_expires_at: DateTime<Utc>,
 }
 
+/// Signed tokens whose refresh token is not stored yet: see [`mint`] and [`Minted::store`].
+pub struct Minted {
+    response: TokenResponse,
+    access_jti: String,
+    access_expires_at: DateTime<Utc>,
+    refresh_row: Option<RefreshToken>,
+}
+
 /// Mints the access token, the ID token (`openid`) and, for a client allowed the refresh grant,
-/// a refresh token, and stores the refresh token in `db`, the transaction
-/// that used up the code, token or device authorization.
-pub async fn user_tokens<C: ConnectionTrait>(
-    state: &AppState,
-    db: &C,
-    t: UserTokens<'_>,
-) -> Result<Issued, AppError> {
+/// a refresh token. Called before the transaction that uses up the code, token or device
+/// authorization: signing (about a millisecond for RS256) must not hold SQLite's write lock or a
+/// pooled connection inside a transaction. Nothing is stored, and nothing is returned to the
+/// client, until [`Minted::store`].
+pub async fn mint(state: &AppState, t: UserTokens<'_>) -> Result<Minted, AppError> {
     // One query: the membership and the org's role definitions (plan and features come with
     // the cached client's organization).
-    let access = org_roles::member_access(db, t.user.id, t.client.org.id).await?;
+    let access = org_roles::member_access(&state.db, t.user.id, t.client.org.id).await?;
     let grant = Grant {
         client: t.client,
         user: Some(t.user),
@@ -122,8 +128,7 @@ pub async fn user_tokens<C: ConnectionTrait>(
     } else {
         None
     };
-    let refreshable = t.client.allows_grant(GrantType::RefreshToken);
-    let refresh_token = if refreshable {
+    let (refresh_token, refresh_row) = if t.client.allows_grant(GrantType::RefreshToken) {
         let raw = random_token();
         let now = crate::store::now();
         let (family_id, family_created_at) = t.family.unwrap_or_else(|| (Uuid::new_v4(), now));
@@ -131,36 +136,32 @@ pub async fn user_tokens<C: ConnectionTrait>(
         let expires_at = (now
             + chrono::Duration::seconds(i64::from(t.client.service.refresh_token_ttl_secs)))
         .min(absolute_end(state, family_created_at));
-        refresh_tokens::insert(
-            db,
-            RefreshToken {
-                id: Uuid::new_v4(),
-                token_hash: hash_token(&raw),
-                family_id,
-                service_id: t.client.service.id,
-                user_id: t.user.id,
-                session_id: t
-                    .sid
-                    .filter(|_| refresh_tokens::session_bound(&t.refresh_scope.to_string())),
-                grant_id: t.grant_id,
-                scope: t.refresh_scope.to_string(),
-                auth_time: t.auth_time,
-                amr: to_json_list(t.amr),
-                access_token_jti: Some(access.jti.clone()),
-                access_token_expires_at: Some(access.expires_at),
-                created_at: now,
-                family_created_at,
-                expires_at,
-                used_at: None,
-                revoked_at: None,
-            },
-        )
-        .await?;
-        Some(raw)
+        let row = RefreshToken {
+            id: Uuid::new_v4(),
+            token_hash: hash_token(&raw),
+            family_id,
+            service_id: t.client.service.id,
+            user_id: t.user.id,
+            session_id: t
+                .sid
+                .filter(|_| refresh_tokens::session_bound(&t.refresh_scope.to_string())),
+            grant_id: t.grant_id,
+            scope: t.refresh_scope.to_string(),
+            auth_time: t.auth_time,
+            amr: to_json_list(t.amr),
+            access_token_jti: Some(access.jti.clone()),
+            access_token_expires_at: Some(access.expires_at),
+            created_at: now,
+            family_created_at,
+            expires_at,
+            used_at: None,
+            revoked_at: None,
+        };
+        (Some(raw), Some(row))
     } else {
-        None
+        (None, None)
     };
-    Ok(Issued {
+    Ok(Minted {
         response: TokenResponse {
             access_token: access.token,
             token_type: "Bearer",
@@ -172,7 +173,23 @@ pub async fn user_tokens<C: ConnectionTrait>(
         },
         access_jti: access.jti,
         access_expires_at: access.expires_at,
+        refresh_row,
     })
+}
+
+impl Minted {
+    /// Stores the refresh token in `txn`, the transaction that used up the code, token or
+    /// device authorization; the tokens may be handed out once it commits.
+    pub async fn store<C: ConnectionTrait>(self, txn: &C) -> Result<Issued, AppError> {
+        if let Some(row) = self.refresh_row {
+            refresh_tokens::insert(txn, row).await?;
+        }
+        Ok(Issued {
+            response: self.response,
+            access_jti: self.access_jti,
+            access_expires_at: self.access_expires_at,
+        })
+    }
 }
 
 /// When a refresh-token family started at `created` ends, however often it was rotated.

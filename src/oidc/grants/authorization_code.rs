@@ -49,18 +49,19 @@ pub async fn exchange(
         .ok_or(GrantError::UserInactive(Presented::Code))?;
     let scope = ScopeSet::from_stored(&row.scope);
     let amr = row.amr_list();
-    // Used up in the transaction that issues: a concurrent replay waits for it and then finds
-    // (and revokes) what it issued.
+    let tokens = UserTokens::new(client, &user, &scope, row.auth_time, &amr)
+        .session(row.session_id)
+        .nonce(row.nonce.as_deref())
+        .grant(Some(row.id));
+    let minted = issue::mint(state, tokens).await?;
+    // Used up in the transaction that stores what was issued: a concurrent replay waits for it
+    // and then finds (and revokes) it.
     let txn = crate::store::begin(&state.db).await?;
     if !authorization_codes::consume(&txn, row.id, now).await? {
         txn.rollback().await?;
         return Err(replayed(state, &row, meta).await);
     }
-    let tokens = UserTokens::new(client, &user, &scope, row.auth_time, &amr)
-        .session(row.session_id)
-        .nonce(row.nonce.as_deref())
-        .grant(Some(row.id));
-    let issued = issue::user_tokens(state, &txn, tokens).await?;
+    let issued = minted.store(&txn).await?;
     authorization_codes::record_access_token(
         &txn,
         row.id,

@@ -78,16 +78,17 @@ async fn issue_tokens(
         .ok_or(GrantError::UserInactive(Presented::DeviceCode))?;
     let scope = ScopeSet::from_stored(&row.scope);
     let amr = row.amr_list();
+    // No `sid`: the device is not part of the browser session that approved it, so signing
+    // out there does not sign the device out.
+    let auth_time = row.auth_time.unwrap_or(row.created_at);
+    let tokens = UserTokens::new(client, &user, &scope, auth_time, &amr).grant(Some(row.id));
+    let minted = issue::mint(state, tokens).await?;
     let txn = crate::store::begin(&state.db).await?;
     // Consumed in the transaction that stores the refresh token: exactly one poll wins.
     if !device_codes::consume(&txn, row.id, now).await? {
         return Err(GrantError::Used(Presented::DeviceCode));
     }
-    // No `sid`: the device is not part of the browser session that approved it, so signing
-    // out there does not sign the device out.
-    let auth_time = row.auth_time.unwrap_or(row.created_at);
-    let tokens = UserTokens::new(client, &user, &scope, auth_time, &amr).grant(Some(row.id));
-    let issued = issue::user_tokens(state, &txn, tokens).await?;
+    let issued = minted.store(&txn).await?;
     let record = event("device.tokens_issued", Outcome::Success, meta, client, row);
     audit::record(&txn, record.user(user.id)).await?;
     txn.commit().await?;

@@ -62,17 +62,18 @@ pub async fn exchange(
         .await?
         .ok_or(GrantError::UserInactive(Presented::RefreshToken))?;
     let amr = row.amr_list();
-    // Used up in the transaction that issues, as for codes.
+    let tokens = UserTokens::new(client, &user, &scope, row.auth_time, &amr)
+        .session(row.session_id)
+        .grant(row.grant_id)
+        .rotating((row.family_id, row.family_created_at), &granted);
+    let minted = issue::mint(state, tokens).await?;
+    // Used up in the transaction that stores the new token, as for codes.
     let txn = crate::store::begin(&state.db).await?;
     if !refresh_tokens::consume(&txn, row.id, now).await? {
         txn.rollback().await?;
         return Err(replayed(state, &row, meta).await);
     }
-    let tokens = UserTokens::new(client, &user, &scope, row.auth_time, &amr)
-        .session(row.session_id)
-        .grant(row.grant_id)
-        .rotating((row.family_id, row.family_created_at), &granted);
-    let issued = issue::user_tokens(state, &txn, tokens).await?;
+    let issued = minted.store(&txn).await?;
     txn.commit().await?;
     Ok(issued.response)
 }
