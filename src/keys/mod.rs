@@ -2,6 +2,7 @@
 mod master;
 mod store;
 mod tokens;
+mod verified;
 
 pub use master::{MasterKey, MasterKeyError};
 pub use store::{KeyInfo, KeyStore, PublishedDocument, SUPPORTED_ALGS};

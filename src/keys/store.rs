@@ -69,6 +69,7 @@ pub struct KeyStore {
     master: MasterKey,
     rsa_bits: u32,
     current: ArcSwap<KeySet>,
+    verified: super::verified::VerifiedTokens,
 }
 
 impl KeyStore {
@@ -87,6 +88,7 @@ impl KeyStore {
                 jwks: PublishedDocument::new(br#"{"keys":[]}"#.to_vec()),
                 infos: Vec::new(),
             }),
+            verified: Default::default(),
         };
         store.ensure_active(db, "RS256").await?;
         Ok(store)
@@ -242,6 +244,30 @@ impl KeyStore {
         }
         validation.algorithms = vec![*alg];
         jsonwebtoken::decode::<T>(token, key, &validation).ok()
+    }
+
+    /// [`KeyStore::verify`] of a token's claims as JSON, remembering them for the token's
+    /// lifetime: the same token again is not verified again while its key stays published.
+    /// For one caller's fixed `validation` (an access token's), with no leeway: the cached
+    /// answer skips only the signature and claim checks that cannot change for these bytes.
+    pub fn verify_remembered(
+        &self,
+        token: &str,
+        validation: impl FnOnce() -> Validation,
+    ) -> Option<Arc<serde_json::Value>> {
+        let digest = super::verified::digest(token);
+        let now = chrono::Utc::now().timestamp();
+        let published = |kid: &str| self.current.load().verifiers.contains_key(kid);
+        if let Some(claims) = self.verified.get(&digest, now, published) {
+            return Some(claims);
+        }
+        let data = self.verify::<serde_json::Value>(token, validation())?;
+        let exp = data.claims.get("exp").and_then(serde_json::Value::as_i64)?;
+        let claims = Arc::new(data.claims);
+        if let Some(kid) = data.header.kid {
+            self.verified.insert(digest, kid, exp, now, claims.clone());
+        }
+        Some(claims)
     }
 
     /// Publishes a new RS256 key now and makes it the signing key once `delay` has passed, so

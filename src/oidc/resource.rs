@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use jsonwebtoken::Validation;
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -23,21 +24,26 @@ pub fn verify_access_token(state: &AppState, token: &str) -> Option<AccessClaims
 
 /// A JWT access token of ours (`typ: at+jwt`) whose claims are a `T`.
 fn verify_at_jwt<T: serde::de::DeserializeOwned>(state: &AppState, token: &str) -> Option<T> {
+    T::deserialize(&*verify_at_jwt_claims(state, token)?).ok()
+}
+
+/// The claims of a JWT access token of ours, verified once per token (see
+/// `KeyStore::verify_remembered`).
+fn verify_at_jwt_claims(state: &AppState, token: &str) -> Option<Arc<Value>> {
     let header = jsonwebtoken::decode_header(token).ok()?;
     if !header.typ.is_some_and(|t| t.eq_ignore_ascii_case("at+jwt")) {
         return None;
     }
-    let mut validation = Validation {
-        validate_aud: false,
-        ..Default::default()
-    };
-    validation.set_issuer(&[state.settings.public_url()]);
-    validation.set_required_spec_claims(&["exp", "iss", "sub"]);
-    validation.leeway = 0;
-    state
-        .keys
-        .verify::<T>(token, validation)
-        .map(|data| data.claims)
+    state.keys.verify_remembered(token, || {
+        let mut validation = Validation {
+            validate_aud: false,
+            ..Default::default()
+        };
+        validation.set_issuer(&[state.settings.public_url()]);
+        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        validation.leeway = 0;
+        validation
+    })
 }
 
 /// A bearer token of a user: valid, not revoked, user active, and a session-bound token's
@@ -144,15 +150,12 @@ pub async fn revoke(
         }
         return Ok(());
     }
-    let access = match (
-        verify_access_token(state, token),
-        verify_service_jwt(state, token),
-    ) {
-        (Some(claims), _) if claims.client_id == client.client_id() => {
+    let access = match verify_any_at_jwt(state, token) {
+        Some(AtJwt::User(claims)) if claims.client_id == client.client_id() => {
             Some(super::revocation::access_token(&claims))
         }
         // A JWT this client got for a service token: introspection answers inactive from now.
-        (_, Some(claims)) if claims.client_id == client.client_id() => {
+        Some(AtJwt::Service(claims)) if claims.client_id == client.client_id() => {
             Some(super::revocation::jwt(&claims.jti, claims.exp))
         }
         _ => None,
@@ -183,12 +186,13 @@ pub async fn introspect(
             .await?
             .unwrap_or(inactive));
     }
-    if let Some(claims) = verify_service_jwt(state, token) {
+    let verified = verify_any_at_jwt(state, token);
+    if let Some(AtJwt::Service(claims)) = verified {
         return Ok(introspect_exchanged(state, &client, claims)
             .await?
             .unwrap_or(inactive));
     }
-    if let Some(claims) = verify_access_token(state, token) {
+    if let Some(AtJwt::User(claims)) = verified {
         if !access_token_usable(state, &claims).await? {
             return Ok(inactive);
         }
@@ -270,9 +274,24 @@ async fn introspect_service_token(
 
 /// A JWT exchanged for a service token (`grants::token_exchange`): signature, issuer, expiry,
 /// `typ` and `token_use`.
-fn verify_service_jwt(state: &AppState, token: &str) -> Option<ServiceAccessClaims> {
-    verify_at_jwt::<ServiceAccessClaims>(state, token)
-        .filter(|claims| claims.token_use == "service")
+/// A JWT access token of ours, verified once: an exchanged service JWT (`token_use: service`)
+/// or a user's or client's access token.
+enum AtJwt {
+    Service(ServiceAccessClaims),
+    User(Box<AccessClaims>),
+}
+
+fn verify_any_at_jwt(state: &AppState, token: &str) -> Option<AtJwt> {
+    let claims = verify_at_jwt_claims(state, token)?;
+    if claims.get("token_use").and_then(Value::as_str) == Some("service") {
+        ServiceAccessClaims::deserialize(&*claims)
+            .ok()
+            .map(AtJwt::Service)
+    } else {
+        AccessClaims::deserialize(&*claims)
+            .ok()
+            .map(|claims| AtJwt::User(Box::new(claims)))
+    }
 }
 
 /// An exchanged JWT is active while it has not expired, was not revoked itself (RFC 7009 by
