@@ -6,9 +6,11 @@
 // REFRESH_TOKENS_FILE=<path> (with REFRESH_SEEDS=<n>) adds a confidential web client `web`
 // (same secret) and writes n refresh tokens (openid offline_access, rotated on every use) for one
 // account to <path> before listening: the refresh-grant comparison needs tokens without an
-// interactive sign-in. Its grants and tokens live in the in-memory adapter, its access tokens for
-// `web` are opaque and its ID tokens ES256: less work per refresh than Gatehouse's database write
-// and two signatures, so the comparison favours node-oidc-provider.
+// interactive sign-in, one grant each (as after n sign-ins). Its grants and tokens then live in an
+// unbounded Map (MapAdapter below: the built-in memory adapter is an LRU of 1,000 entries, which
+// a refresh run overflows within a second, evicting the grants and failing every later refresh),
+// its access tokens for `web` are opaque and its ID tokens ES256: less work per refresh than
+// Gatehouse's database write and two signatures, so the comparison favours node-oidc-provider.
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Provider } from 'oidc-provider';
@@ -20,7 +22,44 @@ const resource = 'https://api.bench.example';
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'bench-es256', alg: 'ES256', use: 'sig' };
 
+// Every model in one Map, with the grant index revokeByGrantId needs (rotation revokes a
+// family on reuse). Nothing expires: the model checks expiry itself on find.
+const stored = new Map();
+class MapAdapter {
+  constructor(model) { this.model = model; }
+
+  key(id) { return `${this.model}:${id}`; }
+
+  async upsert(id, payload) {
+    stored.set(this.key(id), payload);
+    if (payload.grantId) {
+      const grant = `grant:${payload.grantId}`;
+      if (!stored.has(grant)) stored.set(grant, new Set());
+      stored.get(grant).add(this.key(id));
+    }
+  }
+
+  async find(id) { return stored.get(this.key(id)); }
+
+  async findByUid() { return undefined; }
+
+  async findByUserCode() { return undefined; }
+
+  async consume(id) {
+    const payload = stored.get(this.key(id));
+    if (payload) payload.consumed = Math.floor(Date.now() / 1000);
+  }
+
+  async destroy(id) { stored.delete(this.key(id)); }
+
+  async revokeByGrantId(grantId) {
+    for (const key of stored.get(`grant:${grantId}`) ?? []) stored.delete(key);
+    stored.delete(`grant:${grantId}`);
+  }
+}
+
 const provider = new Provider(`http://127.0.0.1:${port}`, {
+  ...(refreshTokensFile ? { adapter: MapAdapter } : {}),
   jwks: { keys: [jwk] },
   clients: [{
     client_id: process.env.CLIENT_ID,
@@ -65,11 +104,12 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
 
 if (refreshTokensFile) {
   const client = await provider.Client.find('web');
-  const grant = new provider.Grant({ accountId: 'bench-user', clientId: 'web' });
-  grant.addOIDCScope('openid offline_access');
-  const grantId = await grant.save();
   const tokens = [];
   for (let i = 0; i < Number(process.env.REFRESH_SEEDS || 64); i += 1) {
+    const grant = new provider.Grant({ accountId: 'bench-user', clientId: 'web' });
+    grant.addOIDCScope('openid offline_access');
+    // eslint-disable-next-line no-await-in-loop
+    const grantId = await grant.save();
     const token = new provider.RefreshToken({
       accountId: 'bench-user',
       authTime: Math.floor(Date.now() / 1000),

@@ -271,7 +271,10 @@ else
 fi
 printf '%s\n' "$PASSWORD" | "$BIN" user create --email "$EMAIL" --password-stdin --verified >/dev/null
 WEB_REDIRECT=http://127.0.0.1:9/callback
-"$BIN" service create --org bench --slug web --name Web --first-party \
+# ES256 when available, as node-oidc-provider's ID tokens in the refresh comparison (i).
+WEB_ALG=()
+[[ -z $HAVE_ES256 ]] || WEB_ALG=(--signing-alg ES256)
+"$BIN" service create --org bench --slug web --name Web --first-party "${WEB_ALG[@]}" \
     --grant-type authorization_code --grant-type refresh_token --redirect-uri "$WEB_REDIRECT" --json >"$WORK/web.json"
 WEB_ID=$(jq -r .client_id "$WORK/web.json")
 WEB_SECRET=$(jq -r .client_secret "$WORK/web.json")
@@ -307,7 +310,7 @@ for ((run = 1; run <= COLD_RUNS; run++)); do
 done
 COLD_MEDIAN=$(printf '%s\n' "${cold[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}')
 log "cold start median: $COLD_MEDIAN ms (runs: ${cold[*]})"
-row "(a) cold start, median of $COLD_RUNS" "$COLD_MEDIAN ms" "< 150 ms" "$(verdict_le "$COLD_MEDIAN" 150)"
+row "(a) cold start, median of $COLD_RUNS" "$COLD_MEDIAN ms" "< 100 ms" "$(verdict_le "$COLD_MEDIAN" 100)"
 
 log "starting the server for the load tests"
 "$BIN" serve >>"$WORK/serve.log" 2>&1 &
@@ -315,12 +318,18 @@ GH_PID=$!
 STARTED+=("$GH_PID")
 wait_http "$BASE/healthz" "$GH_PID" 60
 sleep 2
+rss_field() { calc "$(awk -v f="$1:" '$1 == f {print $2}' "/proc/$GH_PID/status") / 1024" 1; } # MiB
 RSS_KB=$(awk '/^VmRSS/ {print $2}' "/proc/$GH_PID/status")
 THREADS_N=$(awk '/^Threads/ {print $2}' "/proc/$GH_PID/status")
 RSS_MIB=$(calc "$RSS_KB / 1024" 1)
 RSS_MB=$(calc "$RSS_KB * 1024 / 1000000" 1)
 log "(b) idle RSS 2 s after the first 200: VmRSS $RSS_KB KiB = $RSS_MIB MiB = $RSS_MB MB, $THREADS_N threads"
-row "(b) idle RSS (VmRSS, 2 s after start)" "$RSS_MIB MiB ($RSS_MB MB), $THREADS_N threads" "< 16 MiB" "$(verdict_le "$RSS_MIB" 16)"
+row "(b) idle RSS (VmRSS, 2 s after start)" "$RSS_MIB MiB ($RSS_MB MB; heap $(rss_field RssAnon) MiB), $THREADS_N threads" "< 16 MiB" "$(verdict_le "$RSS_MIB" 16)"
+# Idle work (the mail worker's poll every 2 s, key upkeep every 10 s) maps some code again.
+sleep 23
+RSS_LATER_MIB=$(rss_field VmRSS)
+log "(b) idle RSS 25 s after the first 200: $RSS_LATER_MIB MiB (heap $(rss_field RssAnon) MiB)"
+row "(b) idle RSS 25 s after start (two upkeep rounds)" "$RSS_LATER_MIB MiB (heap $(rss_field RssAnon) MiB)" "-" "info"
 
 # ---------------------------------------------------------------------------------------------
 # (c) discovery and JWKS vs nginx serving the same bytes
@@ -373,7 +382,7 @@ for doc in openid-configuration jwks.json; do
     n=${STATIC_RPS[nginx-$doc]}
     pct=$(calc "100 * $g / $n" 0)
     log "$doc: gatehouse $g req/s, nginx $n req/s: $pct %"
-    row "(c) $doc: gatehouse / nginx" "$(calc "$g" 0) / $(calc "$n" 0) req/s = $pct %" ">= 60 %" "$(verdict "$pct" 60)"
+    row "(c) $doc: gatehouse / nginx" "$(calc "$g" 0) / $(calc "$n" 0) req/s = $pct %" ">= 90 %" "$(verdict "$pct" 90)"
 done
 stop_pid "$NGINX_PID"
 
@@ -509,6 +518,15 @@ FLOW_FAIL=$(grep -o 'failures=[0-9]*' "$WORK/signin-flow.txt" | cut -d= -f2)
 FLOW_PCT=$(calc "100 * $FLOW_RATE / $LOGIN_RPS" 0)
 row "(j) whole sign-in flows/s vs Argon2 verifications/s (failures: $FLOW_FAIL)" "$FLOW_RATE / $(calc "$LOGIN_RPS" 1) = $FLOW_PCT %" ">= 80 %" "$(verdict "$FLOW_PCT" 80)"
 
+# (g) starts from an idle instance, as the budget is stated: a fresh server on the same data
+# (the instance above still holds what (i) and (j) left in its caches).
+log "RSS after the load tests: $(awk '/^VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$GH_PID/status") (peak VmHWM $(awk '/^VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$GH_PID/status"))"
+stop_pid "$GH_PID"
+"$BIN" serve >>"$WORK/serve.log" 2>&1 &
+GH_PID=$!
+STARTED+=("$GH_PID")
+wait_http "$BASE/healthz" "$GH_PID" 60
+sleep 2
 quiet "(g) memory under a sign-in flood"
 log "(g) $CONNS concurrent failed sign-ins (unknown accounts, the dummy hash) for $((DUR * 2)) s, VmRSS sampled every 100 ms, then 10 s idle"
 timeout $((DUR * 2 + 120)) python3 "$BENCH_DIR/signin_memory.py" "$BASE" "$GH_PID" "$CONNS" $((DUR * 2)) 10 >"$WORK/signin-memory.txt" 2>&1 ||
@@ -517,7 +535,6 @@ sed 's/^/    /' "$WORK/signin-memory.txt"
 mem() { grep -o "$1=[0-9.]*" "$WORK/signin-memory.txt" | cut -d= -f2; }
 row "(g) RSS peak, $CONNS parallel failed sign-ins" "$(mem rss_peak_mib) MiB (idle $(mem rss_idle_mib)), $(mem rate)/s" "< 64 MiB" "$(verdict_le "$(mem rss_peak_mib)" 64)"
 row "(g) RSS 10 s after the flood" "$(mem rss_after_10s_mib) MiB" "< idle + 8 MiB" "$(verdict_le "$(mem rss_after_10s_mib)" "$(calc "$(mem rss_idle_mib) + 8" 1)")"
-log "RSS after the load tests: $(awk '/^VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$GH_PID/status") (peak VmHWM $(awk '/^VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$GH_PID/status"))"
 stop_pid "$GH_PID"
 
 if [[ -n ${BENCH_PG_URL:-} ]]; then
@@ -529,7 +546,7 @@ if [[ -n ${BENCH_PG_URL:-} ]]; then
     PG_BASE="http://127.0.0.1:$PG_PORT"
     export GATEHOUSE_SERVER__PORT=$PG_PORT GATEHOUSE_SERVER__PUBLIC_URL=$PG_BASE
     "$BIN" org create --slug bench --name Bench >/dev/null
-    "$BIN" service create --org bench --slug web --name Web --first-party \
+    "$BIN" service create --org bench --slug web --name Web --first-party "${WEB_ALG[@]}" \
         --grant-type authorization_code --grant-type refresh_token --redirect-uri "$WEB_REDIRECT" --json >"$WORK/web-pg.json"
     WEB_ID=$(jq -r .client_id "$WORK/web-pg.json")
     WEB_SECRET=$(jq -r .client_secret "$WORK/web-pg.json")
