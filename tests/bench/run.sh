@@ -312,12 +312,15 @@ COLD_MEDIAN=$(printf '%s\n' "${cold[@]}" | sort -n | awk '{a[NR]=$1} END {print 
 log "cold start median: $COLD_MEDIAN ms (runs: ${cold[*]})"
 row "(a) cold start, median of $COLD_RUNS" "$COLD_MEDIAN ms" "< 100 ms" "$(verdict_le "$COLD_MEDIAN" 100)"
 
+start_idle_server() { # start_idle_server: `gatehouse serve` on the SQLite data, 2 s after its first 200; sets GH_PID
+    "$BIN" serve >>"$WORK/serve.log" 2>&1 &
+    GH_PID=$!
+    STARTED+=("$GH_PID")
+    wait_http "$BASE/healthz" "$GH_PID" 60
+    sleep 2
+}
 log "starting the server for the load tests"
-"$BIN" serve >>"$WORK/serve.log" 2>&1 &
-GH_PID=$!
-STARTED+=("$GH_PID")
-wait_http "$BASE/healthz" "$GH_PID" 60
-sleep 2
+start_idle_server
 rss_field() { calc "$(awk -v f="$1:" '$1 == f {print $2}' "/proc/$GH_PID/status") / 1024" 1; } # MiB
 RSS_KB=$(awk '/^VmRSS/ {print $2}' "/proc/$GH_PID/status")
 THREADS_N=$(awk '/^Threads/ {print $2}' "/proc/$GH_PID/status")
@@ -522,11 +525,7 @@ row "(j) whole sign-in flows/s vs Argon2 verifications/s (failures: $FLOW_FAIL)"
 # (the instance above still holds what (i) and (j) left in its caches).
 log "RSS after the load tests: $(awk '/^VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$GH_PID/status") (peak VmHWM $(awk '/^VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$GH_PID/status"))"
 stop_pid "$GH_PID"
-"$BIN" serve >>"$WORK/serve.log" 2>&1 &
-GH_PID=$!
-STARTED+=("$GH_PID")
-wait_http "$BASE/healthz" "$GH_PID" 60
-sleep 2
+start_idle_server
 quiet "(g) memory under a sign-in flood"
 log "(g) $CONNS concurrent failed sign-ins (unknown accounts, the dummy hash) for $((DUR * 2)) s, VmRSS sampled every 100 ms, then 10 s idle"
 timeout $((DUR * 2 + 120)) python3 "$BENCH_DIR/signin_memory.py" "$BASE" "$GH_PID" "$CONNS" $((DUR * 2)) 10 >"$WORK/signin-memory.txt" 2>&1 ||
