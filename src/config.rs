@@ -98,7 +98,24 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     /// `sqlite://…` or `postgres://…`; defaults to `<data_dir>/gatehouse.db`.
     pub url: Option<SecretString>,
-    pub max_connections: u32,
+    /// Pool size; unset: [`DatabaseSettings::SQLITE_POOL`] on SQLite, where one connection
+    /// writes at a time, and [`DatabaseSettings::POSTGRES_POOL`] on PostgreSQL.
+    pub max_connections: Option<u32>,
+}
+
+impl DatabaseSettings {
+    pub const SQLITE_POOL: u32 = 4;
+    pub const POSTGRES_POOL: u32 = 16;
+
+    /// The pool size for the database at `url`.
+    pub fn pool_size(&self, url: &str) -> u32 {
+        self.max_connections
+            .unwrap_or(if url.starts_with("sqlite") {
+                Self::SQLITE_POOL
+            } else {
+                Self::POSTGRES_POOL
+            })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -394,7 +411,7 @@ impl Default for DatabaseSettings {
     fn default() -> Self {
         Self {
             url: None,
-            max_connections: 16,
+            max_connections: None,
         }
     }
 }
@@ -610,7 +627,7 @@ impl Settings {
                 self.risk.step_up_at, self.risk.block_at
             ));
         }
-        if self.database.max_connections == 0 {
+        if self.database.max_connections == Some(0) {
             problems.push(
                 "database.max_connections (GATEHOUSE_DATABASE__MAX_CONNECTIONS) must be at least 1"
                     .into(),

@@ -160,7 +160,7 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnec
         crate::private_fs::precreate_private_file(file)
             .with_context(|| format!("cannot create the database file {}", file.display()))?;
     }
-    let db = crate::store::connect(&url, settings.database.max_connections)
+    let db = crate::store::connect(&url, settings.database.pool_size(&url))
         .await
         .with_context(|| format!("cannot connect to the database at {}", redact_url(&url)))?;
     let applied = crate::store::migrate(&db)

@@ -214,7 +214,10 @@ fn defaults() -> Vec<(&'static str, String)> {
         ("data_dir", text(&data_dir.to_string_lossy())),
         ("master_key", unset_or(master_key, secret)),
         ("database.url", unset_or(url, secret)),
-        ("database.max_connections", max_connections.to_string()),
+        (
+            "database.max_connections",
+            unset_or(max_connections, |n| n.to_string()),
+        ),
         ("mail.smtp_url", unset_or(smtp_url, secret)),
         ("mail.from", text(&from)),
         ("mail.max_attempts", max_attempts.to_string()),

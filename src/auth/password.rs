@@ -117,7 +117,12 @@ fn work(jobs: &flume::Receiver<Job>) {
     loop {
         match jobs.recv_timeout(IDLE_RELEASE) {
             Ok(job) => job(&mut memory),
-            Err(flume::RecvTimeoutError::Timeout) => memory = Vec::new(),
+            Err(flume::RecvTimeoutError::Timeout) if !memory.is_empty() => {
+                memory = Vec::new();
+                // What the burst of requests freed goes back too, not a minute later.
+                crate::housekeeping::memory::release_free_memory();
+            }
+            Err(flume::RecvTimeoutError::Timeout) => {}
             Err(flume::RecvTimeoutError::Disconnected) => return,
         }
     }

@@ -58,7 +58,7 @@ pub async fn spawn_instance(
     let mut settings = Settings::for_tests(test_db.data_dir());
     settings.server.public_url = format!("http://127.0.0.1:{port}");
     settings.database.url = Some(test_db.url().to_owned().into());
-    settings.database.max_connections = 5;
+    settings.database.max_connections = Some(5);
     settings.mail.smtp_url = Some(mail.url().into());
     customize(&mut settings);
     let app = Application::build_with_listener(settings.clone(), listener).await?;
