@@ -93,7 +93,7 @@ pub struct ServerSettings {
     pub metrics_token: Option<SecretString>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct DatabaseSettings {
     /// `sqlite://…` or `postgres://…`; defaults to `<data_dir>/gatehouse.db`.
@@ -403,15 +403,6 @@ impl Default for ServerSettings {
             trusted_proxies: Vec::new(),
             metrics_token: None,
             proxy_header: "x-forwarded-for".into(),
-        }
-    }
-}
-
-impl Default for DatabaseSettings {
-    fn default() -> Self {
-        Self {
-            url: None,
-            max_connections: None,
         }
     }
 }
