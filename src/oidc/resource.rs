@@ -272,10 +272,9 @@ async fn introspect_service_token(
     Ok(Some(body))
 }
 
-/// A JWT exchanged for a service token (`grants::token_exchange`): signature, issuer, expiry,
-/// `typ` and `token_use`.
-/// A JWT access token of ours, verified once: an exchanged service JWT (`token_use: service`)
-/// or a user's or client's access token.
+/// A JWT access token of ours, verified once (signature, issuer, expiry, `typ`): a JWT
+/// exchanged for a service token (`grants::token_exchange`, `token_use: service`) or a user's or
+/// client's access token.
 enum AtJwt {
     Service(ServiceAccessClaims),
     User(Box<AccessClaims>),
