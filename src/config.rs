@@ -98,13 +98,14 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     /// `sqlite://…` or `postgres://…`; defaults to `<data_dir>/gatehouse.db`.
     pub url: Option<SecretString>,
-    /// Pool size; unset: [`DatabaseSettings::SQLITE_POOL`] on SQLite, where one connection
-    /// writes at a time, and [`DatabaseSettings::POSTGRES_POOL`] on PostgreSQL.
+    /// Pool size; unset: [`DatabaseSettings::SQLITE_POOL`] on SQLite (plus the one writer
+    /// connection) and [`DatabaseSettings::POSTGRES_POOL`] on PostgreSQL.
     pub max_connections: Option<u32>,
 }
 
 impl DatabaseSettings {
-    pub const SQLITE_POOL: u32 = 4;
+    /// Readers; write transactions have a connection of their own (`store::writer`).
+    pub const SQLITE_POOL: u32 = 3;
     pub const POSTGRES_POOL: u32 = 16;
 
     /// The pool size for the database at `url`.

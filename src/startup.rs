@@ -48,6 +48,7 @@ impl Application {
             .clone()
             .spawn_worker(state.db.clone(), state.metrics.clone());
         spawn_housekeeping(state.clone());
+        spawn_memory_release();
         crate::admin::spawn_listener(state.clone()).await;
         let data = web::Data::new(state.clone());
         let workers = state
@@ -127,10 +128,12 @@ pub async fn prepare(mut settings: Settings) -> anyhow::Result<AppState> {
     let discovery = crate::oidc::discovery::document(&settings);
     let webauthn = crate::auth::passkeys::relying_party(&settings).map(Arc::new);
     let revoked = Arc::new(crate::oidc::revoked_set::RevokedSet::load(&db).await?);
+    let writer = crate::store::writer(&settings.database_url(), &db).await?;
     Ok(AppState {
         revoked,
         webauthn,
         db,
+        writer,
         master,
         keys: Arc::new(keys),
         mailer,
@@ -250,7 +253,7 @@ fn spawn_housekeeping(state: AppState) {
             }
             if rounds == 1 {
                 crate::housekeeping::memory::release_free_memory();
-                crate::housekeeping::memory::release_start_up_code();
+                crate::housekeeping::memory::release_code_pages();
             }
             if rounds.is_multiple_of(6) {
                 crate::housekeeping::memory::release_free_memory();
@@ -265,6 +268,30 @@ fn spawn_housekeeping(state: AppState) {
                 && let Err(e) = crate::housekeeping::prune_expired(&state).await
             {
                 tracing::warn!(error = %e, "could not delete expired rows");
+            }
+        }
+    });
+}
+
+/// Returns what a burst of work (a sign-in flood, a token storm) left mapped and free, a few
+/// seconds after it ends, so an instance goes back to near its idle size.
+fn spawn_memory_release() {
+    use crate::housekeeping::memory::{
+        BurstWatch, process_cpu_time, release_code_pages, release_free_memory,
+    };
+    let Some(start) = process_cpu_time() else {
+        return;
+    };
+    tokio::spawn(async move {
+        let mut watch = BurstWatch::new(start);
+        let mut tick = tokio::time::interval(BurstWatch::PERIOD);
+        loop {
+            tick.tick().await;
+            if let Some(cpu) = process_cpu_time()
+                && watch.burst_ended(cpu)
+            {
+                release_free_memory();
+                release_code_pages();
             }
         }
     });

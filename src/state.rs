@@ -13,6 +13,9 @@ use crate::rate_limit::RateLimits;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// Where write transactions run (`store::begin(&state.writer)`): SQLite's single writer
+    /// connection, or the same pool as `db` on PostgreSQL (see `store::writer`).
+    pub writer: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub master: MasterKey,
     pub keys: Arc<KeyStore>,

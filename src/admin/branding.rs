@@ -92,7 +92,7 @@ pub async fn set_branding(
         Logo::Url(url) => Ok((Logo::Url(branding::https_url(&url, "logo URL")?), "")),
     })?;
 
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let mut row = org_branding::find(&txn, org.id)
         .await?
         .unwrap_or_else(|| OrgBranding {

@@ -71,7 +71,7 @@ pub async fn invite(
     let brand = Brand::of_org(state, org.id, &org.name).await;
     let mail = templates::invitation(&link, INVITATION_TTL_MINUTES, &brand.name, Some(&brand))
         .map_err(anyhow::Error::new)?;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let user = users::insert(
         &txn,
         users::NewUser {

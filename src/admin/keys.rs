@@ -75,7 +75,7 @@ pub async fn rotate(
             "delay_secs must be between 0 and {MAX_DELAY_SECS}"
         )));
     }
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let mut key = state
         .keys
         .generate(&txn, alg, KeyStatus::Next)
@@ -139,7 +139,7 @@ pub async fn retire(
             .await
             .map_err(AppError::Unexpected)?
     };
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let successor = match key.status {
         KeyStatus::Retired if immediate => {
             signing_keys::set_publish_until(&txn, kid, now).await?;

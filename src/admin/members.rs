@@ -175,7 +175,7 @@ async fn write(
     roles: Vec<String>,
     action: &str,
 ) -> Result<MemberView, AppError> {
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     if !roles.iter().any(|r| r == OWNER_ROLE) {
         keep_an_owner(&txn, org, user.id).await?;
     }
@@ -203,7 +203,7 @@ pub async fn remove(
     user_id: Uuid,
 ) -> Result<(), AppError> {
     let org = super::orgs::find_for(state, actor, Scope::UsersWrite, org_slug).await?;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     keep_an_owner(&txn, &org, user_id).await?;
     if !memberships::delete(&txn, org.id, user_id).await? {
         return Err(AppError::NotFound("Member not found"));

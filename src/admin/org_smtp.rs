@@ -164,7 +164,7 @@ pub async fn set(
 ) -> Result<SmtpView, AppError> {
     let org = find_for(state, actor, Scope::OrgsWrite, org_slug).await?;
     let checked = check(input).map_err(|(_, message)| AppError::invalid(message))?;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let existing = org_smtp::find(&txn, org.id).await?;
     let password_changed = checked.password.is_some();
     let password_sealed = match (&checked.username, checked.password) {
@@ -214,7 +214,7 @@ pub async fn remove(
     org_slug: &str,
 ) -> Result<bool, AppError> {
     let org = find_for(state, actor, Scope::OrgsWrite, org_slug).await?;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let removed = org_smtp::delete(&txn, org.id).await?;
     if removed {
         audit::record(

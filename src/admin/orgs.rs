@@ -142,7 +142,7 @@ pub async fn create(
     actor.require(Scope::OrgsWrite, Reach::Platform)?;
     let slug = Slug::parse(&input.slug).map_err(AppError::invalid)?;
     let name = valid_name(&input.name)?;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let org = organizations::insert(&txn, slug.as_str(), name)
         .await
         .map_err(|e| conflict_or(e, "an organization with this slug"))?;
@@ -205,7 +205,7 @@ pub async fn update(
         OrgStatus::Active => AccountStatus::Active,
         OrgStatus::Suspended => AccountStatus::Suspended,
     });
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let target = format!("org:{}", org.id);
     if name.is_some() || status.is_some() {
         organizations::update(&txn, org.id, name, status).await?;
@@ -246,7 +246,7 @@ pub async fn set_mfa_required(
     required: bool,
 ) -> Result<(), AppError> {
     let org = find_for(state, actor, Scope::OrgsWrite, slug).await?;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     record_mfa_policy(&txn, actor, meta, &org, required).await?;
     commit_and_invalidate(state, txn, &Invalidation::Org(org.id)).await
 }
@@ -280,7 +280,7 @@ pub async fn set_sign_up_policy(
     policy: SignUpPolicy,
 ) -> Result<(), AppError> {
     let org = find_for(state, actor, Scope::OrgsWrite, slug).await?;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     record_sign_up_policy(&txn, actor, meta, &org, policy).await?;
     commit_and_invalidate(state, txn, &Invalidation::Org(org.id)).await
 }

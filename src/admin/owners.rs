@@ -33,7 +33,7 @@ pub async fn set_platform_owner(
     let user = users::find_by_email(&state.db, email.normalized())
         .await?
         .ok_or(AppError::NotFound("User not found"))?;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     users::set_platform_owner(&txn, user.id, owner).await?;
     audit::record(
         &txn,

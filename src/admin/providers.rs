@@ -84,7 +84,7 @@ pub async fn add_generic(
         ));
     }
     let issuer = http_url("issuer", spec.issuer)?;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     if oidc_providers::find_by_slug(&txn, slug.as_str())
         .await?
         .is_some()
@@ -278,7 +278,7 @@ pub async fn set_org(
         "client_id": row.client_id,
         "auto_link": row.auto_link,
     });
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     org_providers::upsert(&txn, row).await?;
     audit::record(
         &txn,
@@ -318,7 +318,7 @@ pub async fn remove_org(
     provider: &str,
 ) -> Result<bool, AppError> {
     let org = find_for(state, actor, Scope::OrgsWrite, slug).await?;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let removed = org_providers::delete(&txn, org.id, provider).await?;
     if removed {
         audit::record(

@@ -27,7 +27,7 @@ pub async fn set_step_up_untrusted(
         .await?
         .ok_or_else(|| AppError::invalid(format!("no organization with slug {org_slug:?}")))?;
     actor.require(Scope::OrgsWrite, Reach::Org(org.id))?;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     org_risk_policies::set_step_up_untrusted(&txn, org.id, on).await?;
     audit::record(
         &txn,

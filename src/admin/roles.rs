@@ -79,7 +79,7 @@ pub async fn set_plan(
         check_name("plan", plan)?;
     }
     let features = check_names("feature", features)?;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     organizations::set_plan(&txn, org.id, plan, &features).await?;
     audit::record(
         &txn,
@@ -138,7 +138,7 @@ pub async fn define_role(
     let org = find_for(state, actor, Scope::OrgsWrite, slug).await?;
     super::members::valid_role_name(role)?;
     let permissions = check_names("permission", permissions)?;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     org_roles::upsert(&txn, org.id, role, &permissions).await?;
     audit::record(
         &txn,
@@ -163,7 +163,7 @@ pub async fn delete_role(
     role: &str,
 ) -> Result<(), AppError> {
     let org = find_for(state, actor, Scope::OrgsWrite, slug).await?;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     if !org_roles::delete(&txn, org.id, role).await? {
         return Err(AppError::NotFound("Role not found"));
     }

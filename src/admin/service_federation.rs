@@ -48,7 +48,7 @@ pub async fn set_service_federation(
             "only a first-party service may receive tokens in its redirect URI",
         ));
     }
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.writer).await?;
     services::set_federation(
         &txn,
         service.id,

@@ -247,7 +247,7 @@ pub async fn create(
 
     let secret = format::issue(&id);
     let scope_names: Vec<String> = scopes.iter().map(|s| s.as_str().to_owned()).collect();
-    let txn = db::begin(&state.db).await?;
+    let txn = db::begin(&state.writer).await?;
     let row = store::insert(
         &txn,
         NewServiceToken {
@@ -371,7 +371,7 @@ pub async fn rotate(
     }
     let previous_valid_until = (overlap > 0).then(|| now + TimeDelta::seconds(overlap));
     let secret = format::issue(id);
-    let txn = db::begin(&state.db).await?;
+    let txn = db::begin(&state.writer).await?;
     let rotated = store::rotate(
         &txn,
         id,
@@ -425,7 +425,7 @@ pub async fn revoke(
     let row = store::find(&state.db, id).await?.ok_or_else(not_found)?;
     actor.require(Scope::TokensWrite, reach_of(&row))?;
     let now = db::now();
-    let txn = db::begin(&state.db).await?;
+    let txn = db::begin(&state.writer).await?;
     if !store::revoke(&txn, id, reason, now).await? {
         return Err(AppError::Conflict("this token is already revoked".into()));
     }

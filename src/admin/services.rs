@@ -314,7 +314,7 @@ pub async fn create(
     .await?;
     let client_id = format!("{}_{}", slug.as_str(), &random_token()[..16]);
     let secret = (!input.public).then(random_token);
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let created = services::insert(
         &txn,
         NewService {
@@ -487,7 +487,7 @@ pub async fn update(
         return Err(AppError::invalid("nothing to change"));
     }
     if !federation_only {
-        let txn = crate::store::begin(&state.db).await?;
+        let txn = crate::store::begin(&state.writer).await?;
         services::update(&txn, service.id, changes).await?;
         audit::record(
             &txn,
@@ -555,7 +555,7 @@ pub async fn rotate_secret(
     let secret = random_token();
     let until = (input.overlap_secs > 0)
         .then(|| Utc::now() + chrono::Duration::seconds(input.overlap_secs));
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     services::rotate_secret(
         &txn,
         service.id,
@@ -596,7 +596,7 @@ pub async fn delete(
             "the built-in gatehouse service cannot be deleted",
         ));
     }
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     services::delete(&txn, service.id).await?;
     audit::record(
         &txn,

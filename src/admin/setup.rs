@@ -41,7 +41,7 @@ pub enum FirstOwner {
 /// Instances starting together take turns under the init lock; each replaces the token, so
 /// the link printed last is the one that works.
 pub async fn issue_link(state: &AppState) -> Result<Option<String>, AppError> {
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     crate::store::advisory_xact_lock(&txn, INIT_LOCK).await?;
     let token = if setup_link::owner_exists(&txn).await? {
         setup_link::clear(&txn).await?;
@@ -92,7 +92,7 @@ pub async fn create_first_owner(
         }
     }
     let password_hash = state.passwords.hash(password.into_secret()).await?;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     if !setup_link::claim(&txn, &hash_token(token)).await? {
         return Ok(FirstOwner::LinkInvalid);
     }

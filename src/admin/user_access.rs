@@ -114,7 +114,7 @@ pub async fn revoke_session(
 ) -> Result<UserActionResult, AppError> {
     let reached = find_for(state, actor, Scope::UsersWrite, id, false).await?;
     let user = &reached.user;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let live = browser_sessions::list_active_for_user(&txn, user.id)
         .await?
         .into_iter()

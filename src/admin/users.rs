@@ -175,7 +175,7 @@ pub async fn create(
         }
         None => None,
     };
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let user = users::insert(
         &txn,
         NewUser {
@@ -279,7 +279,7 @@ pub async fn set_enabled(
     } else {
         (AccountStatus::Disabled, "admin.user.disabled", "disabled")
     };
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     users::set_status(&txn, user.id, status).await?;
     if !enabled {
         end_sessions(state, &txn, user.id).await?;
@@ -334,7 +334,7 @@ pub async fn revoke_sessions(
 ) -> Result<UserActionResult, AppError> {
     let reached = find_for(state, actor, Scope::UsersWrite, id, false).await?;
     let user = &reached.user;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let ended = end_sessions(state, &txn, user.id).await?;
     audit::record(
         &txn,
@@ -385,7 +385,7 @@ pub(super) async fn send_mail(
             limit: state.settings.rate_limit.mail_per_address_per_hour,
         });
     }
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let (action, result) = match kind {
         UserMail::Verification => {
             crate::auth::email_verification::issue(state, &txn, user, None).await?;

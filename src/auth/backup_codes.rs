@@ -71,7 +71,7 @@ pub async fn regenerate(
     if !totp_credentials::is_enabled(&state.db, user.id).await? {
         return Err(AppError::invalid("Set up an authenticator app first"));
     }
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let codes = replace(state, &txn, user.id).await?;
     audit::record(
         &txn,

@@ -156,7 +156,7 @@ pub async fn revoke(
     device_id: Uuid,
     meta: &RequestMeta,
 ) -> Result<bool, AppError> {
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     if !trusted_devices::revoke(&txn, user_id, device_id).await? {
         return Ok(false);
     }

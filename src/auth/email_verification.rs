@@ -140,7 +140,7 @@ pub async fn verify(
         candidates.pop()
     };
     let password_withheld = password_withheld && password.is_none();
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     one_time_tokens::consume(&txn, purpose::VERIFY_EMAIL, &hash, crate::store::now())
         .await?
         .ok_or_else(|| AppError::invalid("Verification token has already been used"))?;
@@ -195,7 +195,7 @@ pub async fn resend(state: &AppState, email: &Email, meta: &RequestMeta) -> Resu
     if user.email_verified || !state.limits.allow_mail_to(email.normalized()).await {
         return Ok(());
     }
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     issue(state, &txn, &user, None).await?;
     txn.commit().await?;
     state.mailer.wake();

@@ -195,7 +195,7 @@ async fn issue(
 ) -> Result<Completed, AppError> {
     let method = crate::auth::sessions::login_method(amr);
     let tokens = crate::oidc::first_party::sign_in(state, client, user, amr, method, meta).await?;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let device_token = crate::auth::devices::remember(state, &txn, user, amr, meta).await?;
     txn.commit().await?;
     state.mailer.wake();

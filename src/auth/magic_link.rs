@@ -42,7 +42,7 @@ pub async fn request(
     let ttl = state.settings.magic_link.ttl_minutes;
     let token = random_token();
     let link = state.url(&format!("/magic-link/verify?token={token}"));
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     one_time_tokens::invalidate_for_email(&txn, email.normalized(), purpose::MAGIC_LINK).await?;
     one_time_tokens::insert_magic_link(
         &txn,
@@ -98,7 +98,7 @@ pub async fn redeem(
     token: &str,
     meta: &RequestMeta,
 ) -> Result<(User, Option<String>), AppError> {
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let row = one_time_tokens::consume(
         &txn,
         purpose::MAGIC_LINK,

@@ -43,7 +43,7 @@ pub async fn change(
         });
     }
     let hash = state.passwords.hash(new.into_secret()).await?;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     users::update_password_hash(&txn, user.id, Some(hash)).await?;
     one_time_tokens::end_all_for_account(&txn, user.id, &user.email_normalized).await?;
     let mut ended = Vec::new();

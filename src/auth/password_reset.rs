@@ -18,7 +18,7 @@ pub async fn request(state: &AppState, email: &Email, meta: &RequestMeta) -> Res
     if !user.is_active() || !state.limits.allow_mail_to(email.normalized()).await {
         return Ok(());
     }
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     issue(state, &txn, &user).await?;
     audit::record(
         &txn,
@@ -83,7 +83,7 @@ pub async fn reset(
 ) -> Result<(), AppError> {
     check(state, token).await?;
     let hash = state.passwords.hash(password.into_secret()).await?;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let consumed = one_time_tokens::consume(
         &txn,
         purpose::PASSWORD_RESET,

@@ -28,7 +28,7 @@ pub async fn register(
         notify_existing(state, &existing, hash).await?;
         return Ok(Registration::AlreadyExists);
     }
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let new = NewUser {
         email: email.as_str(),
         email_normalized: email.normalized(),
@@ -65,7 +65,7 @@ async fn notify_existing(
     if !state.limits.allow_mail_to(&existing.email_normalized).await {
         return Ok(());
     }
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     if existing.email_verified {
         let locale = crate::i18n::for_recipient(existing.locale.as_deref());
         let email =

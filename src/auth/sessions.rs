@@ -36,7 +36,7 @@ pub async fn start(
     let expires_at =
         crate::store::now() + chrono::Duration::hours(state.settings.session.ttl_hours);
     let method = login_method(amr);
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let session = browser_sessions::insert(
         &txn,
         NewSession {
@@ -92,7 +92,7 @@ pub async fn end(
     session: &BrowserSession,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     browser_sessions::revoke(&txn, session.id).await?;
     // Refresh tokens issued without offline_access live only as long as the session.
     revocation::revoke(state, &txn, Some(Families::Session(session.id)), &[]).await?;
@@ -117,7 +117,7 @@ pub async fn end_others(
     target: Option<uuid::Uuid>,
     meta: &RequestMeta,
 ) -> Result<usize, AppError> {
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let ended: Vec<uuid::Uuid> = browser_sessions::list_active_for_user(&txn, user_id)
         .await?
         .into_iter()

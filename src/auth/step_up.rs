@@ -52,7 +52,7 @@ pub async fn check(
     } else {
         Outcome::Success
     };
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     audit::record(
         &txn,
         AuditEvent::new("risk.assessed", outcome, meta)
@@ -183,7 +183,7 @@ pub async fn send_code(
         )
     })
     .map_err(anyhow::Error::new)?;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     login_tickets::insert(&txn, ticket).await?;
     state.mailer.enqueue(&txn, &user.email, email).await?;
     txn.commit().await?;

@@ -160,7 +160,7 @@ pub async fn confirm_enrolment(
         &user.email,
     )?
     .check_current(&code);
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let accepted = match step {
         Some(step) => {
             totp_credentials::enable_pending(&txn, user.id, &pending.secret_sealed, step as i64)
@@ -234,7 +234,7 @@ pub async fn disable(
             "Enter your password or a current code to turn off two-step sign-in",
         ));
     }
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     totp_credentials::delete(&txn, user.id).await?;
     crate::store::backup_codes::delete_all(&txn, user.id).await?;
     audit::record(
@@ -256,7 +256,7 @@ pub async fn reset(
     actor: &crate::admin::Actor,
     meta: &RequestMeta,
 ) -> Result<bool, AppError> {
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let had = totp_credentials::delete(&txn, user_id).await?;
     crate::store::backup_codes::delete_all(&txn, user_id).await?;
     let event = AuditEvent::new("mfa.reset_by_admin", Outcome::Success, meta).by(

@@ -1,5 +1,6 @@
 //! Keeps an idle instance small: memory that start-up and traffic bursts used and no longer need
 //! goes back to the kernel. See `docs/benchmarks.md` (idle memory) for what each part is worth.
+use std::time::Duration;
 
 /// Hands the allocator's free pages back to the system. glibc keeps memory freed by startup
 /// work (migrations, key loading, catalogues) and by traffic bursts resident in its per-thread
@@ -19,9 +20,10 @@ pub fn release_free_memory() {
 /// are read-only and hold no privately modified page are dropped (never the relocated RELRO
 /// data), and the next access maps a page again from the page cache (a minor fault, no disk
 /// read). Until then the kernel may reclaim those pages under memory pressure, which it avoids
-/// for mapped executable pages. Called once, after start-up.
+/// for mapped executable pages. Called after start-up and when a burst of work has ended
+/// ([`BurstWatch`]): a sign-in flood maps the sign-in, hashing and audit code the same way.
 #[allow(unsafe_code)]
-pub fn release_start_up_code() {
+pub fn release_code_pages() {
     #[cfg(target_os = "linux")]
     {
         let (Ok(exe), Ok(smaps)) = (
@@ -40,6 +42,63 @@ pub fn release_start_up_code() {
             }
         }
     }
+}
+
+/// Tells when a burst of work has ended, so that what it left mapped and free goes back (see
+/// [`release_free_memory`] and [`release_code_pages`]) once, seconds after the last request
+/// rather than never. Fed the process's CPU time every [`BurstWatch::PERIOD`].
+pub struct BurstWatch {
+    /// CPU time at the last two samples (oldest first).
+    samples: [Duration; 2],
+    /// CPU time at the last release.
+    released_at: Duration,
+}
+
+impl BurstWatch {
+    pub const PERIOD: Duration = Duration::from_secs(1);
+    /// Work since the last release that makes releasing worth its few milliseconds.
+    const BUSY: Duration = Duration::from_millis(500);
+    /// CPU time over the last two periods below which the process counts as quiet. An idle
+    /// instance uses about 1.5 ms a second (mail poll, key upkeep).
+    const QUIET: Duration = Duration::from_millis(40);
+
+    pub fn new(cpu_now: Duration) -> Self {
+        Self {
+            samples: [cpu_now; 2],
+            released_at: cpu_now,
+        }
+    }
+
+    /// Takes a sample; `true` once per burst, when the process has used at least
+    /// [`Self::BUSY`] of CPU since the last release and has been quiet for two periods.
+    pub fn burst_ended(&mut self, cpu_now: Duration) -> bool {
+        let [oldest, _] = self.samples;
+        self.samples = [self.samples[1], cpu_now];
+        let quiet = cpu_now.saturating_sub(oldest) < Self::QUIET;
+        if quiet && cpu_now.saturating_sub(self.released_at) >= Self::BUSY + Self::QUIET {
+            self.released_at = cpu_now;
+            return true;
+        }
+        false
+    }
+}
+
+/// User plus system CPU time of the whole process so far.
+#[allow(unsafe_code)]
+pub fn process_cpu_time() -> Option<Duration> {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::uninit();
+    // SAFETY: getrusage only writes the struct it is given, and we read it only on success.
+    let usage = unsafe {
+        if libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) != 0 {
+            return None;
+        }
+        usage.assume_init()
+    };
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec.try_into().unwrap_or(0))
+            + Duration::from_micros(t.tv_usec.try_into().unwrap_or(0))
+    };
+    Some(time(usage.ru_utime) + time(usage.ru_stime))
 }
 
 /// The address ranges in `/proc/self/smaps` text that map `exe`, are not writable and hold no
@@ -91,7 +150,50 @@ fn unmodified_read_only_ranges(smaps: &str, exe: &str) -> Vec<(usize, usize)> {
 
 #[cfg(test)]
 mod tests {
-    use super::unmodified_read_only_ranges;
+    use std::time::Duration;
+
+    use super::{BurstWatch, unmodified_read_only_ranges};
+
+    #[test]
+    fn a_burst_is_released_once_after_two_quiet_periods() {
+        let ms = Duration::from_millis;
+        let mut watch = BurstWatch::new(ms(50));
+        // Idle: a few milliseconds a second never counts as a burst.
+        let mut cpu = ms(50);
+        for _ in 0..100 {
+            cpu += ms(2);
+            assert!(!watch.burst_ended(cpu));
+        }
+        // Busy for three seconds, then quiet.
+        for _ in 0..3 {
+            cpu += ms(900);
+            assert!(!watch.burst_ended(cpu), "not while busy");
+        }
+        cpu += ms(2);
+        assert!(
+            !watch.burst_ended(cpu),
+            "the busy second is still in the window"
+        );
+        cpu += ms(2);
+        assert!(
+            watch.burst_ended(cpu),
+            "quiet for two periods after the burst"
+        );
+        for _ in 0..10 {
+            cpu += ms(2);
+            assert!(!watch.burst_ended(cpu), "once per burst");
+        }
+        // Steady light work keeps adding up but is never quiet enough to matter.
+        for _ in 0..20 {
+            cpu += ms(100);
+            assert!(!watch.burst_ended(cpu));
+        }
+    }
+
+    #[test]
+    fn the_process_cpu_time_is_readable() {
+        assert!(super::process_cpu_time().is_some());
+    }
 
     const SMAPS: &str = "\
 55d0a0000000-55d0a0400000 r--p 00000000 fe:01 1234 /srv/gate house/gatehouse

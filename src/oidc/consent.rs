@@ -44,7 +44,7 @@ pub async fn grant(
     scope: &ScopeSet,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     consents::upsert(&txn, user_id, client.service.id, scope.as_list()).await?;
     let record = event("consent.granted", user_id, client, scope, meta);
     audit::record(&txn, record).await?;
@@ -80,7 +80,7 @@ pub async fn revoke(
     let Some(consent) = owned else {
         return Ok(false);
     };
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     consents::delete(&txn, user_id, consent.id).await?;
     let which = Families::UserService(user_id, consent.service_id);
     revocation::revoke(state, &txn, Some(which), &[]).await?;

@@ -136,7 +136,7 @@ async fn issue(
             created_at: now,
             expires_at: now + chrono::Duration::seconds(LIFETIME_SECS),
         };
-        let txn = crate::store::begin(&state.db).await?;
+        let txn = crate::store::begin(&state.writer).await?;
         match device_codes::insert(&txn, row).await {
             Ok(row) => {
                 audit::record(
@@ -289,7 +289,7 @@ pub async fn decide(
 ) -> Result<PendingDevice, UserCodeError> {
     let pending = for_decision(state, raw, session, user, meta).await?;
     let now = crate::store::now();
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let (won, action) = match decision {
         Decision::Approve => {
             let approval = Approval {

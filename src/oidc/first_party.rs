@@ -45,7 +45,7 @@ pub async fn sign_in(
         .await?;
     let tokens = UserTokens::new(client, user, &scope, crate::store::now(), amr);
     let minted = issue::mint(state, tokens).await?;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let issued = minted.store(&txn).await?;
     users::update_last_login(&txn, user.id, method).await?;
     audit::record(
@@ -110,7 +110,7 @@ pub async fn refresh(
 
 /// `POST /api/auth/logout`: revokes the access token and the refresh family it came with.
 pub async fn logout(state: &AppState, claims: &AccessClaims) -> Result<(), AppError> {
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let family = refresh_tokens::family_of_access_token(&txn, &claims.jti).await?;
     revocation::revoke(
         state,

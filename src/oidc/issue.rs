@@ -192,6 +192,34 @@ impl Minted {
     }
 }
 
+impl Minted {
+    /// For the refresh grant: uses up the refresh token `old` and stores the new one in one
+    /// write (`refresh_tokens::rotate`); `None` if `old` was used, revoked or expired meanwhile.
+    pub async fn rotate(
+        self,
+        state: &AppState,
+        old: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Issued>, AppError> {
+        let Minted {
+            response,
+            access_jti,
+            access_expires_at,
+            refresh_row,
+        } = self;
+        let rotated = match refresh_row {
+            Some(row) => refresh_tokens::rotate(&state.writer, old, now, row).await?,
+            // The client lost the refresh grant since: the old token is used up all the same.
+            None => refresh_tokens::consume(&state.writer, old, now).await?,
+        };
+        Ok(rotated.then_some(Issued {
+            response,
+            access_jti,
+            access_expires_at,
+        }))
+    }
+}
+
 /// When a refresh-token family started at `created` ends, however often it was rotated.
 pub fn absolute_end(state: &AppState, created: DateTime<Utc>) -> DateTime<Utc> {
     created + chrono::Duration::days(state.settings.tokens.refresh_absolute_days)

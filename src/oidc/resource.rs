@@ -143,7 +143,7 @@ pub async fn revoke(
     let client = state.clients.authenticate(&state.db, credentials).await?;
     if let Some(row) = refresh_tokens::find(&state.db, &hash_token(token)).await? {
         if row.service_id == client.service.id {
-            let txn = crate::store::begin(&state.db).await?;
+            let txn = crate::store::begin(&state.writer).await?;
             super::revocation::revoke(state, &txn, Some(Families::Family(row.family_id)), &[])
                 .await?;
             txn.commit().await?;

@@ -55,6 +55,12 @@ use sea_orm::{DatabaseTransaction, SqliteTransactionMode, TransactionOptions, Tr
 /// Opens a pool. SQLite gets WAL, foreign keys and a busy timeout on every connection.
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
+    if url.starts_with("sqlite:") {
+        // Each SQLite connection is a thread of its own, so sqlx's ping before every checkout
+        // is a thread round trip that doubled the cost of a short query; a local file's
+        // connection cannot go stale the way a server's can. PostgreSQL keeps the ping.
+        options.test_before_acquire(false);
+    }
     options
         .max_connections(max_connections)
         .min_connections(1)
@@ -68,21 +74,24 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     Database::connect(options).await
 }
 
+/// The pool write transactions ([`begin`]) run on. For SQLite a pool of its own with the one
+/// connection that writes: a writer then never waits for a pooled connection behind readers
+/// while it holds the write turn, and its page cache is not thrown away by other connections'
+/// commits. PostgreSQL writes concurrently, so its writers share the one pool.
+pub async fn writer(url: &str, db: &DatabaseConnection) -> Result<DatabaseConnection, DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => connect(url, 1).await,
+        _ => Ok(db.clone()),
+    }
+}
+
 /// Starts a write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`):
 /// a deferred transaction that reads and then writes fails with SQLITE_BUSY, without waiting,
 /// when another connection committed in between. Writers of this process also take turns on
 /// [`SQLITE_WRITER`] first, so they queue without a sleep instead of polling SQLite's busy
 /// handler, whose back-off (up to 100 ms a try) stalled 64 concurrent refreshes for seconds.
 pub async fn begin(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
-    let writer = match db.get_database_backend() {
-        DbBackend::Sqlite => Some(
-            tokio::time::timeout(WRITER_WAIT, SQLITE_WRITER.clone().acquire_owned())
-                .await
-                .map_err(|_| DbErr::Custom("timed out waiting for the database write lock".into()))?
-                .map_err(|e| DbErr::Custom(e.to_string()))?,
-        ),
-        _ => None,
-    };
+    let writer = write_turn(db).await?;
     let txn = db
         .begin_with_options(TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
@@ -93,6 +102,22 @@ pub async fn begin(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
         txn,
         _writer: writer,
     })
+}
+
+/// On SQLite, waits for this process's write turn (see [`begin`]); the turn lasts as long as
+/// the permit. Other databases write concurrently: `None`.
+pub async fn write_turn(
+    db: &DatabaseConnection,
+) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => Ok(Some(
+            tokio::time::timeout(WRITER_WAIT, SQLITE_WRITER.clone().acquire_owned())
+                .await
+                .map_err(|_| DbErr::Custom("timed out waiting for the database write lock".into()))?
+                .map_err(|e| DbErr::Custom(e.to_string()))?,
+        )),
+        _ => Ok(None),
+    }
 }
 
 /// One SQLite write transaction at a time in this process (SQLite allows one writer anyway).

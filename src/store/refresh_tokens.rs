@@ -1,7 +1,8 @@
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, Query, UpdateStatement};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QuerySelect, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
+    DbErr, EntityTrait, Iterable, QueryFilter, QuerySelect, QueryTrait, Statement,
 };
 use uuid::Uuid;
 
@@ -31,15 +32,80 @@ pub async fn consume<C: ConnectionTrait>(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let result = RefreshTokens::update_many()
+    let result = db.execute(&consume_statement(id, now)).await?;
+    Ok(result.rows_affected() == 1)
+}
+
+fn consume_statement(id: Uuid, now: DateTime<Utc>) -> UpdateStatement {
+    RefreshTokens::update_many()
         .col_expr(Column::UsedAt, Expr::value(now))
         .filter(Column::Id.eq(id))
         .filter(Column::UsedAt.is_null())
         .filter(Column::RevokedAt.is_null())
         .filter(Column::ExpiresAt.gt(now))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
+        .into_query()
+}
+
+/// A rotation in one step: uses up the token `old` (as [`consume`]) and stores `new` only if
+/// that worked; `false` means replay, expiry or revocation. `writer` is `state.writer`.
+///
+/// On SQLite the whole transaction is one batch sent to the writer connection's thread: one
+/// round trip inside the write turn that every writer waits for, instead of four (`BEGIN`,
+/// `UPDATE`, `INSERT`, `COMMIT`), which is what bounded the refresh grant's rate. The insert
+/// is conditional on the update (`changes()`), and its `RETURNING` tells whether it happened.
+/// Elsewhere it is a plain transaction.
+pub async fn rotate(
+    writer: &DatabaseConnection,
+    old: Uuid,
+    now: DateTime<Utc>,
+    new: RefreshToken,
+) -> Result<bool, DbErr> {
+    if writer.get_database_backend() != DbBackend::Sqlite {
+        let txn = super::begin(writer).await?;
+        if !consume(&txn, old, now).await? {
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        insert(&txn, new).await?;
+        txn.commit().await?;
+        return Ok(true);
+    }
+    let consume = consume_statement(old, now);
+    let new = refresh_tokens::ActiveModel::from(new);
+    let (columns, values): (Vec<Column>, Vec<Expr>) = Column::iter()
+        .filter_map(|column| new.get(column).into_value().map(|v| (column, Expr::val(v))))
+        .unzip();
+    let mut select = Query::select();
+    select.exprs(values).and_where(Expr::cust("changes() = 1"));
+    let insert = Query::insert()
+        .into_table(RefreshTokens)
+        .columns(columns)
+        .select_from(select)
+        .map_err(|e| DbErr::Custom(e.to_string()))?
+        .returning_col(Column::Id)
+        .to_owned();
+    let (consume, insert) = (
+        DbBackend::Sqlite.build(&consume),
+        DbBackend::Sqlite.build(&insert),
+    );
+    let mut values = consume.values.map(|v| v.0).unwrap_or_default();
+    values.extend(insert.values.map(|v| v.0).unwrap_or_default());
+    let batch = Statement::from_sql_and_values(
+        DbBackend::Sqlite,
+        format!("BEGIN IMMEDIATE; {}; {}; COMMIT", consume.sql, insert.sql),
+        values,
+    );
+    let _turn = super::write_turn(writer).await?;
+    // All rows, not one: a fetch that stops at the first row would leave the COMMIT unrun.
+    match writer.query_all_raw(batch).await {
+        Ok(inserted) => Ok(!inserted.is_empty()),
+        Err(e) => {
+            // A failed statement leaves the transaction open on the writer connection, the
+            // only one of its pool, which the write turn keeps for us.
+            let _ = writer.execute_unprepared("ROLLBACK").await;
+            Err(e)
+        }
+    }
 }
 
 /// Which families to revoke.

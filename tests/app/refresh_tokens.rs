@@ -39,6 +39,32 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_family() {
 }
 
 #[tokio::test]
+async fn a_refresh_token_presented_many_times_at_once_rotates_once() {
+    let app = spawn_app().await;
+    let (_service, rp, tokens) = tokens_for(&app, &["openid", "offline_access"]).await;
+    let first = refresh_of(&tokens);
+    let attempts = futures_util::future::join_all((0..8).map(|_| rp.refresh(&first))).await;
+    let rotated: Vec<_> = attempts.iter().filter_map(|a| a.as_ref().ok()).collect();
+    assert_eq!(rotated.len(), 1, "exactly one rotation wins");
+    for refused in attempts.iter().filter_map(|a| a.as_ref().err()) {
+        assert!(refused.contains("invalid_grant"), "{refused}");
+    }
+    // One new token was stored, and none for the refused attempts.
+    let stored = gatehouse::store::refresh_tokens::find(
+        &app.db,
+        &gatehouse::keys::hash_token(&refresh_of(rotated[0])),
+    )
+    .await
+    .unwrap();
+    assert!(stored.is_some());
+    let old = gatehouse::store::refresh_tokens::find(&app.db, &gatehouse::keys::hash_token(&first))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(old.used_at.is_some());
+}
+
+#[tokio::test]
 async fn without_offline_access_refresh_ends_with_the_sign_in_session() {
     use gatehouse::store::entities::browser_sessions;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};

@@ -113,7 +113,7 @@ async fn revoke(
     tokens: &TokenResponse,
     access: Option<&crate::oidc::tokens::AccessClaims>,
 ) -> Result<(), AppError> {
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let family = match tokens.refresh_token.as_deref() {
         Some(raw) => refresh_tokens::find(&txn, &hash_token(raw))
             .await?

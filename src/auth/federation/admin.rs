@@ -61,7 +61,7 @@ pub async fn sign_in(
     });
     match user.filter(|_| allowed) {
         Some((user, link_id)) => {
-            let txn = crate::store::begin(&state.db).await?;
+            let txn = crate::store::begin(&state.writer).await?;
             federated_identities::touch(
                 &txn,
                 link_id,

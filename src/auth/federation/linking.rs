@@ -109,7 +109,7 @@ pub async fn sign_in(
         let user = users::find_active(&state.db, known.user_id)
             .await?
             .ok_or_else(|| refused("This account cannot sign in."))?;
-        let txn = crate::store::begin(&state.db).await?;
+        let txn = crate::store::begin(&state.writer).await?;
         federated_identities::touch(
             &txn,
             known.id,
@@ -149,7 +149,7 @@ pub async fn sign_in(
                     email.as_str()
                 )));
             }
-            let txn = crate::store::begin(&state.db).await?;
+            let txn = crate::store::begin(&state.writer).await?;
             let user = users::insert(
                 &txn,
                 NewUser {
@@ -174,7 +174,7 @@ pub async fn sign_in(
         }
         Some(user) if provider.auto_link && user.email_verified && user.is_active() => {
             // The email column is unique, so a match is exactly one account.
-            let txn = crate::store::begin(&state.db).await?;
+            let txn = crate::store::begin(&state.writer).await?;
             link(state, &txn, &user, identity, "auto_link", meta).await?;
             txn.commit().await?;
             state.mailer.wake();
@@ -280,7 +280,7 @@ pub async fn add_to_account(
             ))
         });
     }
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     if let Some(id) = pending_row
         && !federation_states::mark_used(&txn, id).await?
     {
@@ -310,7 +310,7 @@ pub async fn unlink(
             "This is the only way to sign in to your account. Set a password or add a passkey or another provider first.",
         ));
     }
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     if !federated_identities::delete(&txn, user.id, identity.id).await? {
         return Err(AppError::NotFound("Linked account not found"));
     }

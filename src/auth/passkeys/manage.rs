@@ -36,7 +36,7 @@ pub async fn rename(
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     let name = normalize_name(raw_name)?;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     if !passkeys::rename(&txn, user.id, id, &name).await? {
         return Err(AppError::not_found());
     }
@@ -59,7 +59,7 @@ pub async fn delete(
     id: Uuid,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let Some(removed) = passkeys::find_for_user(&txn, user.id, id).await? else {
         return Err(AppError::not_found());
     };

@@ -86,7 +86,7 @@ pub async fn finish_registration(
     {
         return Err(AppError::invalid("This passkey is already registered"));
     }
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     let row = passkeys::insert(
         &txn,
         NewPasskey {

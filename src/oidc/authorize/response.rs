@@ -75,7 +75,7 @@ pub async fn issue_code(
 ) -> Result<Option<AuthorizationResponse>, AppError> {
     let code = random_token();
     let now = crate::store::now();
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     if !authorization_requests::complete(&txn, pending.id).await? {
         return Ok(None);
     }

@@ -56,7 +56,7 @@ pub async fn exchange(
     let minted = issue::mint(state, tokens).await?;
     // Used up in the transaction that stores what was issued: a concurrent replay waits for it
     // and then finds (and revokes) it.
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     if !authorization_codes::consume(&txn, row.id, now).await? {
         txn.rollback().await?;
         return Err(replayed(state, &row, meta).await);
@@ -76,7 +76,7 @@ pub async fn exchange(
 /// RFC 6749 §4.1.2: a replayed code revokes every token issued from it.
 async fn replayed(state: &AppState, row: &AuthorizationCode, meta: &RequestMeta) -> GrantError {
     let result: Result<(), sea_orm::DbErr> = async {
-        let txn = crate::store::begin(&state.db).await?;
+        let txn = crate::store::begin(&state.writer).await?;
         revocation::revoke(state, &txn, Some(Families::Grant(row.id)), &[]).await?;
         // Read again: a concurrent exchange may have recorded its access token meanwhile.
         let row = authorization_codes::find(&txn, &row.code_hash)

@@ -83,7 +83,7 @@ async fn issue_tokens(
     let auth_time = row.auth_time.unwrap_or(row.created_at);
     let tokens = UserTokens::new(client, &user, &scope, auth_time, &amr).grant(Some(row.id));
     let minted = issue::mint(state, tokens).await?;
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     // Consumed in the transaction that stores the refresh token: exactly one poll wins.
     if !device_codes::consume(&txn, row.id, now).await? {
         return Err(GrantError::Used(Presented::DeviceCode));
@@ -102,7 +102,7 @@ pub async fn record_expiry(
     row: &DeviceCode,
     meta: &RequestMeta,
 ) -> Result<(), DbErr> {
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     if device_codes::expire(&txn, row.id).await? {
         let record = event("device.code_expired", Outcome::Failure, meta, client, row);
         audit::record(&txn, record).await?;

@@ -68,25 +68,21 @@ pub async fn exchange(
         .rotating((row.family_id, row.family_created_at), &granted);
     let minted = issue::mint(state, tokens).await?;
     // Used up in the transaction that stores the new token, as for codes.
-    let txn = crate::store::begin(&state.db).await?;
-    if !refresh_tokens::consume(&txn, row.id, now).await? {
-        txn.rollback().await?;
-        return Err(replayed(state, &row, meta).await);
+    match minted.rotate(state, row.id, now).await? {
+        Some(issued) => Ok(issued.response),
+        None => Err(replayed(state, &row, meta).await),
     }
-    let issued = minted.store(&txn).await?;
-    txn.commit().await?;
-    Ok(issued.response)
 }
 
 async fn revoke_family(state: &AppState, row: &RefreshToken) -> Result<(), sea_orm::DbErr> {
-    let txn = crate::store::begin(&state.db).await?;
+    let txn = crate::store::begin(&state.writer).await?;
     revocation::revoke(state, &txn, Some(Families::Family(row.family_id)), &[]).await?;
     txn.commit().await
 }
 
 async fn replayed(state: &AppState, row: &RefreshToken, meta: &RequestMeta) -> GrantError {
     let result: Result<(), sea_orm::DbErr> = async {
-        let txn = crate::store::begin(&state.db).await?;
+        let txn = crate::store::begin(&state.writer).await?;
         revocation::revoke(state, &txn, Some(Families::Family(row.family_id)), &[]).await?;
         audit::record(
             &txn,
