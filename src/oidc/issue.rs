@@ -190,9 +190,7 @@ impl Minted {
             access_expires_at: self.access_expires_at,
         })
     }
-}
 
-impl Minted {
     /// For the refresh grant: uses up the refresh token `old` and stores the new one in one
     /// write (`refresh_tokens::rotate`); `None` if `old` was used, revoked or expired meanwhile.
     pub async fn rotate(
